@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** A plugin slot after normalisation: `name` and `{ use: name }` both become `{ use, params }`. */
+export interface PluginRef {
+  use: string;
+  params: Record<string, unknown>;
+}
+
+export const TrainSettings = z
+  .object({
+    steps: z.number().int().positive().default(300).describe('optimisation steps'),
+    batchQueries: z.number().int().positive().default(64).describe('queries per batch'),
+    lr: z.number().positive().default(0.002).describe('Adam learning rate'),
+    weightDecay: z.number().min(0).default(0).describe('decoupled (AdamW) weight decay of dense weights'),
+    beta1: z.number().min(0).max(1).default(0.9).describe('Adam beta1'),
+    beta2: z.number().min(0).max(1).default(0.999).describe('Adam beta2'),
+    epsilon: z.number().positive().default(1e-8).describe('Adam epsilon'),
+    warmupSteps: z.number().int().min(0).default(0).describe('linear learning-rate warm-up steps'),
+    schedule: z.enum(['constant', 'linear', 'cosine']).default('constant').describe('learning-rate decay after warm-up'),
+    gradClip: z.number().positive().optional().describe('clip the global norm of dense gradients'),
+    logEvery: z.number().int().positive().default(10).describe('log loss and temperature every N steps'),
+  })
+  .strict();
+export type TrainSettings = z.output<typeof TrainSettings>;
+
+/** `recall@100/ct`: metric plugin name, cutoff, test set. */
+export const METRIC_SPEC = /^([a-z0-9-]+)@(\d+)\/([a-z0-9-]+)$/;
+
+export const EvalSettings = z
+  .object({
+    metrics: z
+      .array(z.string().regex(METRIC_SPEC, 'expected metric@k/set, e.g. recall@100/ct'))
+      .min(1)
+      .default(['recall@100/ct', 'recall@100/qr', 'ndcg@4/judged'])
+      .describe('what to report, as metric@k/set; sets: ct, qr, judged'),
+    queryBatch: z.number().int().positive().default(256).describe('queries encoded and searched per chunk'),
+    writeRuns: z.boolean().default(true).describe('attach TREC run files and qrels to the trial run'),
+  })
+  .strict();
+export type EvalSettings = z.output<typeof EvalSettings>;
+
+/** One fully resolved trial: what the runner executes and what its hash identifies. */
+export interface TrialConfig {
+  name: string;
+  seed: number;
+  dataset: PluginRef;
+  positiveSource: PluginRef[];
+  discriminator?: PluginRef;
+  llm?: PluginRef;
+  labelScheme: PluginRef;
+  sampler: PluginRef;
+  encoder: PluginRef;
+  loss: PluginRef;
+  retriever: PluginRef;
+  tracker: PluginRef;
+  backend: PluginRef;
+  train: TrainSettings;
+  eval: EvalSettings;
+}

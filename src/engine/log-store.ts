@@ -1,0 +1,70 @@
+/**
+ * The canonical log schema (architecture §3). Every dataset plugin produces a LogStore; the data
+ * engine, the samplers and the evaluation only ever read this shape.
+ */
+
+export type FunnelStage = 'prerank_filtered' | 'ranked_not_shown' | 'shown';
+
+export interface Item {
+  /** dense ids 0..items.length-1, equal to the index in `items` */
+  id: number;
+  /** caption plus tags/keywords as one string of space-separated tokens */
+  text: string;
+  fields?: { caption?: string; tags?: string[]; cover?: string; keywords?: string[] };
+  uploadTs?: number;
+}
+
+export interface SearchSession {
+  sessionId: number;
+  userId: number;
+  tsMs: number;
+  query: string;
+  source: 'typed' | 'suggested';
+}
+
+export interface Impression {
+  sessionId: number;
+  itemId: number;
+  stage: FunnelStage;
+  /** rank in the shown list (0-based), or in the ranker's list for unshown stages */
+  position: number;
+  clicked: boolean;
+  liked: boolean;
+  playMs: number;
+}
+
+export interface RecInteraction {
+  userId: number;
+  itemId: number;
+  tsMs: number;
+  playMs: number;
+  durationMs: number;
+  clicked: boolean;
+  liked: boolean;
+}
+
+export interface Judgment {
+  query: string;
+  itemId: number;
+  /** 0..3, 0 = not relevant */
+  grade: number;
+}
+
+/** One split's logs (train days or test days). */
+export interface LogSplit {
+  sessions: SearchSession[];
+  impressions: Impression[];
+  recInteractions: RecInteraction[];
+}
+
+export interface LogStore {
+  items: Item[];
+  train: LogSplit;
+  test: LogSplit;
+  /** human-graded (or ground-truth) pairs for NDCG */
+  judgments: Judgment[];
+  /** optional per-query slice labels used in reports (`ambiguous`, `specific`, `cold`) */
+  querySlices?: Map<string, string>;
+  /** free-form facts about the data shown in reports (world diagnostics, source file names) */
+  description?: Record<string, number | string>;
+}

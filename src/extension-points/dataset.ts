@@ -1,0 +1,33 @@
+import type { LogStore } from '../engine/log-store.ts';
+
+export const Dataset = Symbol.for('crops.Dataset');
+
+/**
+ * Produces the canonical logs for a trial: items, train-day and test-day search sessions with their
+ * funnel impressions, recommendation-feed interactions, and judged pairs.
+ *
+ * Contract: deterministic for equal params (use the injected `TrialRng` only for dataset-level
+ * randomness that is meant to vary with the trial seed). Item ids are dense `0..n-1`.
+ *
+ * @example
+ * ```ts
+ * @injectable()
+ * class TwoItemDataset implements Dataset {
+ *   async load(): Promise<LogStore> {
+ *     return { items: [{ id: 0, text: 'a b' }, { id: 1, text: 'c d' }],
+ *       train: { sessions: [], impressions: [], recInteractions: [] },
+ *       test: { sessions: [], impressions: [], recInteractions: [] }, judgments: [] };
+ *   }
+ * }
+ * export default definePlugin({ kind: 'dataset', name: 'two-items', summary: 'two items',
+ *   schema: z.object({}).strict(), implementation: TwoItemDataset });
+ * ```
+ */
+export interface Dataset {
+  load(): Promise<LogStore>;
+  /**
+   * Ground-truth relevance (0..3) of an item for a query, where the data has one (simulators).
+   * Backs the `oracle` discriminator; real-log datasets leave it undefined.
+   */
+  trueGrade?(query: string, itemId: number): number;
+}

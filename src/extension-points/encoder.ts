@@ -1,0 +1,60 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+export const Encoder = Symbol.for('crops.Encoder');
+
+export type Side = 'query' | 'item';
+
+/**
+ * Host-side inputs of one forward pass. `leaves` are tensors the trainer differentiates with respect
+ * to (e.g. pooled sparse embeddings); the trainer disposes them after the step.
+ */
+export interface PreparedInput {
+  side: Side;
+  size: number;
+  leaves: tf.Tensor[];
+  /** encoder-private bookkeeping (token ids, bucket lists) */
+  state?: unknown;
+}
+
+/** Optimiser settings shared by the trainer's dense update and an encoder's sparse update. */
+export interface AdamSettings {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** 1-based step count, for bias correction */
+  step: number;
+}
+
+/**
+ * Query and item towers. The forward pass is split so that large embedding tables can live outside
+ * the autodiff graph: `prepare` runs on the host, `embed` is the differentiable part, and
+ * `applySparse` updates host tables from the gradients of the prepared leaves.
+ *
+ * Shapes: `embed` returns `[size, dim]` float32, L2-normalised rows, so dot products are cosines.
+ * Tensors returned by `embed` belong to the caller's `tf.tidy`/`variableGrads` scope.
+ *
+ * @example
+ * ```ts
+ * // a tower-less encoder: one trainable matrix per side over a fixed feature vector
+ * prepare(texts, side) { return { side, size: texts.length, leaves: [], state: featurize(texts) }; }
+ * embed(input) { return tf.linalg.l2Normalize?.(tf.matMul(tf.tensor2d(input.state), this.w)); }
+ * variables() { return [this.w]; }
+ * applySparse() {}
+ * ```
+ */
+export interface Encoder {
+  readonly dim: number;
+  prepare(texts: string[], side: Side): PreparedInput;
+  embed(input: PreparedInput): tf.Tensor2D;
+  /** dense trainable variables of both towers */
+  variables(): tf.Variable[];
+  /** sparse/host-side update from d(loss)/d(leaves), same order as `input.leaves` */
+  applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void;
+  /** inference: `[texts.length, dim]` row-major, L2-normalised */
+  encode(texts: string[], side: Side): Promise<Float32Array>;
+  /** number of trainable scalars, for logs */
+  parameterCount(): number;
+  dispose(): void;
+}
