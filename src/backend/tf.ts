@@ -3,8 +3,9 @@
  * `@tensorflow/tfjs-core` only, so unit tests and plugins stay backend-agnostic.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients are registered separately from the kernels; training needs them on every backend.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// Gradients are registered separately from the kernels, and tfjs-core's own registration module is
+// not loadable as Node ESM; the layers package registers them all on the shared tfjs-core instance.
+import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';

@@ -27,6 +27,6 @@ export interface TrialInfo {
   /** hash of the resolved trial config (plus code version) */
   configHash: string;
   /** the resolved, defaulted trial config */
-  config: Record<string, unknown>;
+  config: object;
   experimentFile?: string;
 }

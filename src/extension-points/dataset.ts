@@ -1,3 +1,4 @@
+import type { Rng } from '../core/rng.ts';
 import type { LogStore } from '../engine/log-store.ts';
 
 export const Dataset = Symbol.for('crops.Dataset');
@@ -30,4 +31,19 @@ export interface Dataset {
    * Backs the `oracle` discriminator; real-log datasets leave it undefined.
    */
   trueGrade?(query: string, itemId: number): number;
+  /**
+   * The simulator's topic model, for datasets that provide the `world-ground-truth` trait (backs the
+   * `oracle` discriminator on texts without an item id and the `world-knowledge` LLM).
+   */
+  knowledge?(): WorldKnowledge;
+}
+
+/** What a simulated world knows beyond its logs; everything is judged by meaning, not shared words. */
+export interface WorldKnowledge {
+  /** meanings (opaque ids) a query can have; empty when the world does not recognise its words */
+  meanings(query: string): readonly number[];
+  /** ground-truth grade 0..3 of any text (a generated pseudo-item, another query) for a query */
+  textGrade(query: string, text: string): number;
+  /** a caption drawn from one meaning's true word distribution, `offTopicRate` of its words off-topic */
+  sampleCaption(meaning: number, rng: Rng, offTopicRate: number): string;
 }

@@ -19,5 +19,11 @@ export interface Retriever {
   readonly lexical?: boolean;
   build(items: Item[], encoder: Encoder | undefined): Promise<void>;
   search(queries: string[], k: number): Promise<Ranking[]>;
+  /**
+   * Optional: scores given items for each query, e.g. to re-rank a judged set for NDCG.
+   * `itemIds[i]` belongs to `queries[i]`; the i-th result holds their scores in the same order.
+   * Evaluation falls back to a full-depth `search` when a retriever lacks it.
+   */
+  scoreItems?(queries: string[], itemIds: ArrayLike<number>[]): Promise<Float32Array[]>;
   dispose?(): void;
 }

@@ -7,6 +7,11 @@ export interface RunRef {
   runId: string;
 }
 
+export interface FinishedRun {
+  run: RunRef;
+  metrics: Record<string, number>;
+}
+
 export interface MetricPoint {
   key: string;
   value: number;
@@ -33,8 +38,11 @@ export interface Tracker {
   logMetrics(run: RunRef, points: MetricPoint[]): void;
   logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void>;
   endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void>;
-  /** finished child runs of this experiment with the given config-hash tag, for resume */
-  findFinished?(experimentName: string, configHash: string): Promise<RunRef | undefined>;
+  /**
+   * The latest FINISHED run of this experiment tagged `crops.configHash` = `configHash`, with its
+   * latest metric values by MLflow key, so a resumed sweep can skip the trial and still report it.
+   */
+  findFinished?(experimentName: string, configHash: string): Promise<FinishedRun | undefined>;
   flush(): Promise<void>;
   /** where a user finds the runs, printed at the end of a sweep */
   location(): string;

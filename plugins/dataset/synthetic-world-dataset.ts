@@ -1,0 +1,93 @@
+import { inject, injectable, optional } from 'inversify';
+import { z } from 'zod';
+import type { Logger } from '../../src/core/logger.ts';
+import { definePlugin } from '../../src/core/plugin.ts';
+import { PluginLogger, PluginParams } from '../../src/core/services.ts';
+import type { LogStore } from '../../src/engine/log-store.ts';
+import type { Dataset, WorldKnowledge } from '../../src/extension-points/dataset.ts';
+import { generateWorld, type GeneratedWorld } from './synthetic-world/generate.ts';
+import { resolveWorldConfig, type WorldConfig } from './synthetic-world/presets.ts';
+import { World } from './synthetic-world/world.ts';
+
+const share = (what: string) => z.number().min(0).max(1).optional().describe(what);
+const count = (what: string) => z.number().int().positive().optional().describe(what);
+
+/** Params of `synthetic-world`: a preset plus overrides of its main knobs. */
+export const SyntheticWorldParams = z
+  .object({
+    preset: z.enum(['tiny', 'small', 'medium']).default('tiny').describe('world size: tiny (seconds), small, medium'),
+    seed: z.number().int().min(0).default(7).describe('seeds the world and its logs; independent of the trial seed, so trial seeds vary training only'),
+    items: count('number of videos (overrides the preset)'),
+    users: count('number of users (overrides the preset)'),
+    topics: count('number of topics, each with 2-4 meanings (overrides the preset)'),
+    sessionsPerDay: count('typed search sessions per simulated day, before reformulations (overrides the preset)'),
+    ambiguousQueryRate: share('share of queries made of head words only (default 0.45)'),
+    querySynonymRate: share('chance a query word is a synonym never used in captions (default 0.3)'),
+    legacySynonymCoverage: share('share of synonyms the legacy query rewriter understands (default 0.5)'),
+    rankerRelevanceMix: share('legacy ranker weight on query relevance against the historic-exposure bias (default 0.5)'),
+    reformulationProb: share('chance a user whose intent went unserved reformulates (default 0.5)'),
+    testExploration: share('test-day exposure policy: share of recall from a meaning channel, fading of the exposure prior (default 0.5)'),
+  })
+  .strict();
+export type SyntheticWorldParams = z.output<typeof SyntheticWorldParams>;
+
+/**
+ * A seeded short-video search world whose legacy search system shows mostly each topic's dominant
+ * meaning: train logs are day 1 under that system, test logs day 3 under its own exposure policy,
+ * and judged pairs carry ground-truth grades by meaning. Provides `world-ground-truth`:
+ * {@link trueGrade} and {@link knowledge} expose the hidden topic model to oracle plugins.
+ */
+@injectable()
+export class SyntheticWorldDataset implements Dataset {
+  readonly config: WorldConfig;
+  private world?: World;
+  private generated?: GeneratedWorld;
+
+  constructor(
+    @inject(PluginParams) params: SyntheticWorldParams,
+    @inject(PluginLogger) @optional() private readonly logger?: Logger,
+  ) {
+    const { preset, ...overrides } = SyntheticWorldParams.parse(params);
+    this.config = resolveWorldConfig(preset, overrides);
+  }
+
+  async load(): Promise<LogStore> {
+    return this.generate().store;
+  }
+
+  /** The simulated world with its hidden per-session facts (intents, reformulation links). */
+  generate(): GeneratedWorld {
+    if (this.generated) return this.generated;
+    const started = performance.now();
+    this.generated = generateWorld(this.config, this.getWorld());
+    const d = this.generated.store.description ?? {};
+    this.logger?.info(
+      `generated ${d.items} items, ${d.trainSessions} train / ${d.testSessions} test sessions in ${Math.round(performance.now() - started)} ms ` +
+        `(click share ${d.trainClickSessionShare}, top-10% exposure ${d.exposureTop10Share}, reformulation rate ${d.trainReformulationRate})`,
+    );
+    return this.generated;
+  }
+
+  trueGrade(query: string, itemId: number): number {
+    return this.getWorld().trueGrade(query, itemId);
+  }
+
+  knowledge(): WorldKnowledge {
+    return this.getWorld();
+  }
+
+  /** The world's entities alone, without simulating logs (cheap next to `load`). */
+  getWorld(): World {
+    this.world ??= this.generated?.world ?? new World(this.config);
+    return this.world;
+  }
+}
+
+export default definePlugin({
+  kind: 'dataset',
+  name: 'synthetic-world',
+  summary: 'seeded short-video search world with a biased legacy funnel, reformulations, feed logs and ground-truth grades',
+  schema: SyntheticWorldParams,
+  implementation: SyntheticWorldDataset,
+  provides: ['world-ground-truth'],
+});

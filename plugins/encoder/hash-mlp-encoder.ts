@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { inject, injectable } from 'inversify';
+import { z } from 'zod';
+import { definePlugin } from '../../src/core/plugin.ts';
+import type { Rng } from '../../src/core/rng.ts';
+import { PluginParams, TrialRng } from '../../src/core/services.ts';
+import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
+import { l2Normalize, Mlp } from '../../src/training/mlp.ts';
+import { SparseTable } from '../../src/training/sparse-table.ts';
+import { FeatureHasher } from '../../src/training/tokenize.ts';
+
+const schema = z
+  .object({
+    buckets: z.number().int().min(16).default(2 ** 18).describe('hash buckets, i.e. rows of each embedding table'),
+    embDim: z.number().int().positive().default(64).describe('width of an embedding-table row'),
+    hidden: z.array(z.number().int().positive()).default([256]).describe('widths of the relu hidden layers of the MLP'),
+    dim: z.number().int().positive().default(128).describe('size of the output embedding'),
+    bigrams: z.boolean().default(true).describe('hash pairs of adjacent tokens as well as single tokens'),
+    sharedTowers: z.boolean().default(true).describe('one table and MLP for queries and items; false gives each side its own'),
+    initScale: z.number().positive().default(0.1).describe('standard deviation of the initial table values'),
+    seedOffset: z.number().int().min(0).default(0).describe('selects another initialisation for the same trial seed'),
+    hashSeed: z.number().int().min(0).default(0).describe('seed of the token hash (changes which tokens collide)'),
+  })
+  .strict();
+type Params = z.output<typeof schema>;
+
+interface Tower {
+  table: SparseTable;
+  mlp: Mlp;
+}
+interface HashedBatch {
+  offsets: Int32Array;
+  ids: Int32Array;
+}
+
+/** Texts per chunk in `encode`, bounding the size of one upload. */
+const ENCODE_CHUNK = 2048;
+
+/**
+ * Bag of hashed tokens and bigrams -> mean of embedding-table rows -> MLP -> unit vector.
+ *
+ * The tables stay on the host: `prepare` pools the rows of each text into a `[n, embDim]` leaf,
+ * `embed` runs the MLP on it, and `applySparse` scatters d(loss)/d(leaf) back to the rows and
+ * updates only those with lazy Adam, which keeps a step's cost independent of the table size.
+ * With `sharedTowers` (default) queries and items share one table and MLP (a siamese retriever);
+ * otherwise each side has its own. Unlike a transformer encoder it ignores word order beyond bigrams.
+ */
+@injectable()
+export class HashMlpEncoder implements Encoder {
+  readonly dim: number;
+  private readonly hasher: FeatureHasher;
+  private readonly towers: Record<Side, Tower>;
+
+  constructor(
+    @inject(PluginParams) private readonly params: Params,
+    @inject(TrialRng) rng: Rng,
+  ) {
+    this.dim = params.dim;
+    this.hasher = new FeatureHasher({ buckets: params.buckets, bigrams: params.bigrams, seed: params.hashSeed });
+    const init = rng.fork(`hash-mlp:${params.seedOffset}`);
+    const tower = (label: string): Tower => ({
+      table: new SparseTable({ rows: params.buckets, dim: params.embDim, initScale: params.initScale, seed: init.nextU32() }),
+      mlp: new Mlp({ input: params.embDim, hidden: params.hidden, output: params.dim, rng: init.fork(label) }),
+    });
+    const query = tower('query');
+    this.towers = { query, item: params.sharedTowers ? query : tower('item') };
+  }
+
+  prepare(texts: string[], side: Side): PreparedInput {
+    const batch = this.hasher.batch(texts);
+    const pooled = this.towers[side].table.pool(batch.offsets, batch.ids);
+    return { side, size: texts.length, leaves: [tf.tensor2d(pooled, [texts.length, this.params.embDim])], state: batch };
+  }
+
+  embed(input: PreparedInput): tf.Tensor2D {
+    const leaf = input.leaves[0] as tf.Tensor2D | undefined;
+    if (leaf === undefined) throw new Error('hash-mlp: embed() needs the leaf produced by prepare()');
+    return tf.tidy(() => l2Normalize(this.towers[input.side].mlp.apply(leaf)));
+  }
+
+  variables(): tf.Variable[] {
+    const { query, item } = this.towers;
+    return item === query ? query.mlp.variables() : [...query.mlp.variables(), ...item.mlp.variables()];
+  }
+
+  applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void {
+    const grad = leafGrads[0];
+    if (grad === undefined) return;
+    const { offsets, ids } = input.state as HashedBatch;
+    this.towers[input.side].table.accumulate(offsets, ids, grad.dataSync() as Float32Array, adam);
+  }
+
+  async encode(texts: string[], side: Side): Promise<Float32Array> {
+    const out = new Float32Array(texts.length * this.dim);
+    const { table } = this.towers[side];
+    for (let start = 0; start < texts.length; start += ENCODE_CHUNK) {
+      const chunk = texts.slice(start, start + ENCODE_CHUNK);
+      const { offsets, ids } = this.hasher.batch(chunk);
+      const pooled = table.pool(offsets, ids);
+      const y = tf.tidy(() => l2Normalize(this.towers[side].mlp.apply(tf.tensor2d(pooled, [chunk.length, this.params.embDim]))));
+      out.set(await y.data(), start * this.dim);
+      y.dispose();
+    }
+    return out;
+  }
+
+  parameterCount(): number {
+    const { query, item } = this.towers;
+    const one = (t: Tower) => t.table.size + t.mlp.parameterCount();
+    return item === query ? one(query) : one(query) + one(item);
+  }
+
+  dispose(): void {
+    this.towers.query.mlp.dispose();
+    if (this.towers.item !== this.towers.query) this.towers.item.mlp.dispose();
+  }
+}
+
+export default definePlugin({
+  kind: 'encoder',
+  name: 'hash-mlp',
+  summary: 'hashed token+bigram bag -> host-side sparse embeddings (lazy Adam) -> MLP -> unit vector',
+  schema,
+  implementation: HashMlpEncoder,
+});

@@ -1,0 +1,40 @@
+/**
+ * The bundled plugins. This list is the one place that names them; the CLI (the composition root)
+ * registers it, and external modules passed with `--plugin` register after it.
+ */
+import type { PluginDescriptor } from '../src/core/plugin.ts';
+import autoBackend from './backend/auto-backend.ts';
+import { plugins as tfjsBackends } from './backend/tfjs-backend.ts';
+import syntheticWorld from './dataset/synthetic-world-dataset.ts';
+import hashMlp from './encoder/hash-mlp-encoder.ts';
+import binaryLabels from './label-scheme/binary-label-scheme.ts';
+import hlaLabels from './label-scheme/hla-label-scheme.ts';
+import hInfoNce from './loss/h-info-nce-loss.ts';
+import infoNce from './loss/info-nce-loss.ts';
+import mrr from './metric/mrr-metric.ts';
+import ndcg from './metric/ndcg-metric.ts';
+import recall from './metric/recall-metric.ts';
+import searchClicks from './positive-source/search-clicks-positive-source.ts';
+import denseExact from './retriever/dense-exact-retriever.ts';
+import inBatch from './sampler/in-batch-sampler.ts';
+import mlflowTracker from './tracker/mlflow-tracker.ts';
+import noneTracker from './tracker/none-tracker.ts';
+
+export const bundledPlugins: PluginDescriptor[] = [
+  syntheticWorld,
+  searchClicks,
+  hlaLabels,
+  binaryLabels,
+  inBatch,
+  hashMlp,
+  infoNce,
+  hInfoNce,
+  denseExact,
+  recall,
+  ndcg,
+  mrr,
+  mlflowTracker,
+  noneTracker,
+  autoBackend,
+  ...tfjsBackends,
+] as PluginDescriptor[];

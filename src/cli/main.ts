@@ -1,0 +1,86 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { CropsError, formatDiagnostic } from '../core/errors.ts';
+import { PLUGIN_KINDS, type PluginKind } from '../core/plugin.ts';
+import { didYouMean } from '../core/did-you-mean.ts';
+import { runCommand } from './run-command.ts';
+import { validateCommand } from './validate-command.ts';
+import { pluginsCommand } from './plugins-command.ts';
+
+const USAGE = `crops — dense-retrieval experiments from YAML
+
+usage:
+  crops run FILE [--set key=value ...] [--only filter] [--force] [--keep-going] [--plugin ./p.js] [--verbose]
+  crops validate FILE [--set key=value ...] [--plugin ./p.js]
+  crops plugins [KIND] [--markdown] [--plugin ./p.js]
+
+kinds: ${PLUGIN_KINDS.join(', ')}
+exit codes: 0 ok, 1 a trial failed, 2 invalid input, 130 interrupted`;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+/** Entry point of the `crops` binary; returns the exit code instead of exiting, for tests. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv;
+  let verbose = rest.includes('--verbose');
+  try {
+    switch (command) {
+      case 'run':
+      case 'validate': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            set: { type: 'string', multiple: true },
+            plugin: { type: 'string', multiple: true },
+            only: { type: 'string' },
+            force: { type: 'boolean' },
+            'keep-going': { type: 'boolean' },
+            verbose: { type: 'boolean' },
+            quiet: { type: 'boolean' },
+          },
+        });
+        verbose = Boolean(values.verbose);
+        if (positionals.length !== 1) throw new CropsError(`crops ${command} takes one experiment file (got ${positionals.length})\n\n${USAGE}`);
+        const common = { file: positionals[0]!, sets: values.set ?? [], plugins: values.plugin ?? [] };
+        if (command === 'validate') return await validateCommand(common, io);
+        return await runCommand({ ...common, only: values.only, force: Boolean(values.force), keepGoing: Boolean(values['keep-going']), verbose, quiet: Boolean(values.quiet) }, io);
+      }
+      case 'plugins': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { markdown: { type: 'boolean' }, plugin: { type: 'string', multiple: true } } });
+        const kind = positionals[0];
+        if (kind !== undefined && !PLUGIN_KINDS.includes(kind as PluginKind)) {
+          const guess = didYouMean(kind, PLUGIN_KINDS);
+          throw new CropsError(`unknown plugin kind '${kind}'${guess ? `; did you mean '${guess}'?` : ''} (kinds: ${PLUGIN_KINDS.join(', ')})`);
+        }
+        return await pluginsCommand({ kind: kind as PluginKind | undefined, markdown: Boolean(values.markdown), plugins: values.plugin ?? [] }, io);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default: {
+        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'help']);
+        throw new CropsError(`unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${USAGE}`);
+      }
+    }
+  } catch (e) {
+    if (e instanceof CropsError) {
+      io.err(`${e.diagnostics.map(formatDiagnostic).join('\n')}\n`);
+      return e.exitCode;
+    }
+    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`error ${(e as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    io.err(`error ${(e as Error).message}\n${verbose ? `${(e as Error).stack}\n` : '(run with --verbose for the stack trace)\n'}`);
+    return 1;
+  }
+}

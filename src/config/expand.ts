@@ -1,0 +1,184 @@
+import { parse as parseYamlValue } from 'yaml';
+import { didYouMean } from '../core/did-you-mean.ts';
+import type { Diagnostic } from '../core/errors.ts';
+import { describe } from './extends.ts';
+import { ENVELOPE_KEYS } from './envelope.ts';
+import { isPlainObject, normaliseSlotEntry, PLUGIN_SLOTS } from './plugin-slots.ts';
+import { SourceMap, type Path } from './source-map.ts';
+
+/** One cell of the ablation grid: the overrides that define it and where each came from. */
+export interface Cell {
+  /** `path=label` pairs in axis order, e.g. `{ labelScheme: 'hla', 'loss.params.temperature': '0.1' }` */
+  labels: Record<string, string>;
+  value: Record<string, unknown>;
+  map: SourceMap;
+}
+
+interface Axis {
+  path: string;
+  values: unknown[];
+  /** location of axis value i, in the ablate block */
+  at: Path;
+}
+
+const splitPath = (p: string): Path => p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+/** Applies `--set key=value` overrides (values parsed as YAML) before expansion. */
+export function applySets(value: Record<string, unknown>, map: SourceMap, sets: string[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  sets.forEach((s, i) => {
+    const eq = s.indexOf('=');
+    const where = { file: '--set', line: i + 1, col: 1 };
+    if (eq <= 0) {
+      diagnostics.push({ ...where, message: `expected key=value (got '${s}'), e.g. --set train.steps=100` });
+      return;
+    }
+    const key = s.slice(0, eq).trim();
+    let v: unknown;
+    try {
+      v = parseYamlValue(s.slice(eq + 1));
+    } catch (e) {
+      diagnostics.push({ ...where, path: key, message: `value is not valid YAML: ${(e as Error).message.split('\n')[0]}` });
+      return;
+    }
+    const err = checkPath(key);
+    if (err) {
+      diagnostics.push({ ...where, path: key, message: err });
+      return;
+    }
+    const path = splitPath(key);
+    setAt(value, path, normaliseAt(path, v));
+    map.clear(path);
+    map.setValue(path, where);
+  });
+  return diagnostics;
+}
+
+function checkPath(path: string): string | undefined {
+  const head = path.split('.')[0]!;
+  if (head === 'ablate' || head === 'extends') return `'${head}' cannot be overridden or ablated`;
+  if (!ENVELOPE_KEYS.includes(head)) {
+    const guess = didYouMean(head, ENVELOPE_KEYS);
+    return `unknown top-level key '${head}'${guess ? `; did you mean '${guess}'?` : ''}`;
+  }
+  return undefined;
+}
+
+/** A whole plugin node given as a bare name becomes `{ use }`, as it would in the file. */
+export function normaliseAt(path: Path, v: unknown): unknown {
+  if (path.length !== 1) return v;
+  const slot = PLUGIN_SLOTS[String(path[0])];
+  if (!slot) return v;
+  if (slot.list) return (Array.isArray(v) ? v : [v]).map(normaliseSlotEntry);
+  return normaliseSlotEntry(v);
+}
+
+function setAt(root: Record<string, unknown>, path: Path, v: unknown): void {
+  let cur: Record<string | number, unknown> = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const seg = path[i]!;
+    let next = cur[seg];
+    if (typeof next === 'string' && i === 0 && PLUGIN_SLOTS[String(seg)]) next = normaliseSlotEntry(next);
+    if (next === null || typeof next !== 'object') next = typeof path[i + 1] === 'number' ? [] : {};
+    else next = Array.isArray(next) ? [...next] : { ...next };
+    cur[seg] = next;
+    cur = next as Record<string | number, unknown>;
+  }
+  cur[path[path.length - 1]!] = v;
+}
+
+/** A short, readable label of an axis value for trial ids: `hla`, `0.1`, `search-clicks+feed`. */
+export function valueLabel(v: unknown): string {
+  if (Array.isArray(v)) return v.map(valueLabel).join('+');
+  if (isPlainObject(v)) {
+    if (typeof v.use === 'string') {
+      const params = isPlainObject(v.params) ? Object.entries(v.params) : [];
+      return params.length === 0 ? v.use : `${v.use}(${params.map(([k, x]) => `${k}=${valueLabel(x)}`).join(',')})`;
+    }
+    return `{${Object.entries(v).map(([k, x]) => `${k}=${valueLabel(x)}`).join(',')}}`;
+  }
+  return String(v);
+}
+
+/** Expands `ablate:` (cartesian product of axes, `zip:` groups paired) into cells. */
+export function expandAblation(value: Record<string, unknown>, map: SourceMap): { cells: Cell[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const ablate = value.ablate;
+  const base = { ...value };
+  delete base.ablate;
+  if (ablate === undefined || ablate === null) return { cells: [{ labels: {}, value: base, map }], diagnostics };
+  if (!isPlainObject(ablate)) {
+    diagnostics.push({ ...map.value(['ablate']), path: 'ablate', message: `expected a mapping of path: [values] (got ${describe(ablate)})` });
+    return { cells: [], diagnostics };
+  }
+  const readAxis = (path: string, values: unknown, at: Path): Axis | undefined => {
+    const loc = map.value(at);
+    const err = checkPath(path);
+    if (err) {
+      diagnostics.push({ ...map.key(at), path: `ablate.${path}`, message: err });
+      return undefined;
+    }
+    if (!Array.isArray(values)) {
+      diagnostics.push({ ...loc, path: `ablate.${path}`, message: `an ablation axis must be a list of values (got ${describe(values)})` });
+      return undefined;
+    }
+    if (values.length === 0) {
+      diagnostics.push({ ...loc, path: `ablate.${path}`, message: 'empty ablation axis: give at least one value or remove the axis' });
+      return undefined;
+    }
+    return { path, values, at };
+  };
+  // groups: each plain axis is its own group; each zip block is one group of paired axes
+  const groups: Axis[][] = [];
+  for (const [key, v] of Object.entries(ablate)) {
+    if (key === 'zip') {
+      const blocks = Array.isArray(v) ? v : [v];
+      blocks.forEach((block, bi) => {
+        const blockPath: Path = Array.isArray(v) ? ['ablate', 'zip', bi] : ['ablate', 'zip'];
+        if (!isPlainObject(block)) {
+          diagnostics.push({ ...map.value(blockPath), path: 'ablate.zip', message: `expected a mapping of path: [values] (got ${describe(block)})` });
+          return;
+        }
+        const axes = Object.entries(block)
+          .map(([p, vals]) => readAxis(p, vals, [...blockPath, p]))
+          .filter((a): a is Axis => a !== undefined);
+        if (axes.length !== Object.keys(block).length) return;
+        const lengths = axes.map((a) => a.values.length);
+        if (new Set(lengths).size > 1) {
+          diagnostics.push({
+            ...map.key(blockPath),
+            path: 'ablate.zip',
+            message: `zipped axes must have equal lengths (got ${axes.map((a) => `${a.path}: ${a.values.length}`).join(', ')})`,
+          });
+          return;
+        }
+        groups.push(axes);
+      });
+    } else {
+      const axis = readAxis(key, v, ['ablate', key]);
+      if (axis) groups.push([axis]);
+    }
+  }
+  if (diagnostics.length > 0) return { cells: [], diagnostics };
+  let cells: Cell[] = [{ labels: {}, value: base, map }];
+  for (const group of groups) {
+    const next: Cell[] = [];
+    for (const cell of cells) {
+      for (let i = 0; i < group[0]!.values.length; i++) {
+        const v = structuredClone(cell.value);
+        const m = cell.map.clone();
+        const labels = { ...cell.labels };
+        for (const axis of group) {
+          const path = splitPath(axis.path);
+          setAt(v, path, normaliseAt(path, structuredClone(axis.values[i])));
+          m.clear(path);
+          m.graft(path, map, [...axis.at, i]);
+          labels[axis.path] = valueLabel(axis.values[i]);
+        }
+        next.push({ labels, value: v, map: m });
+      }
+    }
+    cells = next;
+  }
+  return { cells, diagnostics };
+}

@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { injectable } from 'inversify';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { formatDiagnostic } from '../core/errors.ts';
+import { definePlugin, type PluginKind } from '../core/plugin.ts';
+import { PluginRegistry } from '../core/registry.ts';
+import { loadExperiment } from './experiment.ts';
+
+@injectable()
+class Dummy {}
+
+function registry(): PluginRegistry {
+  const r = new PluginRegistry();
+  const add = (kind: PluginKind, name: string, schema: z.ZodType = z.object({}).strict(), extra = {}) =>
+    r.register(definePlugin({ kind, name, summary: name, schema, implementation: Dummy, ...extra }));
+  add('dataset', 'toy', z.object({ size: z.number().int().positive().default(10) }).strict());
+  add('positiveSource', 'search-clicks');
+  add('positiveSource', 'feed', z.object({ window: z.number().default(60) }).strict());
+  add('labelScheme', 'hla', z.object({}).strict(), { provides: ['graded-labels'] });
+  add('labelScheme', 'binary');
+  add('sampler', 'in-batch');
+  add('encoder', 'hash-mlp', z.object({ dim: z.number().int().positive().default(8) }).strict());
+  add('loss', 'info-nce', z.object({ temperature: z.number().positive().default(0.05) }).strict());
+  add('loss', 'h-info-nce', z.object({ temperature: z.number().positive().default(0.05) }).strict(), {
+    requires: [{ trait: 'graded-labels', because: 'it ranks samples by grade' }],
+  });
+  add('retriever', 'dense-exact');
+  add('tracker', 'mlflow');
+  add('tracker', 'none');
+  add('backend', 'auto');
+  for (const m of ['recall', 'ndcg']) add('metric', m);
+  return r;
+}
+
+function files(entries: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'crops-config-'));
+  for (const [name, text] of Object.entries(entries)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const load = (file: string, sets: string[] = []) => loadExperiment(file, { registry: registry(), sets });
+
+describe('loadExperiment', () => {
+  it('merges extends chains: mappings key by key, lists replace, a different plugin replaces its node', () => {
+    const dir = files({
+      'base.yaml': 'dataset: { use: toy, params: { size: 5 } }\nloss: { use: info-nce, params: { temperature: 0.1 } }\npositiveSource: [search-clicks, feed]\ntrain: { steps: 7, lr: 0.01 }\n',
+      'mid.yaml': 'extends: ./base.yaml\ntrain: { steps: 9 }\nloss: { params: { temperature: 0.2 } }\n',
+      'top.yaml': 'extends: ./mid.yaml\npositiveSource: feed\n',
+      'swap.yaml': 'extends: ./base.yaml\nloss: h-info-nce\n',
+    });
+    const { experiment, diagnostics } = load(join(dir, 'top.yaml'));
+    expect(diagnostics).toEqual([]);
+    const cfg = experiment!.trials[0]!.config;
+    expect(cfg.train.steps).toBe(9);
+    expect(cfg.train.lr).toBe(0.01);
+    expect(cfg.loss).toEqual({ use: 'info-nce', params: { temperature: 0.2 } });
+    expect(cfg.positiveSource).toEqual([{ use: 'feed', params: { window: 60 } }]);
+    expect(cfg.dataset.params).toEqual({ size: 5 });
+    const swapped = load(join(dir, 'swap.yaml')).experiment!.trials[0]!.config;
+    expect(swapped.loss).toEqual({ use: 'h-info-nce', params: { temperature: 0.05 } });
+  });
+
+  it('expands axes as a cartesian product, zips paired axes, and adds seeds', () => {
+    const dir = files({
+      'x.yaml': [
+        'dataset: toy',
+        'seeds: [1, 2]',
+        'ablate:',
+        '  encoder.params.dim: [8, 16]',
+        '  zip:',
+        '    labelScheme: [binary, hla]',
+        '    loss: [info-nce, h-info-nce]',
+        '',
+      ].join('\n'),
+    });
+    const { experiment, diagnostics } = load(join(dir, 'x.yaml'));
+    expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+    const ids = experiment!.trials.map((t) => t.id);
+    expect(ids).toHaveLength(8);
+    expect(ids[0]).toBe('encoder.params.dim=8,labelScheme=binary,loss=info-nce,seed=1');
+    expect(new Set(ids).size).toBe(8);
+    const hla16 = experiment!.trials.find((t) => t.id === 'encoder.params.dim=16,labelScheme=hla,loss=h-info-nce,seed=2')!;
+    expect(hla16.config.encoder.params).toEqual({ dim: 16 });
+    expect(hla16.config.seed).toBe(2);
+    // every trial differs in config, so every hash differs
+    expect(new Set(experiment!.trials.map((t) => t.hash)).size).toBe(8);
+  });
+
+  it('hashes equal configs equally regardless of how they were written', () => {
+    const dir = files({
+      'a.yaml': 'dataset: toy\nloss: info-nce\n',
+      'b.yaml': 'loss: { use: info-nce, params: { temperature: 0.05 } }\ndataset: { use: toy, params: {} }\n',
+    });
+    expect(load(join(dir, 'a.yaml')).experiment!.trials[0]!.hash).toBe(load(join(dir, 'b.yaml')).experiment!.trials[0]!.hash);
+  });
+
+  it('applies --set overrides, parsed as YAML, after extends', () => {
+    const dir = files({ 'x.yaml': 'dataset: toy\ntrain: { steps: 3 }\n' });
+    const { experiment } = load(join(dir, 'x.yaml'), ['train.steps=11', 'loss=h-info-nce', 'seeds=[4,5]']);
+    expect(experiment!.trials.map((t) => [t.config.train.steps, t.config.loss.use, t.config.seed])).toEqual([
+      [11, 'h-info-nce', 4],
+      [11, 'h-info-nce', 5],
+    ]);
+    const bad = load(join(dir, 'x.yaml'), ['nokey', 'trian.steps=1']);
+    expect(bad.diagnostics.map(formatDiagnostic)).toEqual([
+      "--set:1:1 error expected key=value (got 'nokey'), e.g. --set train.steps=100",
+      "--set:2:1 error trian.steps: unknown top-level key 'trian'; did you mean 'train'?",
+    ]);
+  });
+
+  it('locates an error in one ablation value at that value and names the trials it breaks', () => {
+    const dir = files({ 'x.yaml': 'dataset: toy\nseeds: [1, 2]\nablate:\n  loss.params.temperature: [0.05, -1]\n' });
+    const { experiment, diagnostics } = load(join(dir, 'x.yaml'));
+    expect(experiment).toBeUndefined();
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(dir, 'x.yaml').replace(process.cwd() + '/', '')}:4:35 error loss.params.temperature: must be > 0 (got number -1) [trials loss.params.temperature=-1,seed=1, loss.params.temperature=-1,seed=2]`,
+    ]);
+  });
+
+  it('reports every problem of every pass at once, each once', () => {
+    const dir = files({ 'x.yaml': 'dataset: toy\nlos: info-nce\nencoder: { use: hash-mlp, params: { dim: 0, width: 3 } }\nlabelScheme: binary\nloss: h-info-nce\n' });
+    const { diagnostics } = load(join(dir, 'x.yaml'));
+    const text = diagnostics.map(formatDiagnostic);
+    expect(text).toHaveLength(4);
+    expect(text[0]).toMatch(/:2:1 error los: unknown key; did you mean 'loss'\?/);
+    expect(text[1]).toMatch(/:3:42 error encoder.params.dim: must be > 0 \(got number 0\)/);
+    expect(text[2]).toMatch(/:3:45 error encoder.params.width: unknown key \(allowed: dim\)/);
+    expect(text[3]).toMatch(/:5:7 error loss: loss 'h-info-nce' cannot run here: it ranks samples by grade/);
+  });
+
+  it('refuses a sweep whose trials disagree on the tracker', () => {
+    const dir = files({ 'x.yaml': 'dataset: toy\nablate:\n  tracker: [mlflow, none]\n' });
+    expect(load(join(dir, 'x.yaml')).diagnostics.map(formatDiagnostic)[0]).toMatch(/tracker: the tracker is shared by the whole sweep/);
+  });
+});

@@ -1,0 +1,126 @@
+import type { Diagnostic } from '../core/errors.ts';
+import type { PluginRegistry } from '../core/registry.ts';
+import { describe } from './extends.ts';
+import { isPlainObject, PLUGIN_SLOTS, SLOT_DEFAULTS, normaliseSlotEntry } from './plugin-slots.ts';
+import type { Path, SourceMap } from './source-map.ts';
+import { EvalSettings, METRIC_SPEC, TrainSettings, type PluginRef, type TrialConfig } from './trial-config.ts';
+import { zodDiagnostics } from './zod-diagnostics.ts';
+
+/** The test sets every dataset yields; `crops` reports metrics on these. */
+export const TEST_SETS = ['ct', 'qr', 'judged'] as const;
+
+/**
+ * Checks one expanded cell against the plugin registry and turns it into a resolved trial config
+ * (plugin params and settings defaulted). Returns every problem found, never only the first.
+ */
+export function resolveTrial(
+  value: Record<string, unknown>,
+  map: SourceMap,
+  seed: number,
+  name: string,
+  registry: PluginRegistry,
+): { config?: TrialConfig; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const refs: Record<string, PluginRef | PluginRef[] | undefined> = {};
+  const used: Array<{ kind: string; name: string; path: Path }> = [];
+
+  const resolveRef = (raw: unknown, path: Path, kind: (typeof PLUGIN_SLOTS)[string]['kind']): PluginRef | undefined => {
+    const entry = normaliseSlotEntry(raw);
+    const label = path.join('.');
+    if (!isPlainObject(entry)) {
+      diagnostics.push({ ...map.value(path), path: label, message: `expected a plugin name or { use: name, params: {...} } (got ${describe(entry)})` });
+      return undefined;
+    }
+    for (const k of Object.keys(entry)) {
+      if (k !== 'use' && k !== 'params') {
+        diagnostics.push({ ...map.key([...path, k]), path: `${label}.${k}`, message: `unknown key in a plugin node (allowed: use, params)` });
+      }
+    }
+    if (typeof entry.use !== 'string') {
+      diagnostics.push({ ...map.value(path), path: `${label}.use`, message: `missing plugin name: expected use: <${kind} plugin> (available: ${registry.names(kind).join(', ')})` });
+      return undefined;
+    }
+    if (!registry.has(kind, entry.use)) {
+      diagnostics.push({ ...map.value([...path, 'use']), path: label, message: registry.unknownMessage(kind, entry.use) });
+      return undefined;
+    }
+    const descriptor = registry.get(kind, entry.use);
+    const params = entry.params ?? {};
+    const parsed = descriptor.schema.safeParse(params);
+    if (!parsed.success) {
+      if (!isPlainObject(params)) {
+        diagnostics.push({ ...map.value([...path, 'params']), path: `${label}.params`, message: `expected a mapping of params (got ${describe(params)})` });
+      } else {
+        diagnostics.push(...zodDiagnostics(parsed.error, params, [...path, 'params'], map, descriptor.schema));
+      }
+      return undefined;
+    }
+    used.push({ kind, name: entry.use, path });
+    return { use: entry.use, params: parsed.data as Record<string, unknown> };
+  };
+
+  for (const [key, slot] of Object.entries(PLUGIN_SLOTS)) {
+    const raw = value[key] ?? SLOT_DEFAULTS[key];
+    if (raw === undefined || raw === null) {
+      if (!slot.optional) {
+        diagnostics.push({ ...map.value([]), path: key, message: `is required: name a ${slot.kind} plugin (available: ${registry.names(slot.kind).join(', ')})` });
+      }
+      continue;
+    }
+    if (slot.list) {
+      const list = Array.isArray(raw) ? raw : [raw];
+      if (list.length === 0) {
+        diagnostics.push({ ...map.value([key]), path: key, message: `needs at least one ${slot.kind} plugin` });
+        continue;
+      }
+      refs[key] = list.map((r, i) => resolveRef(r, [key, i], slot.kind)).filter((r): r is PluginRef => r !== undefined);
+    } else {
+      refs[key] = resolveRef(raw, [key], slot.kind);
+    }
+  }
+
+  const train = TrainSettings.safeParse(value.train ?? {});
+  if (!train.success) diagnostics.push(...zodDiagnostics(train.error, value.train, ['train'], map, TrainSettings));
+  const evalSettings = EvalSettings.safeParse(value.eval ?? {});
+  if (!evalSettings.success) diagnostics.push(...zodDiagnostics(evalSettings.error, value.eval, ['eval'], map, EvalSettings));
+  else {
+    evalSettings.data.metrics.forEach((spec, i) => {
+      const [, metric, , set] = METRIC_SPEC.exec(spec)!;
+      const at = map.value(['eval', 'metrics', i]);
+      if (!registry.has('metric', metric!)) diagnostics.push({ ...at, path: `eval.metrics.${i}`, message: registry.unknownMessage('metric', metric!) });
+      if (!(TEST_SETS as readonly string[]).includes(set!)) {
+        diagnostics.push({ ...at, path: `eval.metrics.${i}`, message: `unknown test set '${set}' (available: ${TEST_SETS.join(', ')})` });
+      }
+    });
+  }
+
+  // cross-plugin checks: every trait a plugin requires must be provided by another plugin of the trial
+  const provided = new Set(used.flatMap((u) => registry.get(u.kind as never, u.name).provides ?? []));
+  for (const u of used) {
+    for (const req of registry.get(u.kind as never, u.name).requires ?? []) {
+      if (!provided.has(req.trait)) {
+        diagnostics.push({ ...map.value([...u.path, 'use']), path: u.path.join('.'), message: `${u.kind} '${u.name}' cannot run here: ${req.because}` });
+      }
+    }
+  }
+
+  if (diagnostics.length > 0) return { diagnostics };
+  const config: TrialConfig = {
+    name,
+    seed,
+    dataset: refs.dataset as PluginRef,
+    positiveSource: refs.positiveSource as PluginRef[],
+    labelScheme: refs.labelScheme as PluginRef,
+    sampler: refs.sampler as PluginRef,
+    encoder: refs.encoder as PluginRef,
+    loss: refs.loss as PluginRef,
+    retriever: refs.retriever as PluginRef,
+    tracker: refs.tracker as PluginRef,
+    backend: refs.backend as PluginRef,
+    train: train.data!,
+    eval: evalSettings.data!,
+  };
+  if (refs.discriminator) config.discriminator = refs.discriminator as PluginRef;
+  if (refs.llm) config.llm = refs.llm as PluginRef;
+  return { config, diagnostics };
+}

@@ -1,0 +1,39 @@
+import type { Trial } from '../config/experiment.ts';
+import type { TrialConfig } from '../config/trial-config.ts';
+import type { Evaluation } from '../eval/evaluate.ts';
+import type { TestSet } from '../eval/test-sets.ts';
+import { formatQrels, formatQueries, formatRun } from '../eval/trec-files.ts';
+
+export interface CurvePoint {
+  step: number;
+  values: Record<string, number>;
+}
+
+/**
+ * The files attached to a trial's run: TREC run files and qrels per test set (so any result can be
+ * re-scored with trec_eval or `crops eval`) and the training curves as CSV.
+ */
+export function trialArtifacts(
+  trial: Trial,
+  cfg: TrialConfig,
+  evaluation: Evaluation,
+  sets: ReadonlyMap<string, TestSet>,
+  curves: CurvePoint[] = [],
+): Array<[string, string]> {
+  const files: Array<[string, string]> = [];
+  if (cfg.eval.writeRuns) {
+    for (const [name, rankings] of evaluation.runs) {
+      const set = sets.get(name);
+      if (!set) continue;
+      files.push([`trec/${name}.run`, formatRun(set.queries, rankings, trial.id)]);
+      files.push([`trec/${name}.qrels`, formatQrels(set.queries, set)]);
+      files.push([`trec/${name}.queries.tsv`, formatQueries(set.queries)]);
+    }
+  }
+  if (curves.length > 0) {
+    const keys = [...new Set(curves.flatMap((c) => Object.keys(c.values)))];
+    const rows = curves.map((c) => [c.step, ...keys.map((k) => c.values[k] ?? '')].join(','));
+    files.push(['curves.csv', [['step', ...keys].join(','), ...rows].join('\n') + '\n']);
+  }
+  return files;
+}

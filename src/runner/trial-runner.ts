@@ -1,0 +1,170 @@
+import { Container } from 'inversify';
+import { stringify as toYaml } from 'yaml';
+import type { Experiment, Trial } from '../config/experiment.ts';
+import { METRIC_SPEC } from '../config/trial-config.ts';
+import { TrialFailure } from '../core/errors.ts';
+import { configHash } from '../core/hash.ts';
+import type { LogLevel } from '../core/logger.ts';
+import type { PluginRegistry } from '../core/registry.ts';
+import { Rng } from '../core/rng.ts';
+import { TrialInfo } from '../core/services.ts';
+import { buildTrainingSet } from '../engine/labelling.ts';
+import type { LogStore } from '../engine/log-store.ts';
+import { evaluate } from '../eval/evaluate.ts';
+import { buildTestSets } from '../eval/test-sets.ts';
+import {
+  Dataset,
+  Discriminator,
+  Encoder,
+  LabelScheme,
+  Llm,
+  Loss,
+  PositiveSource,
+  Retriever,
+  Sampler,
+  type Metric,
+  type RunRef,
+  type Tracker,
+} from '../extension-points/index.ts';
+import { train } from '../training/trainer.ts';
+import { flattenParams, metricKey } from './flatten.ts';
+import { PluginFactory } from './plugin-factory.ts';
+import type { Progress } from './progress.ts';
+import { trialArtifacts } from './trial-artifacts.ts';
+
+export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
+
+export interface TrialResult {
+  trial: Trial;
+  status: TrialStatus;
+  metrics: Record<string, number>;
+  runId?: string;
+  error?: string;
+  seconds: number;
+}
+
+export interface SweepContext {
+  experiment: Experiment;
+  registry: PluginRegistry;
+  tracker: Tracker;
+  parent: RunRef;
+  container: Container;
+  progress: Progress;
+  cacheRoot: string;
+  logLevel: LogLevel;
+  signal: AbortSignal;
+  tags: Record<string, string>;
+  /** datasets are loaded once per distinct dataset config within a sweep */
+  datasets: Map<string, Promise<{ dataset: Dataset; store: LogStore }>>;
+}
+
+/** Runs one trial from logs to metrics, recording it as a child run of the sweep. */
+export async function runTrial(trial: Trial, total: number, ctx: SweepContext): Promise<TrialResult> {
+  const started = Date.now();
+  const cfg = trial.config;
+  const { progress, tracker } = ctx;
+  progress.trial(trial.index, total, trial.id);
+  const container = new Container({ parent: ctx.container });
+  container.bind(TrialInfo).toConstantValue({ id: trial.id, seed: cfg.seed, configHash: trial.hash, config: cfg, experimentFile: ctx.experiment.file } satisfies TrialInfo);
+  const factory = new PluginFactory(container, { registry: ctx.registry, rng: new Rng(cfg.seed), cacheRoot: ctx.cacheRoot, logLevel: ctx.logLevel });
+
+  const plugins = Object.fromEntries(
+    Object.entries(cfg)
+      .filter(([, v]) => v && typeof v === 'object' && ('use' in v || Array.isArray(v)))
+      .map(([k, v]) => [`crops.plugin.${k}`, Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
+  );
+  const run = await tracker.startRun({
+    experimentName: ctx.experiment.name,
+    runName: trial.id,
+    parent: ctx.parent,
+    tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
+    params: flattenParams(cfg),
+  });
+  const disposables: Array<{ dispose?(): void }> = [];
+  try {
+    progress.phase('loading data');
+    const datasetKey = configHash(cfg.dataset);
+    let loaded = ctx.datasets.get(datasetKey);
+    if (!loaded) {
+      const dataset = factory.create<Dataset>('dataset', cfg.dataset);
+      loaded = dataset.load().then((store) => ({ dataset, store }));
+      ctx.datasets.set(datasetKey, loaded);
+    }
+    const { dataset, store } = await loaded;
+    container.bind(Dataset).toConstantValue(dataset);
+    if (cfg.discriminator) factory.provide(Discriminator, 'discriminator', cfg.discriminator);
+    if (cfg.llm) factory.provide(Llm, 'llm', cfg.llm);
+
+    progress.phase('mining positives');
+    const sources = cfg.positiveSource.map((ref, i) => factory.create<PositiveSource>('positiveSource', ref, `positiveSource.${i}`));
+    const mined = [];
+    for (const s of sources) mined.push(await s.mine(store));
+    const scheme = factory.provide<LabelScheme>(LabelScheme, 'labelScheme', cfg.labelScheme);
+    const data = buildTrainingSet(store.items, mined, scheme);
+    const counts: Record<string, string> = {};
+    for (const [o, n] of Object.entries(data.originCounts)) counts[`data.origin.${o}`] = String(n);
+    for (const [g, n] of Object.entries(data.gradeCounts)) counts[`data.grade.${g}`] = String(n);
+    counts['data.queries'] = String(data.lists.length);
+    await tracker.logParams(run, counts);
+    if (data.lists.length === 0) throw new TrialFailure('no training query has a positive: check the positive sources and the label scheme');
+
+    const retriever = factory.provide<Retriever>(Retriever, 'retriever', cfg.retriever);
+    disposables.push(retriever);
+    let encoder: Encoder | undefined;
+    if (!retriever.lexical) {
+      encoder = factory.provide<Encoder>(Encoder, 'encoder', cfg.encoder);
+      const loss = factory.provide<Loss>(Loss, 'loss', cfg.loss);
+      disposables.push(encoder, loss);
+      const sampler = factory.provide<Sampler>(Sampler, 'sampler', cfg.sampler);
+      const enc = encoder;
+      await sampler.init(data, { batchQueries: cfg.train.batchQueries, encode: (texts, side) => enc.encode(texts, side) });
+      progress.phase(`training ${encoder.parameterCount().toLocaleString('en-US')} parameters on ${data.lists.length} queries`);
+      const t0 = Date.now();
+      const result = await train({
+        encoder,
+        loss,
+        sampler,
+        items: data.items,
+        settings: cfg.train,
+        lossContext: { positiveGrade: scheme.positiveGrade },
+        signal: ctx.signal,
+        onStep: (step, values) => {
+          const secs = (Date.now() - t0) / 1000;
+          progress.step(step, cfg.train.steps, values, secs > 0 ? step / secs : 0);
+          if (step % cfg.train.logEvery === 0 || step === cfg.train.steps) {
+            tracker.logMetrics(run, Object.entries(values).map(([k, v]) => ({ key: `train/${k}`, value: v, step })));
+          }
+        },
+      });
+      tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps }]);
+    }
+
+    progress.phase('evaluating');
+    await retriever.build(store.items, encoder);
+    const sets = buildTestSets(store, { relevanceOf: dataset.trueGrade ? (q, i) => dataset.trueGrade!(q, i) : undefined });
+    const specs = cfg.eval.metrics.map((s) => {
+      const [, metric, k, set] = METRIC_SPEC.exec(s)!;
+      return { metric: metric!, k: Number(k), set: set! };
+    });
+    const metrics = new Map<string, Metric>();
+    for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
+    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch });
+    tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
+    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets)) await tracker.logArtifact(run, path, content);
+    await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));
+    await tracker.endRun(run, 'FINISHED');
+    return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    const killed = ctx.signal.aborted;
+    const message = e instanceof Error ? e.message : String(e);
+    await tracker.setTags(run, { 'crops.error': message.slice(0, 4000), ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
+    await tracker.endRun(run, killed ? 'KILLED' : 'FAILED');
+    return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    for (const d of disposables) d.dispose?.();
+  }
+}
+
+function detailTags(details: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(details).map(([k, v]) => [`crops.failure.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]));
+}

@@ -1,0 +1,513 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { appendFile, copyFile, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { CropsError } from '../core/errors.ts';
+import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
+import { MLFLOW_LIMITS, assertMetricPoint, assertMlflowKey, assertParams, assertTags } from './mlflow-limits.ts';
+
+/** MLflow's `RunStatus` enum as stored in a run's meta.yaml. */
+export const RUN_STATUS_CODES = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
+export type StoredRunStatus = keyof typeof RUN_STATUS_CODES;
+
+/** MLflow's `SourceType.LOCAL`. */
+const SOURCE_TYPE_LOCAL = 4;
+const DEFAULT_EXPERIMENT_ID = '0';
+const TRASH = '.trash';
+/** Folders inside an experiment directory that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS). */
+const RESERVED_EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces', 'models']);
+const LOCK_FILE = '.crops-experiments.lock';
+/** Creating an experiment takes milliseconds; a lock this old was left by a process that died. */
+const STALE_LOCK_MS = 30_000;
+const LOCK_WAIT_MS = 60_000;
+const EXPERIMENT_ID = /^[a-zA-Z0-9][\w-]{0,63}$/;
+const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
+
+/** One experiment directory of the store. */
+export interface ExperimentInfo {
+  experimentId: string;
+  name: string;
+  lifecycleStage: 'active' | 'deleted';
+  artifactLocation: string;
+}
+
+/** The value MLflow shows for a metric: the point with the largest (step, timestamp, value). */
+export interface LatestMetric {
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+/** A run as read back from disk. */
+export interface StoredRun extends RunRef {
+  runName: string;
+  status: StoredRunStatus;
+  startTime: number;
+  endTime: number | null;
+  lifecycleStage: string;
+  userId: string;
+  artifactUri: string;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  metrics: Record<string, LatestMetric>;
+}
+
+export interface CreateRunOptions {
+  experimentId: string;
+  runName: string;
+  userId: string;
+  startTime?: number;
+  tags?: Record<string, string>;
+  params?: Record<string, string>;
+}
+
+/**
+ * Reads and writes MLflow's file-store layout (what `mlflow.store.tracking.file_store.FileStore`
+ * of MLflow 2.x/3.x reads, and what `mlflow migrate-filestore` converts to SQLite):
+ *
+ * ```
+ * <root>/<experiment_id>/meta.yaml
+ * <root>/<experiment_id>/<run_id>/meta.yaml
+ * <root>/<experiment_id>/<run_id>/{params,tags}/<key>      value, no trailing newline
+ * <root>/<experiment_id>/<run_id>/metrics/<key>            lines `timestamp value step`
+ * <root>/<experiment_id>/<run_id>/artifacts/<path>
+ * ```
+ *
+ * meta.yaml, params and tags are written to a temporary file and renamed into place, so a crash
+ * never leaves a half-written file that MLflow would fail to parse. Temporary files live in the
+ * run or experiment directory itself (MLflow only reads its sub-folders there). Experiment
+ * creation is safe across processes: a lock file serialises the name check, and ids are claimed
+ * with an exclusive `mkdir`.
+ */
+export class MlflowFileStore {
+  /** absolute path of the store */
+  readonly root: string;
+  private ready?: Promise<void>;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /** Creates the root, the `Default` experiment (id 0) and `.trash`, as MLflow does on first use. */
+  ensure(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(join(this.root, TRASH), { recursive: true });
+      if (!(await exists(join(this.root, DEFAULT_EXPERIMENT_ID))) && !(await exists(join(this.root, TRASH, DEFAULT_EXPERIMENT_ID)))) {
+        await mkdir(join(this.root, DEFAULT_EXPERIMENT_ID), { recursive: true });
+        await this.writeExperimentMeta(DEFAULT_EXPERIMENT_ID, 'Default');
+      }
+    })();
+    this.ready.catch(() => (this.ready = undefined));
+    return this.ready;
+  }
+
+  /** Every readable experiment, active ones first, then those in `.trash`. */
+  async listExperiments(): Promise<ExperimentInfo[]> {
+    const out: ExperimentInfo[] = [];
+    for (const [parent, stage] of [[this.root, 'active'], [join(this.root, TRASH), 'deleted']] as const) {
+      for (const id of await subdirs(parent)) {
+        if (id.startsWith('.') || !EXPERIMENT_ID.test(id)) continue;
+        const meta = await readYaml(join(parent, id, 'meta.yaml'));
+        if (!meta || typeof meta.name !== 'string') continue;
+        const lifecycleStage = meta.lifecycle_stage === 'deleted' || stage === 'deleted' ? 'deleted' : 'active';
+        out.push({ experimentId: id, name: meta.name, lifecycleStage, artifactLocation: String(meta.artifact_location ?? '') });
+      }
+    }
+    return out;
+  }
+
+  /** The experiment called `name`, preferring an active one over one in `.trash`. */
+  async findExperiment(name: string): Promise<ExperimentInfo | undefined> {
+    const all = (await this.listExperiments()).filter((e) => e.name === name);
+    return all.find((e) => e.lifecycleStage === 'active') ?? all[0];
+  }
+
+  /** The id of the active experiment called `name`, created (id = largest integer id + 1) when missing. */
+  async getOrCreateExperiment(name: string): Promise<string> {
+    if (typeof name !== 'string' || name.length === 0 || name.length > MLFLOW_LIMITS.experimentNameLength) {
+      throw new CropsError(`MLflow experiment name must be 1 to ${MLFLOW_LIMITS.experimentNameLength} characters (got ${JSON.stringify(name)})`);
+    }
+    await this.ensure();
+    const known = await this.findExperiment(name);
+    if (known) return this.usable(known);
+    return this.withLock(async () => {
+      // another process may have created it while this one waited for the lock
+      const again = await this.findExperiment(name);
+      if (again) return this.usable(again);
+      let id = (await this.largestExperimentId()) + 1n;
+      for (;;) {
+        try {
+          await mkdir(join(this.root, id.toString()));
+          break;
+        } catch (e) {
+          if (errno(e) !== 'EEXIST') throw e;
+          id += 1n;
+        }
+      }
+      await this.writeExperimentMeta(id.toString(), name);
+      return id.toString();
+    });
+  }
+
+  /** Creates a RUNNING run with a fresh 32-hex-digit id, then writes its tags and params. */
+  async createRun(opts: CreateRunOptions): Promise<RunRef> {
+    await this.ensure();
+    const expDir = this.experimentDir(opts.experimentId);
+    const expMeta = await readYaml(join(expDir, 'meta.yaml'));
+    if (!expMeta) throw new CropsError(`MLflow experiment ${opts.experimentId} does not exist in ${this.root}`);
+    if (expMeta.lifecycle_stage === 'deleted') throw new CropsError(`MLflow experiment ${opts.experimentId} is deleted; restore it or pick another name`);
+    assertTags(opts.tags ?? {});
+    assertParams(opts.params ?? {});
+    const runId = randomUUID().replace(/-/g, '');
+    const run: RunRef = { experimentId: opts.experimentId, runId };
+    const dir = join(expDir, runId);
+    await mkdir(dir);
+    await Promise.all(['metrics', 'params', 'artifacts', 'tags'].map((d) => mkdir(join(dir, d))));
+    await atomicWrite(
+      join(dir, 'meta.yaml'),
+      toYaml({
+        artifact_uri: pathToFileURL(join(dir, 'artifacts')).href,
+        end_time: null,
+        entry_point_name: '',
+        experiment_id: opts.experimentId,
+        lifecycle_stage: 'active',
+        run_id: runId,
+        run_name: opts.runName,
+        run_uuid: runId,
+        source_name: '',
+        source_type: SOURCE_TYPE_LOCAL,
+        source_version: '',
+        start_time: opts.startTime ?? Date.now(),
+        status: RUN_STATUS_CODES.RUNNING,
+        tags: [],
+        user_id: opts.userId,
+      }),
+      dir,
+      true,
+    );
+    await this.setTags(run, { 'mlflow.runName': opts.runName, ...opts.tags });
+    await this.logParams(run, opts.params ?? {});
+    return run;
+  }
+
+  /** Writes params once; logging the same value again is accepted, a different value is an error. */
+  async logParams(run: RunRef, params: Record<string, string>): Promise<void> {
+    const dir = this.runDir(run);
+    assertParams(params);
+    for (const [key, value] of Object.entries(params)) {
+      const target = join(dir, 'params', key);
+      await mkdirFor(run, 'param', key, target);
+      const tmp = await writeTemp(dir, value).catch((e: unknown) => {
+        throw fsError(run, 'param', key, e);
+      });
+      try {
+        // link() refuses to replace an existing file, which makes the write-once check atomic
+        await link(tmp, target).catch((e: unknown) => {
+          // file systems without hard links: an exclusive copy keeps write-once, if not all-or-nothing
+          if (errno(e) === 'EPERM' || errno(e) === 'ENOTSUP' || errno(e) === 'EXDEV') return copyFile(tmp, target, constants.COPYFILE_EXCL);
+          throw e;
+        });
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw fsError(run, 'param', key, e);
+        const old = await readFile(target, 'utf8').catch(() => undefined);
+        if (old === undefined) throw fsError(run, 'param', key, e);
+        if (old !== value) {
+          throw new CropsError(
+            `MLflow param ${JSON.stringify(key)} of run ${run.runId} is already ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)} (params are write-once, use a tag or metric for values that change)`,
+          );
+        }
+      } finally {
+        await unlink(tmp).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Sets tags, replacing earlier values. */
+  async setTags(run: RunRef, tags: Record<string, string>): Promise<void> {
+    const dir = this.runDir(run);
+    assertTags(tags);
+    for (const [key, value] of Object.entries(tags)) {
+      const target = join(dir, 'tags', key);
+      await mkdirFor(run, 'tag', key, target);
+      await atomicWrite(target, value, dir).catch((e) => {
+        throw fsError(run, 'tag', key, e);
+      });
+    }
+  }
+
+  /** Appends metric points, one `timestamp value step` line each, in the order given. */
+  async appendMetrics(run: RunRef, points: MetricPoint[]): Promise<void> {
+    const dir = this.runDir(run);
+    const byKey = new Map<string, string[]>();
+    for (const p of points) {
+      assertMetricPoint(p);
+      const line = `${p.timestamp ?? Date.now()} ${formatMetricValue(p.value)} ${p.step}\n`;
+      const lines = byKey.get(p.key);
+      if (lines) lines.push(line);
+      else byKey.set(p.key, [line]);
+    }
+    for (const [key, lines] of byKey) {
+      const target = join(dir, 'metrics', key);
+      await mkdirFor(run, 'metric', key, target);
+      // one write per key keeps each batch contiguous even if another writer appends too
+      await appendFile(target, lines.join('')).catch((e) => {
+        throw fsError(run, 'metric', key, e);
+      });
+    }
+  }
+
+  /** Writes `artifacts/<path>` (relative, `/`-separated, no `..`). */
+  async writeArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void> {
+    const segments = path.split('/');
+    if (path.length === 0 || path.includes('\0') || path.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+      throw new CropsError(`invalid artifact path ${JSON.stringify(path)}: use a relative path of / separated names without . or .. segments`);
+    }
+    const dir = this.runDir(run);
+    const target = join(dir, 'artifacts', ...segments);
+    await mkdirFor(run, 'artifact', path, target);
+    await atomicWrite(target, content, dir).catch((e: unknown) => {
+      throw fsError(run, 'artifact', path, e);
+    });
+  }
+
+  /** Marks the run FINISHED, FAILED or KILLED and stamps its end time. */
+  async endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, endTime = Date.now()): Promise<void> {
+    const dir = this.runDir(run);
+    const meta = await readYaml(join(dir, 'meta.yaml'));
+    if (!meta) throw new CropsError(`MLflow run ${run.runId} not found in ${this.root}`);
+    await atomicWrite(join(dir, 'meta.yaml'), toYaml({ ...meta, status: RUN_STATUS_CODES[status], end_time: endTime }), dir, true);
+  }
+
+  /** Reads one run with its tags, params and latest metric values. */
+  async getRun(run: RunRef): Promise<StoredRun> {
+    const found = await this.readRun(this.runDir(run), run.experimentId);
+    if (!found) throw new CropsError(`MLflow run ${run.runId} not found in experiment ${run.experimentId} of ${this.root}`);
+    return found;
+  }
+
+  /** Every point logged for one metric, in file order. */
+  async metricHistory(run: RunRef, key: string): Promise<Array<Required<MetricPoint>>> {
+    assertMlflowKey('metric', key);
+    const text = await readFile(join(this.runDir(run), 'metrics', key), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => ({ key, ...parseMetricLine(l) }));
+  }
+
+  /** Active runs of the named experiment (empty when it does not exist). */
+  listRuns(experimentName: string): Promise<StoredRun[]> {
+    return this.scanRuns(experimentName, true);
+  }
+
+  /** The most recently finished run of the experiment tagged `crops.configHash = configHash`. */
+  async findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
+    // status and tags suffice here; metric files can be large
+    const done = (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'FINISHED' && r.tags['crops.configHash'] === configHash);
+    done.sort((a, b) => (b.endTime ?? 0) - (a.endTime ?? 0));
+    return done[0] ? { experimentId: done[0].experimentId, runId: done[0].runId } : undefined;
+  }
+
+  private async scanRuns(experimentName: string, withData: boolean): Promise<StoredRun[]> {
+    const exp = (await this.listExperiments()).find((e) => e.name === experimentName && e.lifecycleStage === 'active');
+    if (!exp) return [];
+    const expDir = this.experimentDir(exp.experimentId);
+    const runs: StoredRun[] = [];
+    for (const name of await subdirs(expDir)) {
+      if (name.startsWith('.') || RESERVED_EXPERIMENT_FOLDERS.has(name)) continue;
+      const run = await this.readRun(join(expDir, name), exp.experimentId, withData);
+      if (run && run.lifecycleStage === 'active') runs.push(run);
+    }
+    return runs.sort((a, b) => a.startTime - b.startTime || a.runId.localeCompare(b.runId));
+  }
+
+  /** Reads meta.yaml and tags, plus params and latest metrics when `withData`. */
+  private async readRun(dir: string, experimentId: string, withData = true): Promise<StoredRun | undefined> {
+    const meta = await readYaml(join(dir, 'meta.yaml'));
+    if (!meta || typeof meta.run_id !== 'string') return undefined;
+    const metrics: Record<string, LatestMetric> = Object.create(null);
+    for (const [key, text] of Object.entries(withData ? await readTree(join(dir, 'metrics')) : {})) {
+      const points = text.split('\n').filter((l) => l.trim() !== '').map(parseMetricLine);
+      // MLflow's rule for the displayed value: largest (step, timestamp, value)
+      const latest = points.reduce<LatestMetric | undefined>(
+        (best, p) => (!best || p.step > best.step || (p.step === best.step && (p.timestamp > best.timestamp || (p.timestamp === best.timestamp && p.value > best.value))) ? p : best),
+        undefined,
+      );
+      if (latest) metrics[key] = latest;
+    }
+    const status = (Object.keys(RUN_STATUS_CODES) as StoredRunStatus[]).find((s) => RUN_STATUS_CODES[s] === meta.status) ?? 'RUNNING';
+    const tags = await readTree(join(dir, 'tags'));
+    return {
+      experimentId,
+      runId: meta.run_id,
+      runName: String(meta.run_name ?? tags['mlflow.runName'] ?? ''),
+      status,
+      startTime: Number(meta.start_time ?? 0),
+      endTime: meta.end_time == null ? null : Number(meta.end_time),
+      lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
+      userId: String(meta.user_id ?? ''),
+      artifactUri: String(meta.artifact_uri ?? ''),
+      tags,
+      params: withData ? await readTree(join(dir, 'params')) : Object.create(null),
+      metrics,
+    };
+  }
+
+  private usable(exp: ExperimentInfo): string {
+    if (exp.lifecycleStage === 'deleted') {
+      throw new CropsError(
+        `MLflow experiment ${JSON.stringify(exp.name)} (id ${exp.experimentId}) is deleted in ${this.root}; restore it, remove it from ${join(this.root, TRASH)}, or use another name`,
+      );
+    }
+    return exp.experimentId;
+  }
+
+  private async largestExperimentId(): Promise<bigint> {
+    let max = 0n;
+    for (const parent of [this.root, join(this.root, TRASH)]) {
+      for (const name of await subdirs(parent)) if (/^\d+$/.test(name) && BigInt(name) > max) max = BigInt(name);
+    }
+    return max;
+  }
+
+  private async writeExperimentMeta(id: string, name: string): Promise<void> {
+    const dir = join(this.root, id);
+    const now = Date.now();
+    const meta = { artifact_location: pathToFileURL(dir).href, creation_time: now, experiment_id: id, last_update_time: now, lifecycle_stage: 'active', name };
+    await atomicWrite(join(dir, 'meta.yaml'), toYaml(meta), dir, true);
+  }
+
+  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = join(this.root, LOCK_FILE);
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        const handle = await open(lock, 'wx');
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        break;
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e;
+        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
+        else if (Date.now() > deadline) throw new CropsError(`waited ${LOCK_WAIT_MS / 1000}s for ${lock}; if no other crops process is running, delete that file`);
+        else await new Promise((r) => setTimeout(r, 15));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  private experimentDir(experimentId: string): string {
+    if (!EXPERIMENT_ID.test(experimentId)) throw new CropsError(`invalid MLflow experiment id ${JSON.stringify(experimentId)}`);
+    return join(this.root, experimentId);
+  }
+
+  private runDir(run: RunRef): string {
+    if (!RUN_ID.test(run.runId)) throw new CropsError(`invalid MLflow run id ${JSON.stringify(run.runId)}`);
+    return join(this.experimentDir(run.experimentId), run.runId);
+  }
+}
+
+/** Python float syntax for a JS number (`nan`, `inf`, `-inf`; finite values as JS prints them). */
+export function formatMetricValue(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return String(v);
+}
+
+function parseMetricLine(line: string): LatestMetric {
+  const [ts, val, step] = line.trim().split(' ');
+  const lower = (val ?? '').toLowerCase();
+  const value = lower === 'inf' || lower === 'infinity' || lower === '+inf' ? Infinity : lower === '-inf' || lower === '-infinity' ? -Infinity : Number(val);
+  return { timestamp: Number(ts), value, step: step === undefined ? 0 : Number(step) };
+}
+
+/** MLflow reads meta.yaml with PyYAML, a YAML 1.1 parser: `yes`, `off` or `12:30` must be quoted. */
+function toYaml(data: Record<string, unknown>): string {
+  return stringifyYaml(data, { version: '1.1', sortMapEntries: true, lineWidth: 0 });
+}
+
+async function readYaml(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const data: unknown = parseYaml(await readFile(path, 'utf8'), { version: '1.1' });
+    return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `content` to a temporary file in `tmpDir` and renames it over `target`. */
+async function atomicWrite(target: string, content: string | Uint8Array, tmpDir: string, durable = false): Promise<void> {
+  const tmp = await writeTemp(tmpDir, content, durable);
+  try {
+    await rename(tmp, target);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function writeTemp(dir: string, content: string | Uint8Array, durable = false): Promise<string> {
+  const tmp = join(dir, `.crops-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  // fsync only where a torn file would hide the whole run (meta.yaml); params and tags are many
+  await writeFile(tmp, content, { flush: durable });
+  return tmp;
+}
+
+/** Files under `dir`, keyed by their `/`-separated relative path (keys may contain `/`). */
+async function readTree(dir: string, prefix = ''): Promise<Record<string, string>> {
+  // keys come from file names, and `__proto__` is a valid MLflow key
+  const out: Record<string, string> = Object.create(null);
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (e.isDirectory()) Object.assign(out, await readTree(join(dir, e.name), `${prefix}${e.name}/`));
+    else if (e.isFile()) out[`${prefix}${e.name}`] = await readFile(join(dir, e.name), 'utf8');
+  }
+  return out;
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Creates the folders a `/`-containing key needs, but never a missing run directory. */
+async function mkdirFor(run: RunRef, kind: string, key: string, target: string): Promise<void> {
+  if (!key.includes('/')) return;
+  const base = target.slice(0, target.length - key.length - 1);
+  try {
+    await stat(base);
+    await mkdir(dirname(target), { recursive: true });
+  } catch (e) {
+    throw fsError(run, kind, key, e);
+  }
+}
+
+/** Turns the errors a misuse produces into messages that say what went wrong. */
+function fsError(run: RunRef, kind: string, key: string, e: unknown): unknown {
+  const code = errno(e);
+  if (code === 'ENOENT') return new CropsError(`MLflow run ${run.runId} (experiment ${run.experimentId}) does not exist in the store; was it deleted?`);
+  // `a` and `a/b` cannot both exist as files
+  if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+    return new CropsError(`MLflow ${kind} key ${JSON.stringify(key)} clashes with another ${kind} key of run ${run.runId}: keys are file paths, so 'a' and 'a/b' cannot both exist`);
+  }
+  return e;
+}
+
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../../test/support/tf.ts';
+import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import { learningRate } from './schedule.ts';
+
+beforeAll(async () => {
+  await useBackend();
+});
+
+const settings = { lr: 0.1, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: 0.5 };
+
+describe('AdamW', () => {
+  it('follows the bias-corrected AdamW recurrence, decaying matrices but not vectors', () => {
+    const w = tf.tidy(() => tf.variable(tf.tensor2d([[1, -2]]), true));
+    const b = tf.tidy(() => tf.variable(tf.tensor1d([1, -2]), true));
+    const opt = new AdamW();
+    const grads = [
+      [0.5, 1],
+      [-1, 0.25],
+    ];
+    let m = [0, 0];
+    let v = [0, 0];
+    let wRef = [1, -2];
+    let bRef = [1, -2];
+    grads.forEach((g, i) => {
+      const step = i + 1;
+      tf.tidy(() => opt.apply([w, b], [tf.tensor2d([g]), tf.tensor1d(g)], { ...settings, step }));
+      m = m.map((x, j) => 0.9 * x + 0.1 * g[j]!);
+      v = v.map((x, j) => 0.99 * x + 0.01 * g[j]! ** 2);
+      const upd = m.map((x, j) => (0.1 * (x / (1 - 0.9 ** step))) / (Math.sqrt(v[j]! / (1 - 0.99 ** step)) + 1e-8));
+      wRef = wRef.map((x, j) => x * (1 - 0.1 * 0.5) - upd[j]!);
+      bRef = bRef.map((x, j) => x - upd[j]!);
+    });
+    Array.from(w.dataSync()).forEach((x, j) => expect(x).toBeCloseTo(wRef[j]!, 5));
+    Array.from(b.dataSync()).forEach((x, j) => expect(x).toBeCloseTo(bRef[j]!, 5));
+    opt.dispose();
+    tf.dispose([w, b]);
+  });
+
+  it('skips variables without a gradient and frees its state on dispose', () => {
+    const before = tf.memory().numTensors;
+    const w = tf.tidy(() => tf.variable(tf.ones([2, 2]), true));
+    const opt = new AdamW();
+    opt.apply([w], [undefined], { ...settings, step: 1 });
+    expect(Array.from(w.dataSync())).toEqual([1, 1, 1, 1]);
+    tf.tidy(() => opt.apply([w], [tf.ones([2, 2])], { ...settings, step: 1 }));
+    opt.dispose();
+    w.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('clipByGlobalNorm', () => {
+  it('scales all gradients by one factor down to the norm limit, never up', () => {
+    const gs = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])];
+    const { clipped, norm } = clipByGlobalNorm(gs, 1);
+    expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
+    expect(Array.from(clipped[0]!.dataSync())).toEqual([expect.closeTo(0.6, 5), 0]);
+    expect(Array.from(clipped[1]!.dataSync())).toEqual([0, expect.closeTo(0.8, 5)]);
+    const loose = clipByGlobalNorm(gs, 10);
+    expect(Array.from(loose.clipped[1]!.dataSync())).toEqual([0, 4]);
+    tf.dispose([...gs, ...clipped, norm, ...loose.clipped, loose.norm]);
+  });
+});
+
+describe('learningRate', () => {
+  const base = { lr: 1, steps: 10, warmupSteps: 2 };
+  it('warms up linearly, then holds, or decays linearly or along a cosine', () => {
+    expect([0, 1, 2, 9].map((s) => learningRate(s, { ...base, schedule: 'constant' }))).toEqual([0.5, 1, 1, 1]);
+    expect(learningRate(2, { ...base, schedule: 'linear' })).toBe(1);
+    expect(learningRate(6, { ...base, schedule: 'linear' })).toBeCloseTo(0.5);
+    expect(learningRate(6, { ...base, schedule: 'cosine' })).toBeCloseTo(0.5);
+    expect(learningRate(4, { ...base, schedule: 'cosine' })).toBeCloseTo(0.5 * (1 + Math.cos(Math.PI / 4)));
+    expect(learningRate(9, { ...base, schedule: 'linear' })).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { TrainSettings } from '../config/trial-config.ts';
+import { TrialFailure } from '../core/errors.ts';
+import type { ItemTexts, Batch } from '../engine/samples.ts';
+import type { AdamSettings, Encoder, PreparedInput } from '../extension-points/encoder.ts';
+import type { Loss, LossContext } from '../extension-points/loss.ts';
+import type { Sampler } from '../extension-points/sampler.ts';
+import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import { matMul2d } from './ops.ts';
+import { learningRate } from './schedule.ts';
+
+/** What one training run needs; the sampler must already be initialised with the training set. */
+export interface TrainOptions {
+  encoder: Encoder;
+  loss: Loss;
+  sampler: Sampler;
+  /** texts the batches' item ids point into */
+  items: ItemTexts;
+  settings: TrainSettings;
+  lossContext: LossContext;
+  /** called after every step (the curves keep only the steps {@link isLogStep} selects) */
+  onStep?: (step: number, stats: StepStats) => void | Promise<void>;
+  /** aborting stops before the next step and rejects with the signal's reason */
+  signal?: AbortSignal;
+}
+
+/** Per-step numbers: the loss, the learning rate, the step's wall time, and the loss's own stats. */
+export interface StepStats {
+  loss: number;
+  lr: number;
+  ms: number;
+  [stat: string]: number;
+}
+
+/** Logged steps (0-based) and, per statistic, its value at those steps. */
+export interface TrainCurves {
+  step: number[];
+  loss: number[];
+  lr: number[];
+  [stat: string]: number[];
+}
+
+export interface TrainTiming {
+  steps: number;
+  totalMs: number;
+  msPerStep: number;
+  /** mean ms per step spent drawing the batch, preparing inputs, in forward+backward, and updating */
+  phases: { sample: number; prepare: number; compute: number; update: number };
+}
+
+export interface TrainResult {
+  curves: TrainCurves;
+  timing: TrainTiming;
+  /** mean wall time of a step (same as `timing.msPerStep`) */
+  msPerStep: number;
+  finalLoss: number;
+}
+
+/** Whether 0-based `step` goes into the curves: every `logEvery` steps, plus the last. */
+export function isLogStep(step: number, settings: Pick<TrainSettings, 'logEvery' | 'steps'>): boolean {
+  return step % settings.logEvery === 0 || step === settings.steps - 1;
+}
+
+/**
+ * Trains `encoder` (and the loss's own variables, e.g. its temperature) for `settings.steps` steps.
+ *
+ * Each step: draw a batch, `prepare` queries and candidate items, differentiate
+ * `loss(q · dᵀ, grades)` with respect to the dense variables and to the prepared leaves, update the
+ * dense variables with AdamW (optionally clipped by global norm) and hand the leaf gradients to
+ * `encoder.applySparse`. A non-finite loss aborts with a {@link TrialFailure}. Deterministic for a
+ * deterministic sampler and encoder on a given backend; leaves no tensors behind.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { loss, sampler, settings, onStep, signal } = options;
+  const optimiser = new AdamW();
+  const curves: TrainCurves = { step: [], loss: [], lr: [] };
+  const phases = { sample: 0, prepare: 0, compute: 0, update: 0 };
+  const started = performance.now();
+  let finalLoss = Number.NaN;
+  try {
+    for (let step = 0; step < settings.steps; step++) {
+      signal?.throwIfAborted();
+      const t0 = performance.now();
+      const batch = await sampler.next(step);
+      const t1 = performance.now();
+      phases.sample += t1 - t0;
+      const lr = learningRate(step, settings);
+      const adam: AdamSettings = { lr, beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon, weightDecay: settings.weightDecay, step: step + 1 };
+      const value = runStep(step, batch, adam, phases, options, optimiser);
+      const stats: StepStats = { loss: value, lr, ms: performance.now() - t0, ...loss.stats() };
+      finalLoss = value;
+      if (isLogStep(step, settings)) {
+        for (const [key, v] of Object.entries(stats)) if (key !== 'ms') (curves[key] ??= []).push(v);
+        curves.step.push(step);
+      }
+      await onStep?.(step, stats);
+      // let timers and signal handlers (Ctrl-C) run between steps
+      await nextTurn();
+    }
+  } finally {
+    optimiser.dispose();
+  }
+  const totalMs = performance.now() - started;
+  const n = Math.max(1, settings.steps);
+  return {
+    curves,
+    finalLoss,
+    msPerStep: totalMs / n,
+    timing: {
+      steps: settings.steps,
+      totalMs,
+      msPerStep: totalMs / n,
+      phases: { sample: phases.sample / n, prepare: phases.prepare / n, compute: phases.compute / n, update: phases.update / n },
+    },
+  };
+}
+
+/** Forward, backward and update of one batch; returns the loss. */
+function runStep(step: number, batch: Batch, adam: AdamSettings, phases: TrainTiming['phases'], options: TrainOptions, optimiser: AdamW): number {
+  const { encoder, loss, items, lossContext, settings } = options;
+  const Q = batch.queries.length;
+  const C = batch.itemIds.length;
+  checkBatch(step, batch, items);
+  const t0 = performance.now();
+  const candidates = Array.from(batch.itemIds, (id) => items.texts[id]!);
+  const inputs: PreparedInput[] = [];
+  const owned: tf.Tensor[] = [];
+  try {
+    const qIn = encoder.prepare(batch.queries, 'query');
+    inputs.push(qIn);
+    const dIn = encoder.prepare(candidates, 'item');
+    inputs.push(dIn);
+    const grades = tf.tensor2d(batch.grades, [Q, C], 'int32');
+    owned.push(grades);
+    // temporary trainable views of the leaves, so the tape yields d(loss)/d(leaf)
+    const qLeaves = qIn.leaves.map((l) => tf.variable(l, true));
+    const dLeaves = dIn.leaves.map((l) => tf.variable(l, true));
+    owned.push(...qLeaves, ...dLeaves);
+    const dense = [...encoder.variables(), ...loss.variables()].filter((v) => v.trainable);
+    const t1 = performance.now();
+    phases.prepare += t1 - t0;
+
+    const { value, grads } = tf.variableGrads(() => {
+      const q = encoder.embed({ ...qIn, leaves: qLeaves });
+      const d = encoder.embed({ ...dIn, leaves: dLeaves });
+      return loss.compute(matMul2d(q, d, false, true), grades, lossContext);
+    }, [...dense, ...qLeaves, ...dLeaves]);
+    owned.push(value, ...Object.values(grads).filter((g): g is tf.Tensor => g != null));
+    const lossValue = value.dataSync()[0]!;
+    const t2 = performance.now();
+    phases.compute += t2 - t1;
+    if (!Number.isFinite(lossValue)) {
+      let lossStats: Record<string, number> = {};
+      try {
+        lossStats = loss.stats();
+      } catch {
+        // the stats may be as broken as the loss; the message matters more
+      }
+      throw new TrialFailure(`training loss is ${lossValue} at step ${step} (lr ${adam.lr}); lower the learning rate or check the inputs`, {
+        step,
+        loss: lossValue,
+        lr: adam.lr,
+        queries: Q,
+        candidates: C,
+        ...lossStats,
+      });
+    }
+
+    let denseGrads: Array<tf.Tensor | undefined> = dense.map((v) => grads[v.name] ?? undefined);
+    if (settings.gradClip !== undefined) {
+      const present = denseGrads.filter((g): g is tf.Tensor => g !== undefined);
+      const { clipped, norm } = clipByGlobalNorm(present, settings.gradClip);
+      owned.push(norm, ...clipped);
+      let k = 0;
+      denseGrads = denseGrads.map((g) => (g === undefined ? undefined : clipped[k++]!));
+    }
+    optimiser.apply(dense, denseGrads, adam);
+    const leafGrads = (leaves: tf.Variable[]) =>
+      leaves.map((v) => {
+        const g = grads[v.name];
+        if (g != null) return g;
+        const zeros = tf.zerosLike(v);
+        owned.push(zeros);
+        return zeros;
+      });
+    encoder.applySparse(qIn, leafGrads(qLeaves), adam);
+    encoder.applySparse(dIn, leafGrads(dLeaves), adam);
+    phases.update += performance.now() - t2;
+    return lossValue;
+  } finally {
+    tf.dispose(owned);
+    for (const input of inputs) tf.dispose(input.leaves);
+  }
+}
+
+function checkBatch(step: number, batch: Batch, items: ItemTexts): void {
+  const Q = batch.queries.length;
+  const C = batch.itemIds.length;
+  if (Q === 0 || C === 0) throw new TrialFailure(`sampler returned an empty batch at step ${step} (${Q} queries, ${C} candidates)`, { step });
+  if (batch.grades.length !== Q * C) {
+    throw new TrialFailure(`sampler batch at step ${step} has ${batch.grades.length} grades for ${Q} queries x ${C} candidates`, { step });
+  }
+  for (const id of batch.itemIds) {
+    if (!(id >= 0 && id < items.texts.length)) throw new TrialFailure(`sampler batch at step ${step} names item ${id}, but there are ${items.texts.length} items`, { step });
+  }
+}

@@ -1,0 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const BIN = resolve(import.meta.dirname, '../../bin/crops.js');
+
+/** Runs the real `crops` binary in a child process, as a user would. */
+export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }) {
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, MLFLOW_TRACKING_URI: '', ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+  });
+  return { status: res.status, stdout: res.stdout, stderr: res.stderr };
+}
