@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'mlruns/', '.crops-cache/', 'out/'] },
+  { ignores: ['node_modules/', 'mlruns/', '.crops-cache/', '.venv-mlflow/', 'out/', '**/*.py'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,6 +6,7 @@ import type { Backend } from '../../src/extension-points/backend.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import autoBackend from './auto-backend.ts';
 import { plugins } from './tfjs-backend.ts';
+import { describeBackendConformance } from '../../test/conformance/infra-conformance.ts';
 
 const installed = (pkg: string) => {
   try {
@@ -58,3 +59,5 @@ describe('backend plugins', () => {
     expect(autoBackend.schema.safeParse({ order: ['webgl'] }).success).toBe(false);
   });
 });
+
+for (const d of [autoBackend, ...plugins]) describeBackendConformance(d);

@@ -44,6 +44,9 @@ const ENCODE_CHUNK = 2048;
  * updates only those with lazy Adam, which keeps a step's cost independent of the table size.
  * With `sharedTowers` (default) queries and items share one table and MLP (a siamese retriever);
  * otherwise each side has its own. Unlike a transformer encoder it ignores word order beyond bigrams.
+ * Host memory: 12 bytes per table cell (value and two Adam moments), about 200 MB per table at the
+ * defaults, committed as rows are first touched. Sparse updates are applied at the next `prepare`
+ * or `encode` (see `SparseTable`), so a step's query- and item-side gradients form one Adam step.
  */
 @injectable()
 export class HashMlpEncoder implements Encoder {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import binary, { BinaryLabelScheme, BinaryParams } from './binary-label-scheme.ts';
 import hla, { HlaLabelScheme, HlaParams } from './hla-label-scheme.ts';
+import { describeLabelSchemeConformance } from '../../test/conformance/data-conformance.ts';
 
 const ORIGINS = ['reformulation', 'feed', 'llm', 'search-click', 'shown-not-clicked', 'ranked-not-shown', 'prerank-filtered'];
 
@@ -44,3 +45,7 @@ describe('binary label scheme', () => {
     expect(() => binary.schema.parse({ keep: true })).toThrow();
   });
 });
+
+describeLabelSchemeConformance(hla);
+describeLabelSchemeConformance(hla, { grades: { reformulation: 4 } });
+describeLabelSchemeConformance(binary);

@@ -57,4 +57,5 @@ export default definePlugin({
   summary: 'hierarchical InfoNCE: each candidate is a positive against strictly lower grades (CroPS Eq. 3)',
   schema,
   implementation: HInfoNceLoss,
+  requires: [{ trait: 'graded-labels', because: 'it orders candidates by grade and needs a graded label scheme such as hla; with binary labels use info-nce' }],
 });

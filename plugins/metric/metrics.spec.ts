@@ -5,6 +5,7 @@ import { orderLikeTrecEval } from '../../src/eval/trec-order.ts';
 import mrr, { MrrMetric } from './mrr-metric.ts';
 import ndcg, { NdcgMetric } from './ndcg-metric.ts';
 import recall, { RecallMetric } from './recall-metric.ts';
+import { describeMetricConformance } from '../../test/conformance/eval-conformance.ts';
 
 const L = (r: number) => Math.log2(r + 1); // discount of 1-based rank r
 const rel = (o: Record<number, number>) => new Map(Object.entries(o).map(([k, v]) => [Number(k), v]));
@@ -98,3 +99,5 @@ describe('metric plugins', () => {
     expect(n).toBeGreaterThan(60);
   });
 });
+
+for (const d of [recall, ndcg, mrr]) describeMetricConformance(d);

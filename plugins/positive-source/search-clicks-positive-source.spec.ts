@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Impression, LogStore } from '../../src/engine/log-store.ts';
 import plugin, { SearchClicksParams, SearchClicksPositiveSource } from './search-clicks-positive-source.ts';
+import { describePositiveSourceConformance } from '../../test/conformance/data-conformance.ts';
 
 const imp = (sessionId: number, itemId: number, stage: Impression['stage'], position: number, clicked = false, liked = false): Impression => ({
   sessionId,
@@ -76,3 +77,5 @@ describe('search-clicks positive source', () => {
     expect(plugin.name).toBe('search-clicks');
   });
 });
+
+describePositiveSourceConformance(plugin);

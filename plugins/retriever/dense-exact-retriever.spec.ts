@@ -5,6 +5,7 @@ import type { Item } from '../../src/engine/log-store.ts';
 import type { Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
 import { useBackend } from '../../test/support/tf.ts';
 import descriptor, { DenseExactRetriever } from './dense-exact-retriever.ts';
+import { describeRetrieverConformance } from '../../test/conformance/eval-conformance.ts';
 
 /** Looks vectors up by text; small integers keep every dot product exact in float32. */
 class TableEncoder implements Encoder {
@@ -144,3 +145,6 @@ describe('dense-exact retriever', () => {
     await expect(r.search(['q'], 3)).rejects.toThrow(/before build/);
   });
 });
+
+describeRetrieverConformance(descriptor);
+describeRetrieverConformance(descriptor, { itemChunk: 8, queryChunk: 1 });

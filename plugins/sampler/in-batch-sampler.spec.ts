@@ -3,6 +3,7 @@ import { Rng } from '../../src/core/rng.ts';
 import type { Batch, LabelledList, TrainingSet } from '../../src/engine/samples.ts';
 import type { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import plugin, { InBatchParams, InBatchSampler } from './in-batch-sampler.ts';
+import { describeSamplerConformance } from '../../test/conformance/data-conformance.ts';
 
 const hla: LabelScheme = { positiveGrade: 4, grade: () => undefined };
 
@@ -113,3 +114,5 @@ describe('in-batch sampler', () => {
     expect(() => plugin.schema.parse({ candidates: 3 })).toThrow();
   });
 });
+
+describeSamplerConformance(plugin);

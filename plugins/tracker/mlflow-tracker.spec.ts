@@ -8,6 +8,7 @@ import { PluginParams } from '../../src/core/services.ts';
 import { resolveTrackingUri } from '../../src/tracking/tracking-uri.ts';
 import descriptor, { MlflowTracker } from './mlflow-tracker.ts';
 import noneDescriptor, { NoneTracker } from './none-tracker.ts';
+import { describeTrackerConformance } from '../../test/conformance/infra-conformance.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -148,3 +149,6 @@ describe('none tracker', () => {
     expect(t.location()).toBe('not recorded');
   });
 });
+
+describeTrackerConformance(descriptor, (d) => ({ trackingUri: join(d, 'mlruns') }));
+describeTrackerConformance(noneDescriptor);

@@ -30,6 +30,9 @@ function typeOf(s: JsonSchema): string {
   const base = Array.isArray(s.type) ? s.type.join('|') : (s.type ?? 'any');
   if (base === 'array' && s.items) return `${typeOf(s.items)}[]`;
   const bounds: string[] = [];
+  // zod's safe-integer bounds on every int are noise in a reference table
+  if (Math.abs(s.maximum ?? 0) >= Number.MAX_SAFE_INTEGER) delete s.maximum;
+  if (Math.abs(s.minimum ?? 0) >= Number.MAX_SAFE_INTEGER) delete s.minimum;
   if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
   if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
   if (s.maximum !== undefined) bounds.push(`<= ${s.maximum}`);

@@ -116,7 +116,7 @@ describe('loadExperiment', () => {
     const { experiment, diagnostics } = load(join(dir, 'x.yaml'));
     expect(experiment).toBeUndefined();
     expect(diagnostics.map(formatDiagnostic)).toEqual([
-      `${join(dir, 'x.yaml').replace(process.cwd() + '/', '')}:4:35 error loss.params.temperature: must be > 0 (got number -1) [trials loss.params.temperature=-1,seed=1, loss.params.temperature=-1,seed=2]`,
+      `${join(dir, 'x.yaml').replace(process.cwd() + '/', '')}:4:35 error loss.params.temperature: must be > 0 (got -1) [trials loss.params.temperature=-1,seed=1, loss.params.temperature=-1,seed=2]`,
     ]);
   });
 
@@ -126,7 +126,7 @@ describe('loadExperiment', () => {
     const text = diagnostics.map(formatDiagnostic);
     expect(text).toHaveLength(4);
     expect(text[0]).toMatch(/:2:1 error los: unknown key; did you mean 'loss'\?/);
-    expect(text[1]).toMatch(/:3:42 error encoder.params.dim: must be > 0 \(got number 0\)/);
+    expect(text[1]).toMatch(/:3:42 error encoder.params.dim: must be > 0 \(got 0\)/);
     expect(text[2]).toMatch(/:3:45 error encoder.params.width: unknown key \(allowed: dim\)/);
     expect(text[3]).toMatch(/:5:7 error loss: loss 'h-info-nce' cannot run here: it ranks samples by grade/);
   });

@@ -118,5 +118,5 @@ export function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `'${v}'`;
-  return `${typeof v} ${String(v)}`;
+  return String(v);
 }

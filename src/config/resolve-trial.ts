@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/did-you-mean.ts';
 import type { Diagnostic } from '../core/errors.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { describe } from './extends.ts';
@@ -85,11 +86,17 @@ export function resolveTrial(
   if (!evalSettings.success) diagnostics.push(...zodDiagnostics(evalSettings.error, value.eval, ['eval'], map, EvalSettings));
   else {
     evalSettings.data.metrics.forEach((spec, i) => {
-      const [, metric, , set] = METRIC_SPEC.exec(spec)!;
-      const at = map.value(['eval', 'metrics', i]);
-      if (!registry.has('metric', metric!)) diagnostics.push({ ...at, path: `eval.metrics.${i}`, message: registry.unknownMessage('metric', metric!) });
+      const at = { ...map.value(['eval', 'metrics', i]), path: `eval.metrics.${i}` };
+      const m = METRIC_SPEC.exec(spec);
+      if (!m) {
+        diagnostics.push({ ...at, message: `expected metric@k/set, e.g. recall@100/ct (got '${spec}')` });
+        return;
+      }
+      const [, metric, , set] = m;
+      if (!registry.has('metric', metric!)) diagnostics.push({ ...at, message: registry.unknownMessage('metric', metric!) });
       if (!(TEST_SETS as readonly string[]).includes(set!)) {
-        diagnostics.push({ ...at, path: `eval.metrics.${i}`, message: `unknown test set '${set}' (available: ${TEST_SETS.join(', ')})` });
+        const guess = didYouMean(set!, TEST_SETS);
+        diagnostics.push({ ...at, message: `unknown test set '${set}'${guess ? `; did you mean '${guess}'?` : ''} (available: ${TEST_SETS.join(', ')})` });
       }
     });
   }

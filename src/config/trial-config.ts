@@ -29,7 +29,7 @@ export const METRIC_SPEC = /^([a-z0-9-]+)@(\d+)\/([a-z0-9-]+)$/;
 export const EvalSettings = z
   .object({
     metrics: z
-      .array(z.string().regex(METRIC_SPEC, 'expected metric@k/set, e.g. recall@100/ct'))
+      .array(z.string())
       .min(1)
       .default(['recall@100/ct', 'recall@100/qr', 'ndcg@4/judged'])
       .describe('what to report, as metric@k/set; sets: ct, qr, judged'),

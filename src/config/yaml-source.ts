@@ -12,14 +12,14 @@ export interface LoadedYaml {
 /** Parses YAML text keeping the position of every node; syntax errors become diagnostics. */
 export function parseYamlWithPositions(text: string, file: string): LoadedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const diagnostics: Diagnostic[] = [];
   for (const err of doc.errors) {
-    const pos = err.linePos?.[0];
+    const pos = lineCounter.linePos(err.pos[0]);
     diagnostics.push({
       file,
-      line: pos?.line,
-      col: pos?.col,
+      line: pos.line,
+      col: pos.col,
       message: `YAML syntax: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
     });
   }

@@ -33,6 +33,8 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
 /** Turns zod issues into located diagnostics: `loss.params.temperature: must be > 0 (got -0.1)`. */
 export function zodDiagnostics(error: z.ZodError, input: unknown, base: Path, map: SourceMap, schema: z.ZodType): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // a cross-field refinement on a value that already failed its own check only repeats the news
+  const failedPaths = new Set(error.issues.filter((i) => i.code !== 'custom').map((i) => i.path.join('.')));
   const label = (p: readonly PropertyKey[]) => [...base, ...p.map((s) => (typeof s === 'number' ? s : String(s)))].join('.');
   for (const issue of error.issues) {
     const got = valueAt(input, issue.path);
@@ -79,6 +81,7 @@ export function zodDiagnostics(error: z.ZodError, input: unknown, base: Path, ma
         continue;
       }
       default:
+        if (issue.code === 'custom' && failedPaths.has(issue.path.join('.'))) continue;
         out.push({ ...map.value(path), path: label(issue.path), message: `${issue.message} (got ${describe(got)})` });
     }
   }

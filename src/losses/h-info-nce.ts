@@ -74,14 +74,14 @@ class HInfoNcePass {
   readonly loss: number;
   private readonly G: number;
   /** exp(z - max of own group) per entry; 0 for excluded entries */
-  private readonly e: Float64Array;
+  private readonly e: Float32Array;
   /** per row and grade: max z, log-mass of the strictly lower grades, Σ σ over contributing terms */
   private readonly groupMax: Float64Array;
   private readonly below: Float64Array;
   private readonly sigmaSum: Float64Array;
-  /** σ(log-mass below - z) of contributing entries, NaN elsewhere */
-  private readonly sigma: Float64Array;
-  private readonly terms: number;
+  /** the contributing entries and their σ(log-mass below - z) */
+  private readonly termIndex: number[] = [];
+  private readonly termSigma: number[] = [];
 
   constructor(
     private readonly s: Float32Array,
@@ -92,28 +92,28 @@ class HInfoNcePass {
   ) {
     const G = (this.G = Math.max(1, grades.count));
     const g = grades.ids;
-    this.e = new Float64Array(Q * C);
-    this.sigma = new Float64Array(Q * C).fill(Number.NaN);
+    const invTau = 1 / tau;
+    this.e = new Float32Array(Q * C);
     this.groupMax = new Float64Array(Q * G).fill(-Infinity);
     this.below = new Float64Array(Q * G).fill(-Infinity);
     this.sigmaSum = new Float64Array(Q * G);
     const mass = new Float64Array(G);
     let total = 0;
-    let terms = 0;
     for (let q = 0; q < Q; q++) {
       const row = q * C;
       const gRow = q * G;
       for (let c = 0; c < C; c++) {
         const l = g[row + c]!;
         if (l < 0) continue;
-        const z = s[row + c]! / tau;
+        const z = s[row + c]! * invTau;
+        // `!(<=)` also lets a NaN through, so a broken score shows up in the loss
         if (!(z <= this.groupMax[gRow + l]!)) this.groupMax[gRow + l] = z;
       }
       mass.fill(0);
       for (let c = 0; c < C; c++) {
         const l = g[row + c]!;
         if (l < 0) continue;
-        const e = Math.exp(s[row + c]! / tau - this.groupMax[gRow + l]!);
+        const e = Math.exp(s[row + c]! * invTau - this.groupMax[gRow + l]!);
         this.e[row + c] = e;
         mass[l]! += e;
       }
@@ -126,15 +126,16 @@ class HInfoNcePass {
       for (let c = 0; c < C; c++) {
         const l = g[row + c]!;
         if (l < 0 || this.below[gRow + l] === -Infinity) continue;
-        const x = this.below[gRow + l]! - s[row + c]! / tau;
+        // term = -log(e_i / (e_i + B_i)) = softplus(log B_i - z_i)
+        const x = this.below[gRow + l]! - s[row + c]! * invTau;
         total += x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
         const sig = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-        this.sigma[row + c] = sig;
+        this.termIndex.push(row + c);
+        this.termSigma.push(sig);
         this.sigmaSum[gRow + l]! += sig;
-        terms++;
       }
     }
-    this.terms = terms;
+    const terms = this.termIndex.length;
     this.loss = terms === 0 ? 0 : total / terms;
   }
 
@@ -142,12 +143,13 @@ class HInfoNcePass {
   gradients(): { dScores: Float32Array; dTau: number } {
     const { Q, C, G, tau, s } = this;
     const g = this.grades.ids;
+    // holds d loss / d z until the final rescaling to d loss / d s
     const dScores = new Float32Array(Q * C);
-    if (this.terms === 0) return { dScores, dTau: 0 };
-    // weight[g'] = Σ_{g > g'} (Σ σ of grade-g terms) · exp(max_g' - below_g): how much a unit of
-    // exp(z - max_g') in grade g' raises the loss through every higher grade's denominator
+    const terms = this.termIndex.length;
+    if (terms === 0) return { dScores, dTau: 0 };
+    // weight[a] = Σ_{b > a} (Σ σ of grade-b terms) · exp(max_a - below_b): how much a unit of
+    // exp(z - max_a) in grade a raises the loss through every higher grade's denominator
     const weight = new Float64Array(G);
-    let dTau = 0;
     for (let q = 0; q < Q; q++) {
       const row = q * C;
       const gRow = q * G;
@@ -164,12 +166,17 @@ class HInfoNcePass {
       }
       for (let c = 0; c < C; c++) {
         const l = g[row + c]!;
-        if (l < 0) continue;
-        const sig = this.sigma[row + c]!;
-        const dz = ((sig === sig ? -sig : 0) + this.e[row + c]! * weight[l]!) / this.terms;
-        dScores[row + c] = dz / tau;
-        dTau -= (dz * s[row + c]!) / (tau * tau);
+        if (l >= 0) dScores[row + c] = this.e[row + c]! * weight[l]!;
       }
+    }
+    // each term's own numerator: d softplus(below - z_i) / d z_i = -σ
+    for (let t = 0; t < terms; t++) dScores[this.termIndex[t]!]! -= this.termSigma[t]!;
+    const scale = 1 / (terms * tau);
+    let dTau = 0;
+    for (let i = 0; i < Q * C; i++) {
+      const d = dScores[i]! * scale;
+      dScores[i] = d;
+      dTau -= (d * s[i]!) / tau;
     }
     return { dScores, dTau };
   }

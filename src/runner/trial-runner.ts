@@ -26,11 +26,11 @@ import {
   type RunRef,
   type Tracker,
 } from '../extension-points/index.ts';
-import { train } from '../training/trainer.ts';
+import { isLogStep, train } from '../training/trainer.ts';
 import { flattenParams, metricKey } from './flatten.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import type { Progress } from './progress.ts';
-import { trialArtifacts } from './trial-artifacts.ts';
+import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
 
 export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
 
@@ -111,6 +111,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const retriever = factory.provide<Retriever>(Retriever, 'retriever', cfg.retriever);
     disposables.push(retriever);
     let encoder: Encoder | undefined;
+    let curves: CurvePoint[] = [];
     if (!retriever.lexical) {
       encoder = factory.provide<Encoder>(Encoder, 'encoder', cfg.encoder);
       const loss = factory.provide<Loss>(Loss, 'loss', cfg.loss);
@@ -128,15 +129,17 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
         settings: cfg.train,
         lossContext: { positiveGrade: scheme.positiveGrade },
         signal: ctx.signal,
-        onStep: (step, values) => {
+        onStep: (step, stats) => {
           const secs = (Date.now() - t0) / 1000;
-          progress.step(step, cfg.train.steps, values, secs > 0 ? step / secs : 0);
-          if (step % cfg.train.logEvery === 0 || step === cfg.train.steps) {
-            tracker.logMetrics(run, Object.entries(values).map(([k, v]) => ({ key: `train/${k}`, value: v, step })));
+          const { ms: _ms, lr: _lr, ...shown } = stats;
+          progress.step(step + 1, cfg.train.steps, shown, secs > 0 ? (step + 1) / secs : 0);
+          if (isLogStep(step, cfg.train)) {
+            tracker.logMetrics(run, Object.entries(stats).filter(([k]) => k !== 'ms').map(([k, v]) => ({ key: `train/${k}`, value: v, step })));
           }
         },
       });
-      tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps }]);
+      curves = result.curves.step.map((step, i) => ({ step, values: Object.fromEntries(Object.entries(result.curves).filter(([k]) => k !== 'step').map(([k, v]) => [k, v[i]!])) }));
+      tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps - 1 }]);
     }
 
     progress.phase('evaluating');
@@ -150,7 +153,8 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
-    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets)) await tracker.logArtifact(run, path, content);
+    for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
+    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves)) await tracker.logArtifact(run, path, content);
     await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));
     await tracker.endRun(run, 'FINISHED');
     return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };

@@ -9,14 +9,24 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 
 function plain(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  if (transposeA && !transposeB) {
+    // aᵀ·b = (bᵀ·a)ᵀ: transpose whichever operands are smaller (e.g. for weight gradients)
+    const [k, m] = a.shape;
+    const n = b.shape[1];
+    if (k * n + m * n < k * m) return tf.transpose(tf.matMul(tf.transpose(b), a)) as tf.Tensor2D;
+  }
   return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+}
+
+/** Column sums of `g` `[n, m]` as a product with a row of ones: no transpose, unlike `tf.sum(g, 0)` on wasm. */
+function columnSums(g: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.matMul(tf.ones([1, g.shape[0]]), g), [g.shape[1]]);
 }
 
 /** `op(a) · op(b)` where `op` transposes when asked; same result as `tf.matMul`, faster gradients on wasm. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  const f = tf.customGrad((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-    const xa = x as tf.Tensor2D;
-    const yb = y as tf.Tensor2D;
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xa, yb, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
     save([xa, yb]);
     return {
       value: plain(xa, yb, transposeA, transposeB),
@@ -38,15 +48,16 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
  * kernel forward, untransposed products backward.
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: 'relu' | 'linear'): tf.Tensor2D {
-  const f = tf.customGrad((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
-    const y = tf.fused.matMul({ a: xi as tf.Tensor2D, b: wi as tf.Tensor2D, bias: bi, activation }) as tf.Tensor2D;
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xi, wi, bi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const y = tf.fused.matMul({ a: xi, b: wi, bias: bi, activation }) as tf.Tensor2D;
     save([xi, wi, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         const g = activation === 'relu' ? (tf.mul(dy, tf.step(sy)) as tf.Tensor2D) : (dy as tf.Tensor2D);
-        return [plain(g, sw, false, true), plain(sx, g, true, false), tf.sum(g, 0)];
+        return [plain(g, sw, false, true), plain(sx, g, true, false), columnSums(g)];
       },
     };
   });

@@ -27,8 +27,41 @@ export function describeMetricConformance(descriptor: PluginDescriptor): void {
   });
 }
 
-/** Every retriever over a fixed encoder: min(k, n) results, best first, matching brute force. */
-export function describeRetrieverConformance(descriptor: PluginDescriptor, makeEncoder: () => Encoder, params: unknown = {}): void {
+/** A fixed, untrained encoder: each word hashes to a ±1 vector, a text is the normalised sum. */
+export class HashedWordsEncoder implements Encoder {
+  readonly dim = 16;
+  prepare(_texts: string[], side: 'query' | 'item') {
+    return { side, size: 0, leaves: [] };
+  }
+  embed(): never {
+    throw new Error('inference only');
+  }
+  variables() {
+    return [];
+  }
+  applySparse(): void {}
+  async encode(texts: string[]): Promise<Float32Array> {
+    const out = new Float32Array(texts.length * this.dim);
+    texts.forEach((t, i) => {
+      for (const w of t.split(/\s+/)) {
+        let h = 2166136261;
+        for (const ch of w) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+        for (let d = 0; d < this.dim; d++) out[i * this.dim + d]! += (h >>> d) & 1 ? 1 : -1;
+      }
+      let norm = 0;
+      for (let d = 0; d < this.dim; d++) norm += out[i * this.dim + d]! ** 2;
+      for (let d = 0; d < this.dim; d++) out[i * this.dim + d]! /= Math.sqrt(norm) || 1;
+    });
+    return out;
+  }
+  parameterCount() {
+    return 0;
+  }
+  dispose(): void {}
+}
+
+/** Every retriever over a fixed encoder: min(k, n) results, best first, no duplicates. */
+export function describeRetrieverConformance(descriptor: PluginDescriptor, params: unknown = {}, makeEncoder: () => Encoder = () => new HashedWordsEncoder()): void {
   describe(`retriever conformance: ${descriptor.name}`, () => {
     descriptorChecks(descriptor);
     it('returns min(k, corpus) items in descending score order', async () => {
