@@ -89,8 +89,8 @@ export class NoneTracker implements Tracker {
 
   async flush(): Promise<void> {}
 
-  location(): string {
-    return 'not recorded';
+  location(): undefined {
+    return undefined;
   }
 
   /** Every run started so far, in start order. */

@@ -44,7 +44,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     const rows = sweep.results.map((r) => ({ label: r.trial.id, status: r.status, values: r.metrics }));
     io.out(`\n${formatResultsTable(rows, columns)}\n\n`);
     io.out(`metrics in percent; * marks the best per column. backend: ${sweep.backend}; ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-    io.out(`runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n`);
+    io.out(sweep.location ? `runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n` : 'runs were not kept (tracker: none)\n');
     for (const r of sweep.results.filter((x) => x.status === 'FAILED')) io.err(`trial ${r.trial.id} FAILED: ${r.error}\n`);
     if (sweep.interrupted) return 130;
     return sweep.results.some((r) => r.status === 'FAILED') ? 1 : 0;

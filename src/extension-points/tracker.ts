@@ -44,6 +44,6 @@ export interface Tracker {
    */
   findFinished?(experimentName: string, configHash: string): Promise<FinishedRun | undefined>;
   flush(): Promise<void>;
-  /** where a user finds the runs, printed at the end of a sweep */
-  location(): string;
+  /** where a user finds the runs, printed at the end of a sweep; undefined when nothing is kept */
+  location(): string | undefined;
 }

@@ -27,7 +27,7 @@ export interface SweepOptions {
 
 export interface SweepResult {
   results: TrialResult[];
-  location: string;
+  location: string | undefined;
   backend: string;
   parentRunId: string;
   interrupted: boolean;
