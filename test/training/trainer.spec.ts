@@ -2,15 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import hashMlp from '../../plugins/encoder/hash-mlp-encoder.ts';
 import hInfoNceDescriptor from '../../plugins/loss/h-info-nce-loss.ts';
-import { instantiate } from '../../test/support/instantiate.ts';
-import { useBackend } from '../../test/support/tf.ts';
-import { ToySampler, toyTask } from '../../test/support/toy-task.ts';
-import { TrainSettings } from '../config/trial-config.ts';
-import { TrialFailure } from '../core/errors.ts';
-import type { Encoder } from '../extension-points/encoder.ts';
-import type { Loss } from '../extension-points/loss.ts';
-import type { Sampler } from '../extension-points/sampler.ts';
-import { isLogStep, train, type TrainOptions } from './trainer.ts';
+import { instantiate } from '../support/instantiate.ts';
+import { useBackend } from '../support/tf.ts';
+import { ToySampler, toyTask } from '../support/toy-task.ts';
+import { TrainSettings } from '../../src/config/trial-config.ts';
+import { TrialFailure } from '../../src/core/errors.ts';
+import type { Encoder } from '../../src/extension-points/encoder.ts';
+import type { Loss } from '../../src/extension-points/loss.ts';
+import type { Sampler } from '../../src/extension-points/sampler.ts';
+import { isLogStep, train, type TrainOptions } from '../../src/training/trainer.ts';
 
 beforeAll(async () => {
   await useBackend();
