@@ -6,6 +6,7 @@ import { didYouMean } from '../core/did-you-mean.ts';
 import { runCommand } from './run-command.ts';
 import { validateCommand } from './validate-command.ts';
 import { pluginsCommand } from './plugins-command.ts';
+import { evalCommand, integerFlag } from './eval-command.ts';
 
 const USAGE = `crops — dense-retrieval experiments from YAML
 
@@ -13,6 +14,7 @@ usage:
   crops run FILE [--set key=value ...] [--only filter] [--force] [--keep-going] [--plugin ./p.js] [--verbose]
   crops validate FILE [--set key=value ...] [--plugin ./p.js]
   crops plugins [KIND] [--markdown] [--plugin ./p.js]
+  crops eval --qrels FILE --run FILE -m MEASURE [-m ...] [-q] [-c] [-M n] [-l n]
 
 kinds: ${PLUGIN_KINDS.join(', ')}
 exit codes: 0 ok, 1 a trial failed, 2 invalid input, 130 interrupted`;
@@ -60,6 +62,37 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         }
         return await pluginsCommand({ kind: kind as PluginKind | undefined, markdown: Boolean(values.markdown), plugins: values.plugin ?? [] }, io);
       }
+      case 'eval': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            qrels: { type: 'string' },
+            run: { type: 'string' },
+            measure: { type: 'string', short: 'm', multiple: true },
+            'per-query': { type: 'boolean', short: 'q' },
+            complete: { type: 'boolean', short: 'c' },
+            'max-docs': { type: 'string', short: 'M' },
+            level: { type: 'string', short: 'l' },
+          },
+        });
+        // trec_eval's own positional form `QRELS RUN` works too
+        const usePositionals = positionals.length > 0 && values.qrels === undefined && values.run === undefined;
+        const [qrels, run] = usePositionals ? positionals : [values.qrels, values.run];
+        if (!qrels || !run || (usePositionals ? positionals.length !== 2 : positionals.length > 0)) throw new CropsError(`crops eval takes --qrels FILE and --run FILE (or QRELS RUN)\n\n${USAGE}`);
+        return await evalCommand(
+          {
+            qrels,
+            run,
+            measures: values.measure ?? [],
+            perQuery: Boolean(values['per-query']),
+            complete: Boolean(values.complete),
+            maxDocsPerTopic: integerFlag('-M', values['max-docs'], 1),
+            relevanceLevel: integerFlag('-l', values.level, 0),
+          },
+          io,
+        );
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -67,7 +100,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default: {
-        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'help']);
+        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'eval', 'help']);
         throw new CropsError(`unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${USAGE}`);
       }
     }

@@ -54,7 +54,7 @@ describe('infoNce', () => {
     });
   });
 
-  it('is exported by name next to the hierarchical loss', () => {
-    expect(Object.keys(losses).sort()).toEqual(['hInfoNce', 'infoNce']);
+  it('is exported by name next to the other losses', () => {
+    expect(Object.keys(losses).sort()).toEqual(['fsLr', 'hInfoNce', 'infoNce', 'infoNceExpanded', 'nce', 'softmaxCe']);
   });
 });
