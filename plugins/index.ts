@@ -15,6 +15,7 @@ import mrr from './metric/mrr-metric.ts';
 import ndcg from './metric/ndcg-metric.ts';
 import recall from './metric/recall-metric.ts';
 import searchClicks from './positive-source/search-clicks-positive-source.ts';
+import bm25 from './retriever/bm25-retriever.ts';
 import denseExact from './retriever/dense-exact-retriever.ts';
 import inBatch from './sampler/in-batch-sampler.ts';
 import mlflowTracker from './tracker/mlflow-tracker.ts';
@@ -30,6 +31,7 @@ export const bundledPlugins: PluginDescriptor[] = [
   infoNce,
   hInfoNce,
   denseExact,
+  bm25,
   recall,
   ndcg,
   mrr,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { didYouMean } from '../core/did-you-mean.ts';
+import { didYouMean, editDistance } from '../core/did-you-mean.ts';
 import { CropsError } from '../core/errors.ts';
 import { evaluateRun, parseMeasures, type MeasureRequest, type TrecQrels, type TrecRun } from '../eval/trec-eval.ts';
 import { parseQrels, parseRun } from '../eval/trec-files.ts';
@@ -82,7 +82,9 @@ function measureProblem(m: string, parserMessage: string): string {
   if ((TABLE_ORDER as readonly string[]).includes(name)) {
     return CUT_MEASURES.has(name) ? parserMessage : `measure '${name}' takes no cutoffs (got '${m}')`;
   }
-  const guess = didYouMean(name, TABLE_ORDER);
+  let guess = didYouMean(name, TABLE_ORDER);
+  // a suggestion that shares almost nothing with the name (map -> P) only confuses
+  if (guess && editDistance(name.toLowerCase(), guess.toLowerCase()) >= Math.max(name.length, guess.length) - 1) guess = undefined;
   return `unknown measure '${m}'${guess ? `; did you mean '${guess}${CUT_MEASURES.has(guess) ? suffix : ''}'?` : ''} (supported: ${supportedList()})`;
 }
 
