@@ -4,6 +4,12 @@
 import { register } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 
+// `crops plugins | head` closes the pipe early; that is not an error
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 register({ tsconfig: fileURLToPath(new URL('../tsconfig.runtime.json', import.meta.url)) });
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -8,9 +8,14 @@ import { plugins as tfjsBackends } from './backend/tfjs-backend.ts';
 import syntheticWorld from './dataset/synthetic-world-dataset.ts';
 import hashMlp from './encoder/hash-mlp-encoder.ts';
 import binaryLabels from './label-scheme/binary-label-scheme.ts';
+import fsLrLabels from './label-scheme/fs-lr-label-scheme.ts';
 import hlaLabels from './label-scheme/hla-label-scheme.ts';
 import hInfoNce from './loss/h-info-nce-loss.ts';
 import infoNce from './loss/info-nce-loss.ts';
+import infoNceExpanded from './loss/info-nce-expanded-loss.ts';
+import softmaxCe from './loss/softmax-ce-loss.ts';
+import fsLrLoss from './loss/fs-lr-loss.ts';
+import nce from './loss/nce-loss.ts';
 import mrr from './metric/mrr-metric.ts';
 import ndcg from './metric/ndcg-metric.ts';
 import recall from './metric/recall-metric.ts';
@@ -26,10 +31,15 @@ export const bundledPlugins: PluginDescriptor[] = [
   searchClicks,
   hlaLabels,
   binaryLabels,
+  fsLrLabels,
   inBatch,
   hashMlp,
   infoNce,
   hInfoNce,
+  infoNceExpanded,
+  softmaxCe,
+  fsLrLoss,
+  nce,
   denseExact,
   bm25,
   recall,

@@ -20,7 +20,7 @@ describe('crops plugins', () => {
   it('lists one kind with params and defaults, and explains an unknown kind', async () => {
     const { code, out } = await cli(['plugins', 'loss']);
     expect(code).toBe(0);
-    expect(out).toMatch(/^loss\n {2}h-info-nce /);
+    expect(out).toMatch(/^loss\n {2}fs-lr /);
     expect(out).toMatch(/temperature: number \(> 0\) = 0\.05/);
     const bad = await cli(['plugins', 'losses']);
     expect(bad.code).toBe(2);

@@ -11,7 +11,7 @@ export interface FsLrOptions {
  * FS-LR's pairwise logistic loss (Full Stage Learning to Rank, WWW 2024): over every pair (i, j) of a
  * query row with `grade_i > grade_j >= 0`, `log(1 + exp(-(s_i - s_j) / τ))`; mean over all pairs of
  * the batch (0 when none). Grade < 0 excludes an entry; equal grades form no pair. Float64 on the
- * host, analytic gradient, O(pairs).
+ * host, analytic gradient, O(C log C + pairs) per row.
  *
  * @param scores `[Q, C]` float32 similarities
  * @param grades `[Q, C]` int32 grades
@@ -33,10 +33,16 @@ function fsLrPass(z: Float64Array, g: ArrayLike<number>, Q: number, C: number): 
     const row = q * C;
     valid.length = 0;
     for (let c = 0; c < C; c++) if (g[row + c]! >= 0) valid.push(row + c);
-    for (const i of valid) {
+    // by grade, highest first: each entry pairs with the tail of strictly lower grades, and only with it
+    valid.sort((a, b) => g[b]! - g[a]!);
+    let lowerStart = 0;
+    for (let a = 0; a < valid.length; a++) {
+      const i = valid[a]!;
       const gi = g[i]!;
-      for (const j of valid) {
-        if (!(gi > g[j]!)) continue;
+      if (lowerStart <= a) lowerStart = a + 1;
+      while (lowerStart < valid.length && g[valid[lowerStart]!]! >= gi) lowerStart++;
+      for (let b = lowerStart; b < valid.length; b++) {
+        const j = valid[b]!;
         const x = z[j]! - z[i]!;
         total += softplus(x);
         const sig = sigmoid(x);

@@ -29,14 +29,15 @@ export function randomLossCase(seed: number, Q = 7, C = 12, maxGrade = 4): LossC
 /** A loss over tensors with a tensor temperature and one further tensor scalar (ignored by most). */
 export type TensorLoss = (scores: tf.Tensor2D, grades: tf.Tensor2D, tau: tf.Scalar, extra: tf.Scalar) => tf.Scalar;
 
-/** Value and gradients (scores, τ, extra) of a tensor loss on a case; disposes everything it makes. */
-export function evaluateLoss(c: LossCase, tau: number, fn: TensorLoss, extra = 0) {
+/** Value and gradients (scores, τ, and `extra` when given) of a tensor loss on a case; disposes everything it makes. */
+export function evaluateLoss(c: LossCase, tau: number, fn: TensorLoss, extra?: number) {
   const s = tf.tensor2d(c.scores, [c.Q, c.C]);
   const g = tf.tensor2d(c.grades, [c.Q, c.C], 'int32');
   const t = tf.scalar(tau);
-  const b = tf.scalar(extra);
-  const { value, grads } = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor, e: tf.Tensor) => fn(x as tf.Tensor2D, g, y as tf.Scalar, e as tf.Scalar))([s, t, b]);
-  const out = { loss: value.dataSync()[0]!, dScores: grads[0]!.dataSync(), dTemperature: grads[1]!.dataSync()[0]!, dExtra: grads[2]!.dataSync()[0]! };
+  const b = tf.scalar(extra ?? 0);
+  const inputs = extra === undefined ? [s, t] : [s, t, b];
+  const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => fn(xs[0] as tf.Tensor2D, g, xs[1] as tf.Scalar, (xs[2] ?? b) as tf.Scalar))(inputs);
+  const out = { loss: value.dataSync()[0]!, dScores: grads[0]!.dataSync(), dTemperature: grads[1]!.dataSync()[0]!, dExtra: grads[2]?.dataSync()[0] ?? 0 };
   tf.dispose([s, g, t, b, value, ...grads]);
   return out;
 }
