@@ -3,14 +3,11 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Loss, LossContext } from '../../src/extension-points/loss.ts';
+import type { LossContext } from '../../src/extension-points/loss.ts';
 import { fsLr } from '../../src/losses/fs-lr.ts';
-import { LearnableTemperature, temperatureParams, temperatureRangeIsValid } from '../../src/losses/temperature.ts';
+import { TemperatureLoss, temperatureSchema } from '../../src/losses/temperature-loss.ts';
 
-const schema = z
-  .object({ ...temperatureParams })
-  .strict()
-  .refine(temperatureRangeIsValid, { message: 'temperature must lie within [minTemperature, maxTemperature]', path: ['temperature'] });
+const schema = temperatureSchema();
 type Params = z.output<typeof schema>;
 
 /**
@@ -21,32 +18,13 @@ type Params = z.output<typeof schema>;
  * FS-LR baseline.
  */
 @injectable()
-export class FsLrLoss implements Loss {
-  private readonly temperature: LearnableTemperature;
-
+export class FsLrLoss extends TemperatureLoss {
   constructor(@inject(PluginParams) params: Params) {
-    this.temperature = new LearnableTemperature(params);
+    super(params);
   }
 
-  compute(scores: tf.Tensor2D, grades: tf.Tensor2D, _ctx?: LossContext): tf.Scalar {
-    const tau = this.temperature.value();
-    try {
-      return fsLr(scores, grades, { temperature: tau });
-    } finally {
-      tau.dispose();
-    }
-  }
-
-  variables(): tf.Variable[] {
-    return this.temperature.variables();
-  }
-
-  stats(): Record<string, number> {
-    return { temperature: this.temperature.current() };
-  }
-
-  dispose(): void {
-    this.temperature.dispose();
+  protected computeWith(scores: tf.Tensor2D, grades: tf.Tensor2D, tau: tf.Scalar, _ctx: LossContext): tf.Scalar {
+    return fsLr(scores, grades, { temperature: tau });
   }
 }
 

@@ -3,17 +3,13 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Loss, LossContext } from '../../src/extension-points/loss.ts';
+import type { LossContext } from '../../src/extension-points/loss.ts';
 import { infoNce } from '../../src/losses/info-nce.ts';
-import { LearnableTemperature, temperatureParams, temperatureRangeIsValid } from '../../src/losses/temperature.ts';
+import { TemperatureLoss, temperatureSchema } from '../../src/losses/temperature-loss.ts';
 
-const schema = z
-  .object({
-    ...temperatureParams,
-    positiveGrade: z.number().int().min(1).optional().describe("smallest positive grade; defaults to the label scheme's"),
-  })
-  .strict()
-  .refine(temperatureRangeIsValid, { message: 'temperature must lie within [minTemperature, maxTemperature]', path: ['temperature'] });
+const schema = temperatureSchema({
+  positiveGrade: z.number().int().min(1).optional().describe("smallest positive grade; defaults to the label scheme's"),
+});
 type Params = z.output<typeof schema>;
 
 /**
@@ -24,32 +20,13 @@ type Params = z.output<typeof schema>;
  * the order among positive and negative grades.
  */
 @injectable()
-export class InfoNceLoss implements Loss {
-  private readonly temperature: LearnableTemperature;
-
+export class InfoNceLoss extends TemperatureLoss {
   constructor(@inject(PluginParams) private readonly params: Params) {
-    this.temperature = new LearnableTemperature(params);
+    super(params);
   }
 
-  compute(scores: tf.Tensor2D, grades: tf.Tensor2D, ctx: LossContext): tf.Scalar {
-    const tau = this.temperature.value();
-    try {
-      return infoNce(scores, grades, { temperature: tau, positiveGrade: this.params.positiveGrade ?? ctx.positiveGrade });
-    } finally {
-      tau.dispose();
-    }
-  }
-
-  variables(): tf.Variable[] {
-    return this.temperature.variables();
-  }
-
-  stats(): Record<string, number> {
-    return { temperature: this.temperature.current() };
-  }
-
-  dispose(): void {
-    this.temperature.dispose();
+  protected computeWith(scores: tf.Tensor2D, grades: tf.Tensor2D, tau: tf.Scalar, ctx: LossContext): tf.Scalar {
+    return infoNce(scores, grades, { temperature: tau, positiveGrade: this.params.positiveGrade ?? ctx.positiveGrade });
   }
 }
 

@@ -3,19 +3,15 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Loss, LossContext } from '../../src/extension-points/loss.ts';
+import type { LossContext } from '../../src/extension-points/loss.ts';
 import { nce } from '../../src/losses/nce.ts';
-import { LearnableTemperature, temperatureParams, temperatureRangeIsValid } from '../../src/losses/temperature.ts';
+import { TemperatureLoss, temperatureSchema } from '../../src/losses/temperature-loss.ts';
 
-const schema = z
-  .object({
-    ...temperatureParams,
-    bias: z.number().default(0).describe('initial logit bias b in σ(s / τ + b)'),
-    learnBias: z.boolean().default(true).describe('train the logit bias with the dense weights'),
-    positiveGrade: z.number().int().min(1).optional().describe("smallest positive grade; defaults to the label scheme's"),
-  })
-  .strict()
-  .refine(temperatureRangeIsValid, { message: 'temperature must lie within [minTemperature, maxTemperature]', path: ['temperature'] });
+const schema = temperatureSchema({
+  bias: z.number().default(0).describe('initial logit bias b in σ(s / τ + b)'),
+  learnBias: z.boolean().default(true).describe('train the logit bias with the dense weights'),
+  positiveGrade: z.number().int().min(1).optional().describe("smallest positive grade; defaults to the label scheme's"),
+});
 type Params = z.output<typeof schema>;
 
 /**
@@ -25,34 +21,28 @@ type Params = z.output<typeof schema>;
  * compete. Owns a learnable temperature (log τ, clamped) and a learnable bias.
  */
 @injectable()
-export class NceLoss implements Loss {
-  private readonly temperature: LearnableTemperature;
+export class NceLoss extends TemperatureLoss {
   private readonly bias: tf.Variable;
 
   constructor(@inject(PluginParams) private readonly params: Params) {
-    this.temperature = new LearnableTemperature(params);
+    super(params);
     this.bias = tf.tidy(() => tf.variable(tf.scalar(params.bias), params.learnBias));
   }
 
-  compute(scores: tf.Tensor2D, grades: tf.Tensor2D, ctx: LossContext): tf.Scalar {
-    const tau = this.temperature.value();
-    try {
-      return nce(scores, grades, { temperature: tau, bias: this.bias as tf.Scalar, positiveGrade: this.params.positiveGrade ?? ctx.positiveGrade });
-    } finally {
-      tau.dispose();
-    }
+  protected computeWith(scores: tf.Tensor2D, grades: tf.Tensor2D, tau: tf.Scalar, ctx: LossContext): tf.Scalar {
+    return nce(scores, grades, { temperature: tau, bias: this.bias as tf.Scalar, positiveGrade: this.params.positiveGrade ?? ctx.positiveGrade });
   }
 
-  variables(): tf.Variable[] {
-    return [...this.temperature.variables(), ...(this.params.learnBias ? [this.bias] : [])];
+  override variables(): tf.Variable[] {
+    return [...super.variables(), ...(this.params.learnBias ? [this.bias] : [])];
   }
 
-  stats(): Record<string, number> {
-    return { temperature: this.temperature.current(), bias: this.bias.dataSync()[0]! };
+  override stats(): Record<string, number> {
+    return { ...super.stats(), bias: this.bias.dataSync()[0]! };
   }
 
-  dispose(): void {
-    this.temperature.dispose();
+  override dispose(): void {
+    super.dispose();
     this.bias.dispose();
   }
 }

@@ -3,20 +3,16 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Loss, LossContext } from '../../src/extension-points/loss.ts';
+import type { LossContext } from '../../src/extension-points/loss.ts';
 import { softmaxCe } from '../../src/losses/softmax-ce.ts';
-import { LearnableTemperature, temperatureParams, temperatureRangeIsValid } from '../../src/losses/temperature.ts';
+import { TemperatureLoss, temperatureSchema } from '../../src/losses/temperature-loss.ts';
 
-const schema = z
-  .object({
-    ...temperatureParams,
-    targetWeighting: z
-      .enum(['linear', 'exponential'])
-      .default('linear')
-      .describe('target weight per grade: linear = grade, exponential = 2^grade - 1 (normalised per row)'),
-  })
-  .strict()
-  .refine(temperatureRangeIsValid, { message: 'temperature must lie within [minTemperature, maxTemperature]', path: ['temperature'] });
+const schema = temperatureSchema({
+  targetWeighting: z
+    .enum(['linear', 'exponential'])
+    .default('linear')
+    .describe('target weight per grade: linear = grade, exponential = 2^grade - 1 (normalised per row)'),
+});
 type Params = z.output<typeof schema>;
 
 /**
@@ -26,32 +22,13 @@ type Params = z.output<typeof schema>;
  * no positive weight contribute nothing. Owns a learnable temperature (log τ, clamped).
  */
 @injectable()
-export class SoftmaxCeLoss implements Loss {
-  private readonly temperature: LearnableTemperature;
-
+export class SoftmaxCeLoss extends TemperatureLoss {
   constructor(@inject(PluginParams) private readonly params: Params) {
-    this.temperature = new LearnableTemperature(params);
+    super(params);
   }
 
-  compute(scores: tf.Tensor2D, grades: tf.Tensor2D, _ctx?: LossContext): tf.Scalar {
-    const tau = this.temperature.value();
-    try {
-      return softmaxCe(scores, grades, { temperature: tau, targetWeighting: this.params.targetWeighting });
-    } finally {
-      tau.dispose();
-    }
-  }
-
-  variables(): tf.Variable[] {
-    return this.temperature.variables();
-  }
-
-  stats(): Record<string, number> {
-    return { temperature: this.temperature.current() };
-  }
-
-  dispose(): void {
-    this.temperature.dispose();
+  protected computeWith(scores: tf.Tensor2D, grades: tf.Tensor2D, tau: tf.Scalar, _ctx: LossContext): tf.Scalar {
+    return softmaxCe(scores, grades, { temperature: tau, targetWeighting: this.params.targetWeighting });
   }
 }
 
