@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
 import type { Item } from '../../src/engine/log-store.ts';
+import { Bm25Index } from '../../src/eval/bm25-index.ts';
 import type { Ranking, Retriever } from '../../src/extension-points/retriever.ts';
-import { tokenize } from '../../src/training/tokenize.ts';
 
 const schema = z
   .object({
@@ -15,166 +15,36 @@ const schema = z
 type Params = z.output<typeof schema>;
 
 /**
- * Okapi BM25 over the item texts with an in-memory inverted index; needs no training, so trials
- * using it skip the encoder. Term score: idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen)) with
- * idf = ln(1 + (N − df + 0.5)/(df + 0.5)), summed over query tokens (repeats count again).
- * Tokens come from the encoders' own `tokenize`. Scores are compared as the float32 values
- * returned, so ties (then the lower item id first) are the ties a caller sees.
+ * Okapi BM25 over the item texts (see {@link Bm25Index} for the formula, tokens and tie order);
+ * needs no training, so trials using it skip the encoder.
  */
 @injectable()
 export class Bm25Retriever implements Retriever {
   readonly lexical = true;
-  private terms = new Map<string, number>();
-  private postDocs: Int32Array[] = [];
-  private postTfs: Int32Array[] = [];
-  private idf = new Float64Array(0);
-  private docNorm = new Float64Array(0);
-  private n = 0;
-  private built = false;
+  private readonly index: Bm25Index;
 
-  constructor(@inject(PluginParams) private readonly params: Params) {}
+  constructor(@inject(PluginParams) params: Params) {
+    this.index = new Bm25Index(params);
+  }
 
   async build(items: Item[]): Promise<void> {
-    const docs: number[][] = [];
-    const tfs: number[][] = [];
-    this.terms = new Map();
-    const lengths = new Float64Array(items.length);
     items.forEach((item, i) => {
       if (item.id !== i) throw new Error(`bm25: item ids must be dense 0..n-1 in order (item ${i} has id ${item.id})`);
-      const tokens = tokenize(item.text);
-      lengths[i] = tokens.length;
-      const counts = new Map<string, number>();
-      for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
-      for (const [t, c] of counts) {
-        let id = this.terms.get(t);
-        if (id === undefined) {
-          this.terms.set(t, (id = docs.length));
-          docs.push([]);
-          tfs.push([]);
-        }
-        docs[id]!.push(i);
-        tfs[id]!.push(c);
-      }
     });
-    this.n = items.length;
-    this.postDocs = docs.map((d) => Int32Array.from(d));
-    this.postTfs = tfs.map((t) => Int32Array.from(t));
-    this.idf = Float64Array.from(docs, (d) => Math.log(1 + (this.n - d.length + 0.5) / (d.length + 0.5)));
-    const avgLen = lengths.reduce((s, l) => s + l, 0) / Math.max(1, this.n) || 1;
-    const { k1, b } = this.params;
-    this.docNorm = lengths.map((l) => k1 * (1 - b + (b * l) / avgLen));
-    this.built = true;
+    this.index.build(items.map((item) => item.text));
   }
 
   async search(queries: string[], k: number): Promise<Ranking[]> {
-    this.ready();
-    const kk = Math.min(Math.max(0, Math.floor(k)), this.n);
-    const acc = new Float64Array(this.n);
-    const touched = new Uint8Array(this.n);
-    return queries.map((q) => {
-      const hit: number[] = [];
-      for (const [term, times] of this.queryTerms(q)) {
-        const docs = this.postDocs[term]!;
-        const tfs = this.postTfs[term]!;
-        for (let j = 0; j < docs.length; j++) {
-          const d = docs[j]!;
-          if (!touched[d]) hit.push(d);
-          touched[d] = 1;
-          acc[d]! += times * this.termScore(term, tfs[j]!, d);
-        }
-      }
-      const scores = Float32Array.from(hit, (d) => acc[d]!);
-      const top = selectTop(hit, scores, kk);
-      // untouched items all score 0, so the lowest ids among them complete the ranking
-      for (let d = 0; top.length < kk; d++) if (!touched[d]) top.push({ id: d, score: 0 });
-      for (const d of hit) {
-        acc[d] = 0;
-        touched[d] = 0;
-      }
-      return { itemIds: Int32Array.from(top, (e) => e.id), scores: Float32Array.from(top, (e) => e.score) };
-    });
+    return this.index.search(queries, k);
   }
 
   async scoreItems(queries: string[], itemIds: ArrayLike<number>[]): Promise<Float32Array[]> {
-    this.ready();
-    return queries.map((q, i) => {
-      const terms = this.queryTerms(q);
-      return Float32Array.from(itemIds[i]!, (d) => {
-        if (!Number.isInteger(d) || d < 0 || d >= this.n) throw new Error(`bm25: item id ${d} is outside the corpus (0..${this.n - 1})`);
-        let s = 0;
-        // same term order and arithmetic as search, so both give identical scores
-        for (const [term, times] of terms) {
-          const j = lowerBound(this.postDocs[term]!, d);
-          if (this.postDocs[term]![j] === d) s += times * this.termScore(term, this.postTfs[term]![j]!, d);
-        }
-        return s;
-      });
-    });
+    return this.index.scoreItems(queries, itemIds);
   }
 
   dispose(): void {
-    this.terms = new Map();
-    this.postDocs = [];
-    this.postTfs = [];
-    this.n = 0;
-    this.built = false;
+    this.index.clear();
   }
-
-  private termScore(term: number, tf: number, doc: number): number {
-    return (this.idf[term]! * tf * (this.params.k1 + 1)) / (tf + this.docNorm[doc]!);
-  }
-
-  /** Known query terms with their multiplicity, in order of first appearance. */
-  private queryTerms(query: string): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const t of tokenize(query)) {
-      const id = this.terms.get(t);
-      if (id !== undefined) out.set(id, (out.get(id) ?? 0) + 1);
-    }
-    return out;
-  }
-
-  private ready(): void {
-    if (!this.built) throw new Error('bm25: search before build (or after dispose)');
-  }
-}
-
-/** First index in ascending `a` whose value is >= x. */
-function lowerBound(a: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The k best of `ids` (higher score, then lower id) via a size-k heap, returned best first. */
-function selectTop(ids: number[], scores: Float32Array, k: number): Array<{ id: number; score: number }> {
-  const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && ids[a]! > ids[b]!);
-  const heap: number[] = []; // positions into ids; the root is the worst kept
-  const sift = (i: number) => {
-    for (;;) {
-      let m = i;
-      for (const c of [2 * i + 1, 2 * i + 2]) if (c < heap.length && worse(heap[c]!, heap[m]!)) m = c;
-      if (m === i) return;
-      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-      i = m;
-    }
-  };
-  for (let p = 0; p < ids.length && k > 0; p++) {
-    if (heap.length < k) {
-      heap.push(p);
-      for (let i = heap.length - 1; i > 0 && worse(heap[i]!, heap[(i - 1) >> 1]!); i = (i - 1) >> 1) [heap[i], heap[(i - 1) >> 1]] = [heap[(i - 1) >> 1]!, heap[i]!];
-    } else if (worse(heap[0]!, p)) {
-      heap[0] = p;
-      sift(0);
-    }
-  }
-  heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
-  return heap.map((p) => ({ id: ids[p]!, score: scores[p]! }));
 }
 
 export default definePlugin({
