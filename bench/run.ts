@@ -12,11 +12,12 @@ import { activateBackend, type BackendName } from '../src/backend/tf.ts';
 import { meetsTarget, type BenchContext, type Figure, type Measurement } from './common.ts';
 import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
+import { mining } from './mining.ts';
 import { retrieval } from './retrieval.ts';
 import { trainStep } from './train-step.ts';
 import { worldGeneration } from './world.ts';
 
-const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration];
+const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration, mining];
 
 function format(v: number): string {
   if (!Number.isFinite(v)) return '—';

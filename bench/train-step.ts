@@ -5,9 +5,11 @@ import type { PluginDescriptor } from '../src/core/plugin.ts';
 import { Rng } from '../src/core/rng.ts';
 import { TrainSettings } from '../src/config/trial-config.ts';
 import type { LabelledList, TrainingSet } from '../src/engine/samples.ts';
+import type { Encoder } from '../src/extension-points/encoder.ts';
 import type { Loss } from '../src/extension-points/loss.ts';
 import { train } from '../src/training/trainer.ts';
 import hashMlp from '../plugins/encoder/hash-mlp-encoder.ts';
+import transformer from '../plugins/encoder/transformer-encoder.ts';
 import hInfoNceLoss from '../plugins/loss/h-info-nce-loss.ts';
 import infoNceLoss from '../plugins/loss/info-nce-loss.ts';
 import inBatch from '../plugins/sampler/in-batch-sampler.ts';
@@ -17,6 +19,9 @@ import { checkNoLeak, median, type BenchContext, type Figure, type Measurement }
 /** The reference tower of the issue. */
 export const REFERENCE_TOWER = { buckets: 2 ** 18, embDim: 64, hidden: [256], dim: 128 };
 const BATCH_QUERIES = 256;
+/** The transformer of experiments/encoder-comparison.yaml, timed on a smaller batch since its steps cost far more. */
+export const TRANSFORMER_TOWER = { buckets: 2 ** 16, dim: 64, heads: 4, layers: 2, ffnDim: 128, maxLen: 32 };
+const TRANSFORMER_BATCH_QUERIES = 32;
 const CANDIDATES_PER_QUERY = 8;
 const POSITIVE_GRADE = 4;
 const EXPANDED_LOSS = new URL('../plugins/loss/info-nce-expanded-loss.ts', import.meta.url);
@@ -57,21 +62,28 @@ interface StepRun {
   phases: Record<string, number>;
 }
 
-async function timeLoss(descriptor: PluginDescriptor<never, Loss>, data: TrainingSet, steps: number, warmup: number): Promise<StepRun> {
+interface TowerUnderTest {
+  encoder: PluginDescriptor<never, Encoder>;
+  params: Record<string, unknown>;
+  batchQueries: number;
+}
+const REFERENCE: TowerUnderTest = { encoder: hashMlp as unknown as PluginDescriptor<never, Encoder>, params: REFERENCE_TOWER, batchQueries: BATCH_QUERIES };
+
+async function timeLoss(descriptor: PluginDescriptor<never, Loss>, data: TrainingSet, steps: number, warmup: number, tower = REFERENCE): Promise<StepRun> {
   const before = tf.memory().numTensors;
-  const encoder = instantiate(hashMlp, REFERENCE_TOWER);
+  const encoder = instantiate(tower.encoder, tower.params);
   const loss = instantiate(descriptor as PluginDescriptor<never, Loss>, {});
   const sampler = instantiate(inBatch, { candidatesPerQuery: CANDIDATES_PER_QUERY });
   try {
-    await sampler.init(data, { batchQueries: BATCH_QUERIES });
+    await sampler.init(data, { batchQueries: tower.batchQueries });
     let candidates = 0;
     const common = { encoder, loss, sampler, items: data.items, lossContext: { positiveGrade: POSITIVE_GRADE } };
     // warm-up: first touches of table rows, kernel set-up, JIT
-    await train({ ...common, settings: TrainSettings.parse({ steps: warmup, batchQueries: BATCH_QUERIES, logEvery: 1000 }) });
+    await train({ ...common, settings: TrainSettings.parse({ steps: warmup, batchQueries: tower.batchQueries, logEvery: 1000 }) });
     const stepMs: number[] = [];
     const result = await train({
       ...common,
-      settings: TrainSettings.parse({ steps, batchQueries: BATCH_QUERIES, logEvery: 1000 }),
+      settings: TrainSettings.parse({ steps, batchQueries: tower.batchQueries, logEvery: 1000 }),
       onStep: async (step, stats) => {
         stepMs.push(stats.ms);
         if (step === 0) candidates = (await sampler.next(0)).itemIds.length;
@@ -119,6 +131,18 @@ export const trainStep: Measurement = {
       figures.push({ id: `train.${name}.matmulGflops`, label: `  step matMuls, ${name}`, value: gflops, unit: 'GFLOP/s', note: `${(flops / 1e9).toFixed(2)} GFLOP per step over the whole step` });
       if (ctx.peakGflops) figures.push({ id: `train.${name}.fractionOfPeak`, label: `  step matMuls / peak, ${name}`, value: gflops / ctx.peakGflops, unit: 'fraction', relativeTo: 'matmul.peakGflops' });
     }
+    const t = await timeLoss(hInfoNceLoss as unknown as PluginDescriptor<never, Loss>, data, ctx.quick ? 3 : 6, 1, {
+      encoder: transformer as unknown as PluginDescriptor<never, Encoder>,
+      params: TRANSFORMER_TOWER,
+      batchQueries: TRANSFORMER_BATCH_QUERIES,
+    });
+    figures.push({
+      id: 'train.transformer.msPerStep',
+      label: `train step, transformer + h-info-nce (Q ${TRANSFORMER_BATCH_QUERIES} x C ${t.candidates})`,
+      value: t.msPerStep,
+      unit: 'ms',
+      note: `median of ${ctx.quick ? 3 : 6}; phases ms prepare ${t.phases.prepare!.toFixed(1)} fwd+bwd ${t.phases.compute!.toFixed(1)} update ${t.phases.update!.toFixed(1)}`,
+    });
     const ratio = (a: string, b: string) => (runs[a] && runs[b] ? runs[a].msPerStep / runs[b].msPerStep : Number.NaN);
     figures.push({ id: 'train.ratio.hInfoNceOverInfoNce', label: 'step time h-info-nce / info-nce', value: ratio('h-info-nce', 'info-nce'), unit: 'x', relativeTo: 'train.info-nce.msPerStep', target: { op: '<=', value: 1.2 } });
     figures.push({

@@ -5,8 +5,9 @@
 import 'reflect-metadata';
 
 export { definePlugin, PLUGIN_KINDS, type PluginDescriptor, type PluginKind, type PluginModule } from './core/plugin.ts';
-export { PluginParams, TrialRng, PluginLogger, CacheDir, TrialInfo } from './core/services.ts';
+export { PluginParams, TrialRng, PluginLogger, CacheDir, TrialInfo, PluginCreator } from './core/services.ts';
 export { Rng } from './core/rng.ts';
+export { DiskCache } from './core/disk-cache.ts';
 export { CropsError, TrialFailure, type Diagnostic } from './core/errors.ts';
 export * from './extension-points/index.ts';
 export type * from './engine/log-store.ts';

@@ -2,27 +2,31 @@ import { inject, injectable, optional } from 'inversify';
 import { z } from 'zod';
 import { activateBackend, probeBackend, type BackendName } from '../../src/backend/tf.ts';
 import { visibleNvidiaGpus } from '../../src/backend/gpu.ts';
+import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../../src/backend/webgpu.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
 import type { Backend } from '../../src/extension-points/backend.ts';
 
-const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
 
 const schema = z
   .object({
     order: z
       .array(z.enum(BACKENDS))
       .min(1)
-      .default(['tensorflow-gpu', 'tensorflow', 'wasm'])
-      .describe('backends to try, best first; the first that is installed (and, for tensorflow-gpu, sees a GPU) and loads wins'),
+      .default(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm'])
+      .describe('backends to try, best first; the first that is installed (and, for tensorflow-gpu, sees a GPU; for webgpu, finds a hardware adapter) and loads wins'),
   })
   .strict();
 type Params = z.output<typeof schema>;
 
 /**
  * Picks the fastest backend this machine can run: native TensorFlow with CUDA when its package is
- * installed and an NVIDIA GPU is visible, else native TensorFlow on the CPU, else WebAssembly.
+ * installed and an NVIDIA GPU is visible, else native TensorFlow on the CPU, else WebGPU when Dawn
+ * finds a hardware adapter through the platform's native API (Vulkan, Metal, D3D12), else
+ * WebAssembly. Software adapters (Mesa's llvmpipe behind OpenGL, lavapipe) are passed over: they are
+ * slower than wasm on the same cores (`backend: webgpu` still uses them).
  * A backend that is installed but fails to load (e.g. missing CUDA libraries) is skipped with a warning.
  */
 @injectable()
@@ -32,16 +36,24 @@ export class AutoBackend implements Backend {
     @inject(PluginLogger) @optional() private readonly logger?: Logger,
   ) {}
 
-  /** Why each candidate is unusable, or undefined when it may be tried. */
-  private obstacle(name: BackendName): string | undefined {
+  /** Why a candidate is unusable, or undefined when it may be tried (`crops doctor` shows these). */
+  async obstacle(name: BackendName): Promise<string | undefined> {
     const probe = probeBackend(name);
     if (!probe.available) return probe.reason;
     if (name === 'tensorflow-gpu' && visibleNvidiaGpus() === 0) return 'no NVIDIA GPU is visible';
+    if (name === 'webgpu') {
+      // OpenGL is left out: behind it there is mostly a CPU rasteriser, and asking costs a GL context
+      const search = await findWebGpuAdapter(NATIVE_ATTEMPTS);
+      if (!search.found) return search.reason;
+      // a CPU rasteriser (e.g. Vulkan's lavapipe) loses to wasm on the same cores; it stays available by name
+      if (search.found.software) return `only a software adapter (${search.found.description}), slower than wasm`;
+    }
     return undefined;
   }
 
   async probe(): Promise<{ available: boolean; reason?: string }> {
-    const reasons = this.params.order.map((name) => [name, this.obstacle(name)] as const);
+    const reasons: Array<readonly [BackendName, string | undefined]> = [];
+    for (const name of this.params.order) reasons.push([name, await this.obstacle(name)]);
     if (reasons.some(([, r]) => r === undefined)) return { available: true };
     return { available: false, reason: reasons.map(([n, r]) => `${n}: ${r}`).join('; ') };
   }
@@ -49,7 +61,7 @@ export class AutoBackend implements Backend {
   async activate(): Promise<string> {
     const failures: string[] = [];
     for (const name of this.params.order) {
-      const obstacle = this.obstacle(name);
+      const obstacle = await this.obstacle(name);
       if (obstacle !== undefined) {
         failures.push(`${name}: ${obstacle}`);
         continue;
@@ -71,7 +83,7 @@ export class AutoBackend implements Backend {
 export default definePlugin({
   kind: 'backend',
   name: 'auto',
-  summary: 'the fastest available backend: tensorflow-gpu if it sees a GPU, then tensorflow, then wasm',
+  summary: 'the fastest available backend: tensorflow-gpu if it sees a GPU, then tensorflow, then webgpu on a hardware adapter, then wasm',
   schema,
   implementation: AutoBackend,
 });

@@ -4,7 +4,8 @@ import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
 import type { LogStore } from '../../src/engine/log-store.ts';
-import type { Dataset, WorldKnowledge } from '../../src/extension-points/dataset.ts';
+import type { Dataset, DatasetDiagnostic, WorldKnowledge } from '../../src/extension-points/dataset.ts';
+import { describeWorld } from './synthetic-world/describe.ts';
 import { generateWorld, type GeneratedWorld } from './synthetic-world/generate.ts';
 import { resolveWorldConfig, type WorldConfig } from './synthetic-world/presets.ts';
 import { World } from './synthetic-world/world.ts';
@@ -74,6 +75,10 @@ export class SyntheticWorldDataset implements Dataset {
 
   knowledge(): WorldKnowledge {
     return this.getWorld();
+  }
+
+  async describe(): Promise<DatasetDiagnostic[]> {
+    return describeWorld(this.generate());
   }
 
   /** The world's entities alone, without simulating logs (cheap next to `load`). */

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEncoderConformance } from '../../test/conformance/encoder-conformance.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
@@ -23,6 +24,29 @@ describe('hash-mlp encoder', () => {
     expect(separate.variables()).toHaveLength(2 * shared.variables().length);
     shared.dispose();
     separate.dispose();
+  });
+
+  it('freezes one side: its weights leave variables(), its sparse updates are ignored, its outputs stay', async () => {
+    for (const sharedTowers of [true, false]) {
+      const encoder = instantiate(hashMlp, { ...small, sharedTowers });
+      const texts = ['red shoes', 'blue bike'];
+      const before = await encoder.encode(texts, 'item');
+      const queryBefore = await encoder.encode(texts, 'query');
+      const trainable = encoder.variables().length;
+      encoder.freeze!('item');
+      // shared towers: the query side keeps the original weights and the item side a frozen copy
+      expect(encoder.variables()).toHaveLength(sharedTowers ? trainable : trainable / 2);
+      const adam = { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step: 1 };
+      for (const side of ['query', 'item'] as const) {
+        const input = encoder.prepare(texts, side);
+        encoder.applySparse(input, [tf.onesLike(input.leaves[0]!)], adam);
+        tf.dispose(input.leaves);
+      }
+      for (const v of encoder.variables()) v.assign(tf.add(v, 0.05));
+      expect(Array.from(await encoder.encode(texts, 'item'))).toEqual(Array.from(before));
+      expect(Array.from(await encoder.encode(texts, 'query'))).not.toEqual(Array.from(queryBefore));
+      encoder.dispose();
+    }
   });
 
   it('counts its parameters: tables plus MLP weights', () => {

@@ -8,6 +8,7 @@ import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/exten
 import { l2Normalize, Mlp } from '../../src/training/mlp.ts';
 import { SparseTable } from '../../src/training/sparse-table.ts';
 import { FeatureHasher } from '../../src/training/tokenize.ts';
+import { loadCheckpoint, saveCheckpoint } from './hash-mlp-checkpoint.ts';
 
 const schema = z
   .object({
@@ -47,12 +48,16 @@ const ENCODE_CHUNK = 2048;
  * Host memory: 12 bytes per table cell (value and two Adam moments), about 200 MB per table at the
  * defaults, committed as rows are first touched. Sparse updates are applied at the next `prepare`
  * or `encode` (see `SparseTable`), so a step's query- and item-side gradients form one Adam step.
+ * `freeze(side)` fixes one tower (ADORE); with shared towers that side first gets its own copy of
+ * the table and MLP, doubling the table memory. `save`/`load` keep the towers for inference in a
+ * folder (see `hash-mlp-checkpoint.ts`), e.g. for the `dense-teacher` discriminator.
  */
 @injectable()
 export class HashMlpEncoder implements Encoder {
   readonly dim: number;
   private readonly hasher: FeatureHasher;
   private readonly towers: Record<Side, Tower>;
+  private readonly frozen = new Set<Side>();
 
   constructor(
     @inject(PluginParams) private readonly params: Params,
@@ -83,28 +88,59 @@ export class HashMlpEncoder implements Encoder {
 
   variables(): tf.Variable[] {
     const { query, item } = this.towers;
-    return item === query ? query.mlp.variables() : [...query.mlp.variables(), ...item.mlp.variables()];
+    if (item === query) return query.mlp.variables();
+    return (['query', 'item'] as const).filter((side) => !this.frozen.has(side)).flatMap((side) => this.towers[side].mlp.variables());
   }
 
   applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void {
     const grad = leafGrads[0];
-    if (grad === undefined) return;
+    if (grad === undefined || this.frozen.has(input.side)) return;
     const { offsets, ids } = input.state as HashedBatch;
     this.towers[input.side].table.accumulate(offsets, ids, grad.dataSync() as Float32Array, adam);
   }
 
+  freeze(side: Side): void {
+    if (this.frozen.has(side)) return;
+    const tower = this.towers[side];
+    // a shared tower keeps training for the other side, so the frozen side takes a snapshot
+    if (this.towers.query === this.towers.item) this.towers[side] = { table: tower.table.clone(), mlp: tower.mlp.copy(false) };
+    else for (const v of tower.mlp.variables()) v.trainable = false;
+    this.frozen.add(side);
+  }
+
   async encode(texts: string[], side: Side): Promise<Float32Array> {
     const out = new Float32Array(texts.length * this.dim);
-    const { table } = this.towers[side];
     for (let start = 0; start < texts.length; start += ENCODE_CHUNK) {
-      const chunk = texts.slice(start, start + ENCODE_CHUNK);
-      const { offsets, ids } = this.hasher.batch(chunk);
-      const pooled = table.pool(offsets, ids);
-      const y = tf.tidy(() => l2Normalize(this.towers[side].mlp.apply(tf.tensor2d(pooled, [chunk.length, this.params.embDim]))));
+      const y = this.forward(texts.slice(start, start + ENCODE_CHUNK), side);
       out.set(await y.data(), start * this.dim);
       y.dispose();
     }
     return out;
+  }
+
+  encodeSync(texts: string[], side: Side): Float32Array {
+    const out = new Float32Array(texts.length * this.dim);
+    for (let start = 0; start < texts.length; start += ENCODE_CHUNK) {
+      const y = this.forward(texts.slice(start, start + ENCODE_CHUNK), side);
+      out.set(y.dataSync(), start * this.dim);
+      y.dispose();
+    }
+    return out;
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveCheckpoint(dir, this.params, this.towers);
+  }
+
+  async load(dir: string): Promise<void> {
+    await loadCheckpoint(dir, this.params, this.towers, (mlp) => mlp.copy(true));
+  }
+
+  /** Unit embeddings of one chunk of texts, `[texts.length, dim]`; the caller disposes them. */
+  private forward(texts: string[], side: Side): tf.Tensor2D {
+    const { offsets, ids } = this.hasher.batch(texts);
+    const pooled = this.towers[side].table.pool(offsets, ids);
+    return tf.tidy(() => l2Normalize(this.towers[side].mlp.apply(tf.tensor2d(pooled, [texts.length, this.params.embDim]))));
   }
 
   parameterCount(): number {
@@ -124,5 +160,6 @@ export default definePlugin({
   name: 'hash-mlp',
   summary: 'hashed token+bigram bag -> host-side sparse embeddings (lazy Adam) -> MLP -> unit vector',
   schema,
+  provides: ['freezable-towers'],
   implementation: HashMlpEncoder,
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
 import type { Item } from '../../src/engine/log-store.ts';
+import { denseTopK } from '../../src/eval/dense-top-k.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Ranking, Retriever } from '../../src/extension-points/retriever.ts';
 
@@ -18,10 +19,8 @@ type Params = z.output<typeof schema>;
 
 /**
  * Exact maximum-inner-product search with the trained towers: the item embeddings stay on the
- * device as one `[dim, n]` matrix, each query chunk is multiplied against item chunks and only the
- * per-chunk `tf.topk` results are read back and merged on the host. Ties go to the lower item id:
- * the host merge orders them, and which tied items reach the top k at all relies on tf.topk
- * preferring lower indices (true of the cpu, wasm and TensorFlow backends).
+ * device as one `[dim, n]` matrix and each query chunk is searched with {@link denseTopK}: chunked
+ * matMul, per-chunk `tf.topk`, a host merge; ties go to the lower item id.
  * Use it for corpora up to a few million items; it needs a trained encoder.
  */
 @injectable()
@@ -50,34 +49,15 @@ export class DenseExactRetriever implements Retriever {
     const encoder = this.ready();
     const kk = Math.min(Math.max(0, Math.floor(k)), this.n);
     if (kk === 0 || !this.itemsT) return queries.map(() => ({ itemIds: new Int32Array(0), scores: new Float32Array(0) }));
-    const itemsT = this.itemsT;
     const out: Ranking[] = [];
     for (let qs = 0; qs < queries.length; qs += this.params.queryChunk) {
       const texts = queries.slice(qs, qs + this.params.queryChunk);
       const q = tf.tensor2d(checked(await encoder.encode(texts, 'query'), texts.length, encoder.dim), [texts.length, encoder.dim]);
-      const ids: number[][] = texts.map(() => []);
-      const scores: number[][] = texts.map(() => []);
       try {
-        for (let start = 0; start < this.n; start += this.params.itemChunk) {
-          const size = Math.min(this.params.itemChunk, this.n - start);
-          const top = tf.tidy(() => {
-            const block = size === this.n ? itemsT : tf.slice(itemsT, [0, start], [encoder.dim, size]);
-            return tf.topk(tf.matMul(q, block), Math.min(kk, size), true);
-          });
-          const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
-          tf.dispose([top.values, top.indices]);
-          const kc = idx.length / texts.length;
-          for (let r = 0; r < texts.length; r++) {
-            for (let j = r * kc; j < (r + 1) * kc; j++) {
-              ids[r]!.push(idx[j]! + start);
-              scores[r]!.push(vals[j]!);
-            }
-          }
-        }
+        out.push(...(await denseTopK(q, this.itemsT, kk, this.params.itemChunk)));
       } finally {
         q.dispose();
       }
-      for (let r = 0; r < texts.length; r++) out.push(mergeTop(ids[r]!, scores[r]!, kk));
     }
     return out;
   }
@@ -126,16 +106,6 @@ export class DenseExactRetriever implements Retriever {
 function checked(emb: Float32Array, rows: number, dim: number): Float32Array {
   if (emb.length !== rows * dim) throw new Error(`encoder returned ${emb.length} floats for ${rows} texts of dim ${dim}`);
   return emb;
-}
-
-/**
- * The k best of concatenated per-chunk top lists: higher score first, then lower item id. Sorting
- * even a single chunk's list keeps the tie order independent of the backend's top-k kernel.
- */
-function mergeTop(ids: number[], scores: number[], k: number): Ranking {
-  const order = ids.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || ids[a]! - ids[b]!);
-  const top = order.slice(0, k);
-  return { itemIds: Int32Array.from(top, (i) => ids[i]!), scores: Float32Array.from(top, (i) => scores[i]!) };
 }
 
 export default definePlugin({

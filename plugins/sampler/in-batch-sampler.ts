@@ -7,18 +7,10 @@ import { InBatchBatches } from '../../src/engine/in-batch-batches.ts';
 import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
+import { inBatchFields } from '../../src/training/sampler-params.ts';
 
 /** Params of `in-batch`. */
-export const InBatchParams = z
-  .object({
-    candidatesPerQuery: z
-      .number()
-      .int()
-      .positive()
-      .default(8)
-      .describe("own candidates per query and step: positives first (highest grades), then a random sample of the query's lower grades"),
-  })
-  .strict();
+export const InBatchParams = z.object({ ...inBatchFields }).strict();
 export type InBatchParams = z.output<typeof InBatchParams>;
 
 /**

@@ -38,15 +38,17 @@ describe('tracking URI', () => {
     expect(() => resolveTrackingUri('sqlite:///mlflow.db', env)).toThrow(/unsupported scheme 'sqlite:'/);
   });
 
-  it('says the REST form is not available yet for an http(s) URI', () => {
-    expect(() => tracker({ trackingUri: 'https://mlflow.example.org' })).toThrow(/REST form is not available yet.*unset MLFLOW_TRACKING_URI/);
+  it('talks to a server for an http(s) URI (the REST tracker, tested against a real server in test/mlflow-server.spec.ts)', () => {
+    const t = tracker({ trackingUri: 'https://mlflow.example.org/' });
+    expect(t.location()).toBe('https://mlflow.example.org');
+    expect(t.store).toBeUndefined();
   });
 });
 
 describe('mlflow tracker plugin', () => {
   it('is a tracker named mlflow whose schema defaults every field and rejects unknown keys', () => {
     expect([descriptor.kind, descriptor.name, noneDescriptor.name]).toEqual(['tracker', 'mlflow', 'none']);
-    expect(descriptor.schema.parse({})).toEqual({ flushEvery: 500 });
+    expect(descriptor.schema.parse({})).toEqual({ flushEvery: 500, flushSeconds: 5, spoolDir: '.crops-cache/spool', offlineWaitSeconds: 120 });
     expect(() => descriptor.schema.parse({ uri: 'x' })).toThrow();
     expect(() => noneDescriptor.schema.parse({ x: 1 })).toThrow();
   });
@@ -68,7 +70,7 @@ describe('mlflow tracker plugin', () => {
     await t.endRun(child, 'FINISHED');
     await t.endRun(parent, 'FINISHED');
 
-    const runs = await t.store.listRuns('sweep');
+    const runs = await t.store!.listRuns('sweep');
     expect(runs.map((r) => r.runName)).toEqual(['table3', 'seed=1']);
     const back = runs[1]!;
     expect(back.tags).toMatchObject({
@@ -108,7 +110,7 @@ describe('mlflow tracker plugin', () => {
     await t.endRun(run, 'KILLED');
     const steps = (await metricFile(t, run, 'loss')).trim().split('\n').map((l) => Number(l.split(' ')[2]));
     expect(steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect((await t.store.getRun(run)).status).toBe('KILLED');
+    expect((await t.store!.getRun(run)).status).toBe('KILLED');
   });
 
   it('rejects a bad metric at once and reports a failed background write on the next flush or endRun', async () => {
@@ -123,7 +125,7 @@ describe('mlflow tracker plugin', () => {
     const other = await t.startRun({ experimentName: 'e', runName: 'other' });
     t.logMetrics(run, [{ key: 'loss', value: 2, step: 1 }]);
     await expect(t.endRun(other, 'FINISHED')).rejects.toThrow(/does not exist/);
-    expect((await t.store.getRun(other)).status).toBe('FINISHED');
+    expect((await t.store!.getRun(other)).status).toBe('FINISHED');
   });
 
   it('returns the absolute store path as its location', () => {

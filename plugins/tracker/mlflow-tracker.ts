@@ -1,158 +1,100 @@
-import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { inject, injectable, optional } from 'inversify';
 import { z } from 'zod';
-import { CropsError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
 import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../../src/extension-points/tracker.ts';
-import { MlflowFileStore } from '../../src/tracking/file-store.ts';
-import { assertMetricPoint } from '../../src/tracking/mlflow-limits.ts';
+import type { MlflowFileStore } from '../../src/tracking/file-store.ts';
+import { FileStoreTracker } from '../../src/tracking/file-store-tracker.ts';
+import { RestTracker } from '../../src/tracking/rest-tracker.ts';
 import { resolveTrackingUri } from '../../src/tracking/tracking-uri.ts';
 
 const schema = z
   .object({
-    trackingUri: z.string().optional().describe('directory or file: URI of an MLflow file store; defaults to $MLFLOW_TRACKING_URI, else ./mlruns'),
+    trackingUri: z
+      .string()
+      .optional()
+      .describe('an http(s):// MLflow server, or a directory or file: URI of an MLflow file store; defaults to $MLFLOW_TRACKING_URI, else ./mlruns'),
     flushEvery: z.number().int().positive().default(500).describe('buffered metric points that trigger a background write'),
+    flushSeconds: z.number().positive().default(5).describe('server only: longest time a metric point waits in memory before it is sent'),
+    spoolDir: z.string().default('.crops-cache/spool').describe('server only: where writes wait until the server has them (relative to the working directory)'),
+    offlineWaitSeconds: z.number().nonnegative().default(120).describe('server only: how long starting or ending a run waits for an unreachable server before going on'),
   })
   .strict();
 type Params = z.output<typeof schema>;
 
 /**
- * Records runs in MLflow's file-store layout (readable by `mlflow ui`, the MLflow Python client,
- * and convertible with `mlflow migrate-filestore`). Metrics are buffered in memory and appended
- * in the background every `flushEvery` points, on `flush()` and on `endRun()`, so logging never
- * waits for the disk; a write error surfaces on the next `flush()`/`endRun()`. Child runs carry
- * `mlflow.parentRunId`. The REST form (http(s) tracking URI) is not available yet.
+ * Records runs in MLflow. With an http(s) tracking URI it talks to the tracking server over REST,
+ * spooling every write locally first so an outage loses nothing (see docs/tracking.md); otherwise
+ * it writes MLflow's file-store layout, readable by `mlflow ui` and copied to a server by
+ * `crops push`. Both keep `logMetrics` off the network and the disk.
  */
 @injectable()
 export class MlflowTracker implements Tracker {
-  readonly store: MlflowFileStore;
-  private readonly experimentIds = new Map<string, Promise<string>>();
-  /** pending points per run (`experimentId/runId`) and their total count */
-  private buffer = new Map<string, { run: RunRef; points: MetricPoint[] }>();
-  private buffered = 0;
-  private writing: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private readonly impl: FileStoreTracker | RestTracker;
 
-  constructor(
-    @inject(PluginParams) private readonly params: Params,
-    @inject(PluginLogger) @optional() private readonly logger?: Logger,
-  ) {
+  constructor(@inject(PluginParams) params: Params, @inject(PluginLogger) @optional() logger?: Logger) {
     const target = resolveTrackingUri(params.trackingUri);
-    if (target.kind === 'http') {
-      throw new CropsError(
-        `tracker/mlflow: tracking URI ${target.url} points at an MLflow server, but the REST form is not available yet; ` +
-          'unset MLFLOW_TRACKING_URI or set tracker.params.trackingUri to a directory (e.g. ./mlruns)',
-      );
-    }
-    this.store = new MlflowFileStore(target.root);
+    this.impl =
+      target.kind === 'http'
+        ? new RestTracker({
+            trackingUri: target.url,
+            spoolDir: resolve(params.spoolDir),
+            flushEvery: params.flushEvery,
+            flushMs: params.flushSeconds * 1000,
+            offlineWaitMs: params.offlineWaitSeconds * 1000,
+            logger,
+          })
+        : new FileStoreTracker(target.root, params, logger);
   }
 
-  async startRun(opts: Parameters<Tracker['startRun']>[0]): Promise<RunRef> {
-    const experimentId = await this.experimentId(opts.experimentName);
-    const user = currentUser();
-    const tags: Record<string, string> = {
-      'mlflow.runName': opts.runName,
-      'mlflow.user': user,
-      'mlflow.source.name': process.argv[1] ?? 'crops',
-      'mlflow.source.type': 'LOCAL',
-      ...(opts.parent ? { 'mlflow.parentRunId': opts.parent.runId } : {}),
-      ...opts.tags,
-    };
-    return this.store.createRun({ experimentId, runName: opts.runName, userId: user, tags, params: opts.params });
+  /** the file store written to; undefined for a server */
+  get store(): MlflowFileStore | undefined {
+    return this.impl instanceof FileStoreTracker ? this.impl.store : undefined;
+  }
+
+  startRun(opts: Parameters<Tracker['startRun']>[0]): Promise<RunRef> {
+    return this.impl.startRun(opts);
   }
 
   logParams(run: RunRef, params: Record<string, string>): Promise<void> {
-    return this.store.logParams(run, params);
+    return this.impl.logParams(run, params);
   }
 
   setTags(run: RunRef, tags: Record<string, string>): Promise<void> {
-    return this.store.setTags(run, tags);
+    return this.impl.setTags(run, tags);
   }
 
   logMetrics(run: RunRef, points: MetricPoint[]): void {
-    points.forEach(assertMetricPoint);
-    const now = Date.now();
-    const key = `${run.experimentId}/${run.runId}`;
-    const entry = this.buffer.get(key) ?? this.buffer.set(key, { run, points: [] }).get(key)!;
-    for (const p of points) entry.points.push({ ...p, timestamp: p.timestamp ?? now });
-    this.buffered += points.length;
-    if (this.buffered >= this.params.flushEvery) void this.drain();
+    this.impl.logMetrics(run, points);
   }
 
   logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void> {
-    return this.store.writeArtifact(run, path, content);
+    return this.impl.logArtifact(run, path, content);
   }
 
-  async endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
-    try {
-      await this.flush();
-    } finally {
-      // a write error of some run's metrics must not leave this run RUNNING forever
-      await this.store.endRun(run, status);
-    }
+  endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
+    return this.impl.endRun(run, status);
   }
 
-  async findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
-    const ref = await this.store.findFinished(experimentName, configHash);
-    if (!ref) return undefined;
-    const stored = await this.store.getRun(ref);
-    return { run: ref, metrics: Object.fromEntries(Object.entries(stored.metrics).map(([k, m]) => [k, m.value])) };
+  findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
+    return this.impl.findFinished(experimentName, configHash);
   }
 
-  async flush(): Promise<void> {
-    await this.drain();
-    if (this.failure !== undefined) {
-      const e = this.failure;
-      this.failure = undefined;
-      throw e;
-    }
+  flush(): Promise<void> {
+    return this.impl.flush();
   }
 
   location(): string {
-    return this.store.root;
-  }
-
-  /** Queues the buffered points behind earlier writes so each metric file keeps step order. */
-  private drain(): Promise<void> {
-    const batch = [...this.buffer.values()];
-    this.buffer = new Map();
-    this.buffered = 0;
-    this.writing = this.writing.then(async () => {
-      for (const { run, points } of batch) {
-        await this.store.appendMetrics(run, points).catch((e: unknown) => {
-          this.logger?.warn(`could not write ${points.length} metric points of run ${run.runId}: ${String(e)}`);
-          this.failure ??= e;
-        });
-      }
-    });
-    return this.writing;
-  }
-
-  private experimentId(name: string): Promise<string> {
-    const known = this.experimentIds.get(name);
-    if (known) return known;
-    const id = this.store.getOrCreateExperiment(name);
-    this.experimentIds.set(name, id);
-    id.catch(() => this.experimentIds.delete(name));
-    return id;
-  }
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // containers may run as a uid without a passwd entry
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+    return this.impl.location();
   }
 }
 
 export default definePlugin({
   kind: 'tracker',
   name: 'mlflow',
-  summary: 'MLflow runs in the file-store layout under ./mlruns (or $MLFLOW_TRACKING_URI)',
+  summary: 'MLflow runs on a tracking server (http(s) URI) or in the file-store layout under ./mlruns',
   schema,
   implementation: MlflowTracker,
 });

@@ -7,8 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 // not loadable as Node ESM; the layers package registers them all on the shared tfjs-core instance.
 import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
+import { exposeNavigatorGpu, findWebGpuAdapter, missingWebGpuPackage, requestWebGpuDevice, TFJS_WEBGPU_PACKAGE } from './webgpu.ts';
 
-export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
+export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu';
 
 export interface BackendProbe {
   name: BackendName;
@@ -28,11 +29,18 @@ function packageOf(name: BackendName): string {
       return '@tensorflow/tfjs-node';
     case 'tensorflow-gpu':
       return '@tensorflow/tfjs-node-gpu';
+    case 'webgpu':
+      return TFJS_WEBGPU_PACKAGE;
   }
 }
 
 /** Whether a backend's package can be loaded here, without registering it. */
 export function probeBackend(name: BackendName): BackendProbe {
+  if (name === 'webgpu') {
+    // whether an adapter exists is asked of the GPU itself: see findWebGpuAdapter
+    const missing = missingWebGpuPackage();
+    return missing === undefined ? { name, available: true } : { name, available: false, reason: missing };
+  }
   const pkg = packageOf(name);
   try {
     require.resolve(pkg);
@@ -58,6 +66,9 @@ export async function activateBackend(name: BackendName): Promise<string> {
       // The native bindings bundle their own tfjs-core copy; they register under the name 'tensorflow'.
       await import(packageOf(name));
       break;
+    case 'webgpu':
+      await registerWebGpu();
+      break;
   }
   const target = name === 'tensorflow-gpu' ? 'tensorflow' : name;
   if (tf.getBackend() !== target) {
@@ -66,6 +77,32 @@ export async function activateBackend(name: BackendName): Promise<string> {
   }
   await tf.ready();
   return tf.getBackend();
+}
+
+/** Threads the wasm backend computes with (1 under Node, where it has no worker threads). */
+export async function wasmThreadCount(): Promise<number> {
+  const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+  return getThreadsCount();
+}
+
+let webGpuRegistered = false;
+
+/**
+ * Registers `webgpu` on the adapter {@link findWebGpuAdapter} picks. The package's own registration
+ * asks for a full-feature-level adapter with default limits, which software adapters do not offer,
+ * so it is replaced. The cpu backend comes along: steps that must read values on the host run there.
+ */
+async function registerWebGpu(): Promise<void> {
+  if (webGpuRegistered) return;
+  const search = await findWebGpuAdapter();
+  if (!search.found) throw new Error(`backend 'webgpu' cannot load: ${search.reason}`);
+  const { adapter } = search.found;
+  exposeNavigatorGpu();
+  await import('@tensorflow/tfjs-backend-cpu');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', async () => new WebGPUBackend((await requestWebGpuDevice(adapter)) as never, adapter.info as never), 3);
+  webGpuRegistered = true;
 }
 
 export { tf };

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
 import { runSweep } from '../runner/sweep.ts';
@@ -11,7 +12,12 @@ export interface RunArgs extends ExperimentArgs {
   keepGoing: boolean;
   verbose: boolean;
   quiet: boolean;
+  /** trials run at once in worker processes; 1 runs them in this process */
+  parallel: number;
 }
+
+/** The module a `--parallel` worker process runs. */
+const WORKER_ENTRY = fileURLToPath(new URL('./trial-worker-main.ts', import.meta.url));
 
 /** `crops run`: validate everything first, then run the sweep and print the results table. */
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
@@ -22,7 +28,8 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    io.err('\ninterrupt: stopping after recording the running trial as KILLED (Ctrl-C again to quit at once)\n');
+    const running = args.parallel > 1 ? 'running trials' : 'running trial';
+    io.err(`\ninterrupt: stopping after recording the ${running} as KILLED (Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSigint);
@@ -39,6 +46,8 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
       only: args.only,
       cacheRoot: resolve('.crops-cache'),
       logLevel: args.verbose ? 'debug' : 'warn',
+      parallel: args.parallel,
+      workers: { entry: WORKER_ENTRY, load: { file: args.file, sets: args.sets, plugins: args.plugins } satisfies ExperimentArgs },
     });
     const columns = experiment.trials[0]!.config.eval.metrics;
     const rows = sweep.results.map((r) => ({ label: r.trial.id, status: r.status, values: r.metrics }));

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { PLUGIN_SLOTS } from './plugin-slots.ts';
+import { METRIC_SPEC } from './trial-config.ts';
 
 /** The report section: which trials form a method row and what the table shows. */
 export const ReportSettings = z
   .object({
-    baseline: z.string().optional().describe('trial id (or label) the table compares against'),
-    metrics: z.array(z.string()).optional().describe('columns, as metric@k/set; defaults to eval.metrics'),
-    labels: z.record(z.string(), z.string()).optional().describe('trial id -> row label'),
+    baseline: z.string().optional().describe('trial group (trial id without seed=N) or row label the table compares against'),
+    metrics: z.array(z.string().regex(METRIC_SPEC, 'use metric@k/set, e.g. recall@100/ct')).min(1).optional().describe('columns and their order, as metric@k/set; defaults to eval.metrics'),
+    labels: z.record(z.string(), z.string()).optional().describe('trial group (trial id without seed=N) -> method name shown as the row label'),
+    title: z.string().optional().describe('table title and caption; defaults to the experiment name'),
     table: z.string().optional().describe('table style name'),
   })
   .strict();

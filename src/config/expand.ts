@@ -21,6 +21,12 @@ interface Axis {
   at: Path;
 }
 
+/**
+ * A `zip:` block may name its rows with `label: [...]`; a named row's trial id shows the name
+ * (`dpr`) instead of every override of the block.
+ */
+export const ROW_LABEL = 'label';
+
 const splitPath = (p: string): Path => p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 
 /** Applies `--set key=value` overrides (values parsed as YAML) before expansion. */
@@ -129,7 +135,7 @@ export function expandAblation(value: Record<string, unknown>, map: SourceMap): 
     return { path, values, at };
   };
   // groups: each plain axis is its own group; each zip block is one group of paired axes
-  const groups: Axis[][] = [];
+  const groups: Array<{ axes: Axis[]; names?: string[] }> = [];
   for (const [key, v] of Object.entries(ablate)) {
     if (key === 'zip') {
       const blocks = Array.isArray(v) ? v : [v];
@@ -139,10 +145,23 @@ export function expandAblation(value: Record<string, unknown>, map: SourceMap): 
           diagnostics.push({ ...map.value(blockPath), path: 'ablate.zip', message: `expected a mapping of path: [values] (got ${describe(block)})` });
           return;
         }
-        const axes = Object.entries(block)
+        const { [ROW_LABEL]: names, ...paths } = block;
+        const axes = Object.entries(paths)
           .map(([p, vals]) => readAxis(p, vals, [...blockPath, p]))
           .filter((a): a is Axis => a !== undefined);
-        if (axes.length !== Object.keys(block).length) return;
+        if (axes.length !== Object.keys(paths).length) return;
+        if (names !== undefined) {
+          const bad = !Array.isArray(names) || names.some((n) => typeof n !== 'string' || !/^[A-Za-z0-9_.+-]+$/.test(n)) || new Set(names).size !== names.length;
+          const wrongLength = Array.isArray(names) && axes.length > 0 && names.length !== axes[0]!.values.length;
+          if (bad || wrongLength || axes.length === 0) {
+            diagnostics.push({
+              ...map.value([...blockPath, ROW_LABEL]),
+              path: `ablate.zip.${ROW_LABEL}`,
+              message: `expected distinct names (letters, digits, _ . + -), one per row of the zipped axes${axes.length > 0 ? ` (${axes[0]!.values.length})` : ''}, got ${describe(names)}`,
+            });
+            return;
+          }
+        }
         const lengths = axes.map((a) => a.values.length);
         if (new Set(lengths).size > 1) {
           diagnostics.push({
@@ -152,16 +171,16 @@ export function expandAblation(value: Record<string, unknown>, map: SourceMap): 
           });
           return;
         }
-        groups.push(axes);
+        groups.push({ axes, names: names as string[] | undefined });
       });
     } else {
       const axis = readAxis(key, v, ['ablate', key]);
-      if (axis) groups.push([axis]);
+      if (axis) groups.push({ axes: [axis] });
     }
   }
   if (diagnostics.length > 0) return { cells: [], diagnostics };
   let cells: Cell[] = [{ labels: {}, value: base, map }];
-  for (const group of groups) {
+  for (const { axes: group, names } of groups) {
     const next: Cell[] = [];
     for (const cell of cells) {
       for (let i = 0; i < group[0]!.values.length; i++) {
@@ -173,8 +192,9 @@ export function expandAblation(value: Record<string, unknown>, map: SourceMap): 
           setAt(v, path, normaliseAt(path, structuredClone(axis.values[i])));
           m.clear(path);
           m.graft(path, map, [...axis.at, i]);
-          labels[axis.path] = valueLabel(axis.values[i]);
+          if (!names) labels[axis.path] = valueLabel(axis.values[i]);
         }
+        if (names) labels[ROW_LABEL] = names[i]!;
         next.push({ labels, value: v, map: m });
       }
     }

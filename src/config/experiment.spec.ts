@@ -89,6 +89,26 @@ describe('loadExperiment', () => {
     expect(new Set(experiment!.trials.map((t) => t.hash)).size).toBe(8);
   });
 
+  it('names the rows of a zip block with label: in place of their overrides', () => {
+    const dir = files({
+      'named.yaml': ['dataset: toy', 'seeds: [1, 2]', 'ablate:', '  zip:', '    label: [plain, graded]', '    labelScheme: [binary, hla]', '    loss: [info-nce, h-info-nce]', ''].join('\n'),
+      'bad.yaml': ['dataset: toy', 'ablate:', '  zip:', '    label: [a, a]', '    loss: [info-nce, h-info-nce]', ''].join('\n'),
+      'short.yaml': ['dataset: toy', 'ablate:', '  zip:', '    label: [a]', '    loss: [info-nce, h-info-nce]', ''].join('\n'),
+    });
+    const { experiment, diagnostics } = load(join(dir, 'named.yaml'));
+    expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(experiment!.trials.map((t) => t.id)).toEqual(['plain,seed=1', 'plain,seed=2', 'graded,seed=1', 'graded,seed=2']);
+    expect(experiment!.trials[2]!.config.loss.use).toBe('h-info-nce');
+    // the names are labels only: the configs and hashes are those of the unnamed block
+    const unnamed = files({ 'u.yaml': ['dataset: toy', 'seeds: [1, 2]', 'ablate:', '  zip:', '    labelScheme: [binary, hla]', '    loss: [info-nce, h-info-nce]', ''].join('\n') });
+    expect(experiment!.trials.map((t) => t.hash)).toEqual(load(join(unnamed, 'u.yaml')).experiment!.trials.map((t) => t.hash));
+    for (const f of ['bad.yaml', 'short.yaml']) {
+      const errors = load(join(dir, f)).diagnostics.map(formatDiagnostic);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/:4:12 error ablate\.zip\.label: expected distinct names .* one per row of the zipped axes \(2\)/);
+    }
+  });
+
   it('hashes equal configs equally regardless of how they were written', () => {
     const dir = files({
       'a.yaml': 'dataset: toy\nloss: info-nce\n',

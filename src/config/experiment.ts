@@ -4,9 +4,10 @@ import { configHash, stableStringify } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { CODE_VERSION } from '../core/version.ts';
 import { Envelope, type ReportSettings } from './envelope.ts';
-import { applySets, expandAblation, normaliseAt } from './expand.ts';
+import { applySets, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
 import { SLOT_DEFAULTS } from './plugin-slots.ts';
 import { loadWithExtends } from './extends.ts';
+import { checkReportSection } from './report-check.ts';
 import { resolveTrial } from './resolve-trial.ts';
 import type { TrialConfig } from './trial-config.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
@@ -67,7 +68,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
     const body = { ...cell.value };
     for (const k of ['name', 'description', 'seeds', 'seed', 'report']) delete body[k];
     for (const seed of envelope.success ? seeds : [seeds[0] ?? 1]) {
-      const parts = Object.entries(cell.labels).map(([k, v]) => `${k}=${v}`);
+      const parts = Object.entries(cell.labels).map(([k, v]) => (k === ROW_LABEL ? v : `${k}=${v}`));
       if (seeds.length > 1) parts.push(`seed=${seed}`);
       const id = uniqueId(parts.join(',') || 'base', trials);
       const { config, diagnostics: trialDiagnostics } = resolveTrial(body, cell.map, seed, name, opts.registry);
@@ -98,6 +99,8 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
       diagnostics.push({ ...merged.map.value(['ablate']), path: slot, message: `the ${slot} is shared by the whole sweep and cannot vary between trials` });
     }
   }
+
+  if (envelope.success && envelope.data.report) diagnostics.push(...checkReportSection(envelope.data.report, valid, merged.map));
 
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
   return {

@@ -106,7 +106,10 @@ export function resolveTrial(
   for (const u of used) {
     for (const req of registry.get(u.kind as never, u.name).requires ?? []) {
       if (!provided.has(req.trait)) {
-        diagnostics.push({ ...map.value([...u.path, 'use']), path: u.path.join('.'), message: `${u.kind} '${u.name}' cannot run here: ${req.because}` });
+        // a trait named after an optional slot (`discriminator`, `llm`) is met by filling that slot
+        const slot = PLUGIN_SLOTS[req.trait];
+        const hint = slot?.optional && (value[req.trait] ?? SLOT_DEFAULTS[req.trait]) == null ? ` (add '${req.trait}:' naming one of: ${registry.names(slot.kind).join(', ')})` : '';
+        diagnostics.push({ ...map.value([...u.path, 'use']), path: u.path.join('.'), message: `${u.kind} '${u.name}' cannot run here: ${req.because}${hint}` });
       }
     }
   }

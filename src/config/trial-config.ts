@@ -19,6 +19,8 @@ export const TrainSettings = z
     schedule: z.enum(['constant', 'linear', 'cosine']).default('constant').describe('learning-rate decay after warm-up'),
     gradClip: z.number().positive().optional().describe('clip the global norm of dense gradients'),
     logEvery: z.number().int().positive().default(10).describe('log loss and temperature every N steps'),
+    // optional without a default, so configs that leave it out keep the hash they had before it existed
+    saveTowers: z.boolean().optional().describe('attach the trained towers to the trial run as the artifact folder towers/ (the dense-teacher discriminator reads it)'),
   })
   .strict();
 export type TrainSettings = z.output<typeof TrainSettings>;

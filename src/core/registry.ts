@@ -46,6 +46,11 @@ export class PluginRegistry {
     return found.length;
   }
 
+  /** Who registered a plugin: 'crops-lab' for bundled ones, the module path for `--plugin` files. */
+  origin(kind: PluginKind, name: string): string | undefined {
+    return this.byKind.get(kind)?.get(name)?.origin;
+  }
+
   has(kind: PluginKind, name: string): boolean {
     return this.byKind.get(kind)?.has(name) ?? false;
   }

@@ -1,3 +1,4 @@
+import type { PluginKind } from './plugin.ts';
 import type { Rng } from './rng.ts';
 
 /**
@@ -30,3 +31,12 @@ export interface TrialInfo {
   config: object;
   experimentFile?: string;
 }
+
+/**
+ * Builds another plugin inside the trial, the way the runner builds slot plugins (own params, RNG
+ * stream, logger, cache directory), for plugins that only learn at run time which one they need
+ * (the `dense-teacher` discriminator rebuilds the encoder a saved model names). `params` are
+ * validated against the plugin's schema; `slot` labels its RNG stream.
+ */
+export const PluginCreator = Symbol.for('crops.PluginCreator');
+export type PluginCreator = <T>(kind: PluginKind, ref: { use: string; params: unknown }, slot: string) => T;

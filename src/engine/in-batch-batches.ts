@@ -50,15 +50,20 @@ export class InBatchBatches {
     });
   }
 
-  /** The batch of `step`; `extra` adds own candidates per query after its picks. */
-  next(step: number, extra?: ExtraCandidates): Batch {
+  /** Indices (into {@link queries}) of the queries of `step`'s batch, so mining can run before {@link next}. */
+  queriesOf(step: number): number[] {
     const n = this.queries.length;
     if (n === 0) throw new Error('in-batch sampler: next() called before init()');
     const perEpoch = Math.floor(n / this.batchSize);
     const order = this.order(Math.floor(step / perEpoch));
     const start = (step % perEpoch) * this.batchSize;
+    return order.slice(start, start + this.batchSize);
+  }
+
+  /** The batch of `step`; `extra` adds own candidates per query after its picks. */
+  next(step: number, extra?: ExtraCandidates): Batch {
     const rng = this.rng.fork(`step:${step}`);
-    const chosen = order.slice(start, start + this.batchSize).map((qi) => {
+    const chosen = this.queriesOf(step).map((qi) => {
       const q = this.queries[qi]!;
       return { qi, q, own: this.pick(q, rng).map((i) => q.list.itemIds[i]!) };
     });

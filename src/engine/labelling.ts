@@ -1,5 +1,5 @@
 import type { Item } from './log-store.ts';
-import type { LabelledList, TrainingSet } from './samples.ts';
+import type { Candidate, LabelledList, TrainingSet } from './samples.ts';
 import type { MinedCandidates } from '../extension-points/positive-source.ts';
 import type { LabelScheme } from '../extension-points/label-scheme.ts';
 
@@ -19,20 +19,48 @@ const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * contributed); `gradeCounts` counts the final pairs per grade in the kept lists.
  */
 export function buildTrainingSet(items: readonly Item[], mined: readonly MinedCandidates[], scheme: LabelScheme): TrainingSet {
+  const { texts, corpusSize, pairs, originCounts } = resolveSamples(items, mined, scheme);
+  const lists: LabelledList[] = [];
+  const gradeCounts: Record<string, number> = {};
+  for (const query of [...pairs.keys()].sort(byCodeUnit)) {
+    const entries = [...pairs.get(query)!].map(([id, s]) => [id, s.grade] as const).sort(([ia, ga], [ib, gb]) => gb - ga || ia - ib);
+    if (entries.length === 0 || entries[0]![1] < scheme.positiveGrade) continue;
+    lists.push({ query, itemIds: entries.map(([id]) => id), grades: entries.map(([, g]) => g) });
+    for (const [, g] of entries) gradeCounts[String(g)] = (gradeCounts[String(g)] ?? 0) + 1;
+  }
+  return { items: { texts, corpusSize }, lists, originCounts, gradeCounts };
+}
+
+/** The candidate that set a (query, item) pair's grade: the first one mined at the highest grade. */
+export interface ResolvedSample {
+  grade: number;
+  candidate: Candidate;
+}
+
+/**
+ * The grading and overlap resolution behind {@link buildTrainingSet}, with each pair's winning
+ * candidate kept (its origin and provenance), for exports and audits. Pseudo-item candidates are
+ * reported with their assigned ids; queries are not yet filtered by `positiveGrade`.
+ */
+export function resolveSamples(
+  items: readonly Item[],
+  mined: readonly MinedCandidates[],
+  scheme: LabelScheme,
+): { texts: string[]; corpusSize: number; pairs: Map<string, Map<number, ResolvedSample>>; originCounts: Record<string, number> } {
   const corpusSize = items.length;
   const texts = items.map((it) => it.text);
   const originCounts: Record<string, number> = {};
-  const best = new Map<string, Map<number, number>>();
+  const pairs = new Map<string, Map<number, ResolvedSample>>();
 
-  const add = (query: string, itemId: number, origin: string) => {
-    const grade = scheme.grade(origin);
+  const add = (candidate: Candidate) => {
+    const grade = scheme.grade(candidate.origin);
     if (grade === undefined) return;
-    if (!Number.isInteger(grade)) throw new Error(`label scheme graded origin '${origin}' as ${grade}; grades must be integers`);
-    originCounts[origin] = (originCounts[origin] ?? 0) + 1;
-    let perItem = best.get(query);
-    if (!perItem) best.set(query, (perItem = new Map()));
-    const prev = perItem.get(itemId);
-    if (prev === undefined || grade > prev) perItem.set(itemId, grade);
+    if (!Number.isInteger(grade)) throw new Error(`label scheme graded origin '${candidate.origin}' as ${grade}; grades must be integers`);
+    originCounts[candidate.origin] = (originCounts[candidate.origin] ?? 0) + 1;
+    let perItem = pairs.get(candidate.query);
+    if (!perItem) pairs.set(candidate.query, (perItem = new Map()));
+    const prev = perItem.get(candidate.itemId);
+    if (prev === undefined || grade > prev.grade) perItem.set(candidate.itemId, { grade, candidate });
   };
 
   mined.forEach((source, s) => {
@@ -40,7 +68,7 @@ export function buildTrainingSet(items: readonly Item[], mined: readonly MinedCa
       if (!Number.isInteger(c.itemId) || c.itemId < 0 || c.itemId >= corpusSize) {
         throw new Error(`positive source #${s} returned item id ${c.itemId} (origin '${c.origin}', query '${c.query}') outside the corpus 0..${corpusSize - 1}`);
       }
-      add(c.query, c.itemId, c.origin);
+      add(c);
     }
     if (!source.pseudo) return;
     const keyText = new Map<string, string>();
@@ -59,17 +87,8 @@ export function buildTrainingSet(items: readonly Item[], mined: readonly MinedCa
     }
     for (const c of source.pseudo.candidates) {
       const id = idOf.get(c.pseudoKey);
-      if (id !== undefined) add(c.query, id, c.origin);
+      if (id !== undefined) add({ query: c.query, itemId: id, origin: c.origin });
     }
   });
-
-  const lists: LabelledList[] = [];
-  const gradeCounts: Record<string, number> = {};
-  for (const query of [...best.keys()].sort(byCodeUnit)) {
-    const entries = [...best.get(query)!].sort(([ia, ga], [ib, gb]) => gb - ga || ia - ib);
-    if (entries.length === 0 || entries[0]![1] < scheme.positiveGrade) continue;
-    lists.push({ query, itemIds: entries.map(([id]) => id), grades: entries.map(([, g]) => g) });
-    for (const [, g] of entries) gradeCounts[String(g)] = (gradeCounts[String(g)] ?? 0) + 1;
-  }
-  return { items: { texts, corpusSize }, lists, originCounts, gradeCounts };
+  return { texts, corpusSize, pairs, originCounts };
 }

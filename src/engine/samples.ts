@@ -17,6 +17,19 @@ export interface Candidate {
   query: string;
   itemId: number;
   origin: Origin;
+  /** how a cross-perspective pair was found (P1/P2), kept for `crops data --export` audits */
+  via?: CandidateVia;
+}
+
+/** The user behaviour a candidate came through. */
+export interface CandidateVia {
+  userId: number;
+  /** the session the item was consumed in (P1: the reformulated query's session) */
+  sessionId?: number;
+  /** the query the item was consumed under, when it is not the credited one (P1) */
+  sourceQuery?: string;
+  /** milliseconds from the credited query to the consumption (negative: before it) */
+  gapMs?: number;
 }
 
 /** Texts of the items the item tower sees in training: the corpus, then generated pseudo-items. */
@@ -53,6 +66,12 @@ export interface Batch {
   itemIds: Int32Array;
   /** row-major [queries.length, C] */
   grades: Int32Array;
+  /**
+   * `'item'`: train only the query tower from this step on. The trainer freezes the encoder's item
+   * tower (see `Encoder.freeze`) and scores candidates with their fixed item embeddings; the freeze
+   * lasts for the rest of the run (e.g. ADORE's second phase).
+   */
+  frozen?: 'item';
 }
 
 /** Evaluation targets built from the test split: per query, relevant item ids with grades. */

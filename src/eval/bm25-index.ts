@@ -20,6 +20,7 @@ export class Bm25Index {
   private postTfs: Int32Array[] = [];
   private idf = new Float64Array(0);
   private docNorm = new Float64Array(0);
+  private avgLen = 1;
   private n = 0;
   private built = false;
 
@@ -58,6 +59,7 @@ export class Bm25Index {
     this.idf = Float64Array.from(docs, (d) => Math.log(1 + (this.n - d.length + 0.5) / (d.length + 0.5)));
     const avgLen = lengths.reduce((s, l) => s + l, 0) / Math.max(1, this.n) || 1;
     const { k1, b } = this.settings;
+    this.avgLen = avgLen;
     this.docNorm = lengths.map((l) => k1 * (1 - b + (b * l) / avgLen));
     this.built = true;
   }
@@ -108,6 +110,32 @@ export class Bm25Index {
         return s;
       });
     });
+  }
+
+  /** idf of a token under the indexed corpus; a token no document has gets the df = 0 value. */
+  idfOf(token: string): number {
+    this.ready();
+    const id = this.terms.get(token);
+    return id === undefined ? Math.log(1 + (this.n + 0.5) / 0.5) : this.idf[id]!;
+  }
+
+  /**
+   * BM25 of a text that is not in the index (a pseudo-item, another query) for `query`, with this
+   * corpus's idf and average length, so it is comparable with the scores of indexed documents.
+   */
+  scoreText(query: string, text: string): number {
+    this.ready();
+    const tokens = tokenize(text);
+    const counts = new Map<string, number>();
+    for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const { k1, b } = this.settings;
+    const norm = k1 * (1 - b + (b * tokens.length) / this.avgLen);
+    let s = 0;
+    for (const t of tokenize(query)) {
+      const tf = counts.get(t);
+      if (tf !== undefined) s += (this.idfOf(t) * tf * (k1 + 1)) / (tf + norm);
+    }
+    return s;
   }
 
   /** Drops the index; searching again needs a new `build`. */

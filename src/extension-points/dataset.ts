@@ -36,6 +36,22 @@ export interface Dataset {
    * `oracle` discriminator on texts without an item id and the `world-knowledge` LLM).
    */
   knowledge?(): WorldKnowledge;
+  /**
+   * Facts about the logs (sizes, click and reformulation rates, exposure concentration...), each
+   * with the range a realistic log falls in where one is known; printed by `crops world describe`.
+   * Datasets without it are described by their `LogStore.description`.
+   */
+  describe?(): Promise<DatasetDiagnostic[]>;
+}
+
+/** One fact about a dataset's logs. */
+export interface DatasetDiagnostic {
+  key: string;
+  value: number | string;
+  /** inclusive range a realistic log should fall in, when there is an anchor for one */
+  target?: readonly [number, number];
+  /** what the value measures and, for targets, where the range comes from */
+  about: string;
 }
 
 /** What a simulated world knows beyond its logs; everything is judged by meaning, not shared words. */

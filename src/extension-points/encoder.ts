@@ -52,8 +52,31 @@ export interface Encoder {
   variables(): tf.Variable[];
   /** sparse/host-side update from d(loss)/d(leaves), same order as `input.leaves` */
   applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void;
+  /**
+   * Optional: stops training one side for the rest of the encoder's life. Afterwards `variables()`
+   * leaves that side's weights out, `applySparse` ignores its inputs and its outputs never change,
+   * also when the towers were shared (the frozen side then keeps a copy of the shared weights).
+   * The trainer calls it when a sampler's batch says `frozen: 'item'` (ADORE).
+   */
+  freeze?(side: Side): void;
   /** inference: `[texts.length, dim]` row-major, L2-normalised */
   encode(texts: string[], side: Side): Promise<Float32Array>;
+  /**
+   * Optional: `encode` without waiting, for callers that must answer synchronously (the
+   * `dense-teacher` discriminator on texts it has not seen). Same values as `encode`.
+   */
+  encodeSync?(texts: string[], side: Side): Float32Array;
+  /**
+   * Optional: writes what `load` needs to rebuild both towers for inference into the existing empty
+   * folder `dir` (file names are the encoder's own). The runner calls it after training when
+   * `train.saveTowers` is set and attaches the folder to the trial run as `towers/`.
+   */
+  save?(dir: string): Promise<void>;
+  /**
+   * Optional: replaces both towers with those `save` wrote to `dir`, from an encoder built with the
+   * same params (the runner records them next to the files); throws when they do not fit.
+   */
+  load?(dir: string): Promise<void>;
   /** number of trainable scalars, for logs */
   parameterCount(): number;
   dispose(): void;

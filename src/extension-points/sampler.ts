@@ -4,6 +4,8 @@ export const Sampler = Symbol.for('crops.Sampler');
 
 export interface SamplerContext {
   batchQueries: number;
+  /** optimisation steps of the run, for samplers whose behaviour changes by phase */
+  steps?: number;
   /** the trial's encoder, for samplers that mine negatives with the current model */
   encode?: (texts: string[], side: 'query' | 'item') => Promise<Float32Array>;
 }
@@ -16,4 +18,6 @@ export interface SamplerContext {
 export interface Sampler {
   init(data: TrainingSet, ctx: SamplerContext): Promise<void>;
   next(step: number): Promise<Batch>;
+  /** Optional: frees what the sampler holds (e.g. a mining index on the device) at the end of the trial. */
+  dispose?(): void;
 }

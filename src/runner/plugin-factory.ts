@@ -1,9 +1,10 @@
 import { Container } from 'inversify';
+import { CropsError } from '../core/errors.ts';
 import { createLogger, type LogLevel } from '../core/logger.ts';
 import type { PluginKind } from '../core/plugin.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import type { Rng } from '../core/rng.ts';
-import { CacheDir, PluginLogger, PluginParams, TrialRng } from '../core/services.ts';
+import { CacheDir, PluginCreator, PluginLogger, PluginParams, TrialRng } from '../core/services.ts';
 import type { PluginRef } from '../config/trial-config.ts';
 import { join } from 'node:path';
 
@@ -33,8 +34,20 @@ export class PluginFactory {
     scope.bind(TrialRng).toConstantValue(this.opts.rng.fork(`${slot}/${ref.use}`));
     scope.bind(PluginLogger).toConstantValue(createLogger(`${kind}:${ref.use}`, this.opts.logLevel));
     scope.bind(CacheDir).toConstantValue(join(this.opts.cacheRoot, kind, ref.use));
+    scope.bind(PluginCreator).toConstantValue(((k, r, s) => this.createChecked(k, r, s)) satisfies PluginCreator);
     scope.bind(descriptor.implementation).toSelf().inSingletonScope();
     return scope.get(descriptor.implementation) as T;
+  }
+
+  /** Like `create`, for refs that did not come through experiment validation (params checked here). */
+  createChecked<T>(kind: PluginKind, ref: { use: string; params: unknown }, slot: string): T {
+    const descriptor = this.opts.registry.get(kind, ref.use);
+    const parsed = descriptor.schema.safeParse(ref.params ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(params)'}: ${i.message}`).join('; ');
+      throw new CropsError(`${kind} '${ref.use}' (for ${slot}) got invalid params: ${problems}`);
+    }
+    return this.create<T>(kind, { use: ref.use, params: parsed.data as Record<string, unknown> }, slot);
   }
 
   /** Creates the plugin and makes it injectable by later plugins of the trial under `token`. */

@@ -1,14 +1,11 @@
-import { Container } from 'inversify';
-import { hostname, userInfo } from 'node:os';
 import type { Experiment, Trial } from '../config/experiment.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
-import { Rng } from '../core/rng.ts';
-import { CODE_VERSION, gitCommit } from '../core/version.ts';
-import { Tracker, type Backend } from '../extension-points/index.ts';
-import { metricKey } from './flatten.ts';
-import { PluginFactory } from './plugin-factory.ts';
+import { runParallelSweep } from './parallel-sweep.ts';
 import type { Progress } from './progress.ts';
+import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags } from './sweep-setup.ts';
+import { join } from 'node:path';
+import { MinedCache } from './mining.ts';
 import { runTrial, type SweepContext, type TrialResult } from './trial-runner.ts';
 
 export interface SweepOptions {
@@ -23,6 +20,20 @@ export interface SweepOptions {
   only?: string;
   cacheRoot: string;
   logLevel: LogLevel;
+  /** trials run at once, each in its own worker process; 1 (the default) runs them here, one by one */
+  parallel?: number;
+  /** how a worker process is started; required when `parallel` is above 1 */
+  workers?: WorkerSpawn;
+}
+
+/**
+ * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
+ * `load` (the composition root knows how) and serves trials with `serveTrials`.
+ */
+export interface WorkerSpawn {
+  entry: string;
+  /** JSON-serialisable arguments the worker loads the experiment and plugins from */
+  load: unknown;
 }
 
 export interface SweepResult {
@@ -40,34 +51,20 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
 }
 
 /**
- * Runs the trials of an experiment in order under one parent run. Finished trials with the same
- * config hash are skipped (resume) unless `force`; the first failure stops the sweep unless
- * `keepGoing`; an abort marks the running trial KILLED and leaves the rest for the next run.
+ * Runs the trials of an experiment under one parent run. Finished trials with the same config
+ * hash are skipped (resume) unless `force`; the first failure stops the sweep unless `keepGoing`;
+ * an abort marks the running trial(s) KILLED and leaves the rest for the next run. With
+ * `parallel` above 1 the trials run in worker processes (see parallel-sweep.ts).
  */
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
   const trials = selectTrials(experiment.trials, opts.only);
-  const container = new Container();
-  const first = experiment.trials[0]!.config;
-  const factory = new PluginFactory(container, { registry: opts.registry, rng: new Rng(0), cacheRoot: opts.cacheRoot, logLevel: opts.logLevel });
-  const backend = await factory.create<Backend>('backend', first.backend).activate();
-  const tracker = factory.provide<Tracker>(Tracker, 'tracker', first.tracker);
+  const services = createSweepServices(experiment, opts);
+  if ((opts.parallel ?? 1) > 1) return runParallelSweep(experiment, trials, services, opts);
 
-  const commit = gitCommit();
-  const tags: Record<string, string> = {
-    'crops.version': CODE_VERSION,
-    'crops.backend': backend,
-    'crops.experimentFile': experiment.file,
-    'mlflow.source.name': experiment.file,
-    'mlflow.user': safeUser(),
-    'crops.host': hostname(),
-    ...(commit ? { 'mlflow.source.git.commit': commit } : {}),
-  };
-  const parent = await tracker.startRun({
-    experimentName: experiment.name,
-    runName: `${experiment.name} (${trials.length} trial${trials.length === 1 ? '' : 's'})`,
-    tags: { ...tags, 'crops.sweepHash': experiment.hash, 'crops.role': 'sweep' },
-    params: { 'sweep.trials': String(trials.length), 'sweep.file': experiment.file },
-  });
+  const backend = await services.activateBackend();
+  const { tracker, container } = services;
+  const tags = sweepTags(experiment, backend);
+  const parent = await startSweepRun(tracker, experiment, trials.length, tags);
   const ctx: SweepContext = {
     experiment,
     registry: opts.registry,
@@ -80,42 +77,28 @@ export async function runSweep(experiment: Experiment, opts: SweepOptions): Prom
     signal: opts.signal,
     tags,
     datasets: new Map(),
+    mined: new MinedCache(join(opts.cacheRoot, 'mined')),
   };
   const results: TrialResult[] = [];
+  opts.progress.sweep(sweepStatus(results, trials.length, 1), false);
   let stop = false;
   for (const trial of trials) {
     if (stop || opts.signal.aborted) break;
-    if (!opts.force && tracker.findFinished) {
-      const done = await tracker.findFinished(experiment.name, trial.hash);
-      if (done) {
-        opts.progress.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
-        // the store keys metrics by their MLflow form; the table wants the labels back
-        const metrics = Object.fromEntries(trial.config.eval.metrics.filter((m) => metricKey(m) in done.metrics).map((m) => [m, done.metrics[metricKey(m)]!]));
-        results.push({ trial, status: 'SKIPPED', metrics, runId: done.run.runId, seconds: 0 });
-        continue;
-      }
+    const skipped = opts.force ? undefined : await skipIfFinished(tracker, experiment, trial, opts.progress);
+    if (skipped) {
+      results.push(skipped);
+      opts.progress.sweep(sweepStatus(results, trials.length, 1), false);
+      continue;
     }
     const result = await runTrial(trial, experiment.trials.length, ctx);
     results.push(result);
-    if (result.status === 'FAILED') {
-      opts.progress.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  FAILED: ${result.error}`);
-      if (!opts.keepGoing) stop = true;
-    } else if (result.status === 'FINISHED') {
-      opts.progress.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  done in ${result.seconds.toFixed(1)}s`);
-    }
+    opts.progress.release(0);
+    reportTrialResult(opts.progress, experiment, result);
+    if (result.status === 'FAILED' && !opts.keepGoing) stop = true;
     if (result.status === 'KILLED') break;
+    opts.progress.sweep(sweepStatus(results, trials.length, 1));
   }
   const interrupted = opts.signal.aborted;
-  const failed = results.some((r) => r.status === 'FAILED');
-  await tracker.endRun(parent, interrupted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED');
-  await tracker.flush();
+  await finishSweep(tracker, parent, experiment, results, interrupted);
   return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted };
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }

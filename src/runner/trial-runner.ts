@@ -8,18 +8,13 @@ import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
 import { TrialInfo } from '../core/services.ts';
-import { buildTrainingSet } from '../engine/labelling.ts';
 import type { LogStore } from '../engine/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
 import {
   Dataset,
-  Discriminator,
   Encoder,
-  LabelScheme,
-  Llm,
   Loss,
-  PositiveSource,
   Retriever,
   Sampler,
   type Metric,
@@ -28,8 +23,10 @@ import {
 } from '../extension-points/index.ts';
 import { isLogStep, train } from '../training/trainer.ts';
 import { flattenParams, metricKey } from './flatten.ts';
+import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
-import type { Progress } from './progress.ts';
+import type { TrialProgress } from './progress.ts';
+import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
 
 export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
@@ -49,13 +46,15 @@ export interface SweepContext {
   tracker: Tracker;
   parent: RunRef;
   container: Container;
-  progress: Progress;
+  progress: TrialProgress;
   cacheRoot: string;
   logLevel: LogLevel;
   signal: AbortSignal;
   tags: Record<string, string>;
   /** datasets are loaded once per distinct dataset config within a sweep */
   datasets: Map<string, Promise<{ dataset: Dataset; store: LogStore }>>;
+  /** mined candidates, shared by the trials of a sweep and kept on disk across runs */
+  mined: MinedCache;
 }
 
 /** Runs one trial from logs to metrics, recording it as a child run of the sweep. */
@@ -92,15 +91,10 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     }
     const { dataset, store } = await loaded;
     container.bind(Dataset).toConstantValue(dataset);
-    if (cfg.discriminator) factory.provide(Discriminator, 'discriminator', cfg.discriminator);
-    if (cfg.llm) factory.provide(Llm, 'llm', cfg.llm);
-
     progress.phase('mining positives');
-    const sources = cfg.positiveSource.map((ref, i) => factory.create<PositiveSource>('positiveSource', ref, `positiveSource.${i}`));
-    const mined = [];
-    for (const s of sources) mined.push(await s.mine(store));
-    const scheme = factory.provide<LabelScheme>(LabelScheme, 'labelScheme', cfg.labelScheme);
-    const data = buildTrainingSet(store.items, mined, scheme);
+    const { data, from, scheme } = await mineTrainingSet(cfg, store, factory, ctx.mined, ctx.registry, disposables);
+    const reused = from.filter((f) => f !== 'mined').length;
+    if (reused > 0) progress.phase(`reused the mined candidates of ${reused} of ${from.length} positive source${from.length === 1 ? '' : 's'} (cache)`);
     const counts: Record<string, string> = {};
     for (const [o, n] of Object.entries(data.originCounts)) counts[`data.origin.${o}`] = String(n);
     for (const [g, n] of Object.entries(data.gradeCounts)) counts[`data.grade.${g}`] = String(n);
@@ -114,11 +108,13 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     let curves: CurvePoint[] = [];
     if (!retriever.lexical) {
       encoder = factory.provide<Encoder>(Encoder, 'encoder', cfg.encoder);
+      if (cfg.train.saveTowers && !encoder.save) throw new TrialFailure(`train.saveTowers: encoder '${cfg.encoder.use}' cannot save its towers; pick one that can (e.g. hash-mlp)`);
       const loss = factory.provide<Loss>(Loss, 'loss', cfg.loss);
       disposables.push(encoder, loss);
       const sampler = factory.provide<Sampler>(Sampler, 'sampler', cfg.sampler);
+      disposables.push(sampler);
       const enc = encoder;
-      await sampler.init(data, { batchQueries: cfg.train.batchQueries, encode: (texts, side) => enc.encode(texts, side) });
+      await sampler.init(data, { batchQueries: cfg.train.batchQueries, steps: cfg.train.steps, encode: (texts, side) => enc.encode(texts, side) });
       progress.phase(`training ${encoder.parameterCount().toLocaleString('en-US')} parameters on ${data.lists.length} queries`);
       const t0 = Date.now();
       const result = await train({
@@ -140,6 +136,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       });
       curves = result.curves.step.map((step, i) => ({ step, values: Object.fromEntries(Object.entries(result.curves).filter(([k]) => k !== 'step').map(([k, v]) => [k, v[i]!])) }));
       tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps - 1 }]);
+      if (cfg.train.saveTowers) for (const [path, bytes] of await towerArtifacts(encoder, cfg.encoder)) await tracker.logArtifact(run, path, bytes);
     }
 
     progress.phase('evaluating');

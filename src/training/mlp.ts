@@ -18,7 +18,12 @@ export interface MlpOptions {
 export class Mlp {
   private readonly layers: Array<{ w: tf.Variable; b: tf.Variable }> = [];
 
-  constructor(opts: MlpOptions) {
+  constructor(opts: MlpOptions | { copyOf: Mlp; trainable: boolean }) {
+    if ('copyOf' in opts) {
+      // variables made from another's share its buffers by reference count until either is assigned
+      this.layers = opts.copyOf.layers.map(({ w, b }) => ({ w: tf.variable(w, opts.trainable), b: tf.variable(b, opts.trainable) }));
+      return;
+    }
     const sizes = [opts.input, ...opts.hidden, opts.output];
     for (let l = 0; l + 1 < sizes.length; l++) {
       const fanIn = sizes[l]!;
@@ -44,6 +49,11 @@ export class Mlp {
 
   variables(): tf.Variable[] {
     return this.layers.flatMap(({ w, b }) => [w, b]);
+  }
+
+  /** An independent network with the current weights, trainable or not (e.g. a frozen tower). */
+  copy(trainable: boolean): Mlp {
+    return new Mlp({ copyOf: this, trainable });
   }
 
   parameterCount(): number {

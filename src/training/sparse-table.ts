@@ -11,6 +11,14 @@ export interface SparseTableOptions {
   seed: number;
 }
 
+/** A table's inference state: {@link SparseTableOptions} plus the values of its materialised rows. */
+export interface TableSnapshot extends SparseTableOptions {
+  /** ascending row ids */
+  ids: Int32Array;
+  /** `ids.length * dim` values, row after row */
+  values: Float32Array;
+}
+
 /**
  * An embedding table kept on the host (outside the autodiff graph) with a lazy Adam optimiser:
  * only rows that received a gradient are updated. Rows are initialised on first read from a
@@ -178,6 +186,41 @@ export class SparseTable {
     }
     this.pending = [];
     this.pendingAdam = undefined;
+  }
+
+  /** An independent table with the same values, optimiser state and initialisation stream. */
+  clone(): SparseTable {
+    this.flush();
+    const copy = new SparseTable({ rows: this.rows, dim: this.dim, initScale: this.initScale, seed: this.seed });
+    copy.data.set(this.data);
+    copy.lastStep.set(this.lastStep);
+    copy.initialised.set(this.initialised);
+    return copy;
+  }
+
+  /**
+   * What inference needs to rebuild the table: its shape and seed (rows never read regenerate from
+   * it) and the values of every row read or trained so far. Optimiser moments are left out.
+   */
+  snapshot(): TableSnapshot {
+    this.flush();
+    const ids: number[] = [];
+    for (let r = 0; r < this.rows; r++) if (this.initialised[r] === 1) ids.push(r);
+    const values = new Float32Array(ids.length * this.dim);
+    ids.forEach((r, k) => values.set(this.data.subarray(r * this.stride, r * this.stride + this.dim), k * this.dim));
+    return { rows: this.rows, dim: this.dim, initScale: this.initScale, seed: this.seed, ids: Int32Array.from(ids), values };
+  }
+
+  /** A table equal to the snapshot's for reading; training it starts fresh Adam moments. */
+  static fromSnapshot(s: TableSnapshot): SparseTable {
+    if (s.values.length !== s.ids.length * s.dim) throw new Error(`table snapshot: ${s.ids.length} rows of ${s.dim} need ${s.ids.length * s.dim} values (got ${s.values.length})`);
+    const table = new SparseTable(s);
+    s.ids.forEach((r, k) => {
+      if (!(r >= 0 && r < s.rows)) throw new Error(`table snapshot: row ${r} is outside 0..${s.rows - 1}`);
+      table.data.set(s.values.subarray(k * s.dim, (k + 1) * s.dim), r * table.stride);
+      table.initialised[r] = 1;
+    });
+    return table;
   }
 
   /** A copy of row `r` (initialised and up to date). */

@@ -6,7 +6,10 @@ import type { ItemTexts, Batch } from '../engine/samples.ts';
 import type { AdamSettings, Encoder, PreparedInput } from '../extension-points/encoder.ts';
 import type { Loss, LossContext } from '../extension-points/loss.ts';
 import type { Sampler } from '../extension-points/sampler.ts';
+import { canReadSync } from '../backend/reads.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import { FrozenItemEmbeddings } from './frozen-items.ts';
+import { cacheOnHost, gradsThroughHostLoss } from './host-loss-step.ts';
 import { matMul2d } from './ops.ts';
 import { learningRate } from './schedule.ts';
 
@@ -68,16 +71,19 @@ export function isLogStep(step: number, settings: Pick<TrainSettings, 'logEvery'
  * Each step: draw a batch, `prepare` queries and candidate items, differentiate
  * `loss(q · dᵀ, grades)` with respect to the dense variables and to the prepared leaves, update the
  * dense variables with AdamW (optionally clipped by global norm) and hand the leaf gradients to
- * `encoder.applySparse`. A non-finite loss aborts with a {@link TrialFailure}. Deterministic for a
+ * `encoder.applySparse`. From the first batch marked `frozen: 'item'` on, the encoder's item tower
+ * is frozen and candidates are scored with cached fixed item embeddings, so only the query tower
+ * (and the loss) learns. A non-finite loss aborts with a {@link TrialFailure}. Deterministic for a
  * deterministic sampler and encoder on a given backend; leaves no tensors behind.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { loss, sampler, settings, onStep, signal } = options;
+  const { encoder, items, loss, sampler, settings, onStep, signal } = options;
   const optimiser = new AdamW();
   const curves: TrainCurves = { step: [], loss: [], lr: [] };
   const phases = { sample: 0, prepare: 0, compute: 0, update: 0 };
   const started = performance.now();
   let finalLoss = Number.NaN;
+  let frozenItems: FrozenItemEmbeddings | undefined;
   try {
     for (let step = 0; step < settings.steps; step++) {
       signal?.throwIfAborted();
@@ -85,9 +91,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const batch = await sampler.next(step);
       const t1 = performance.now();
       phases.sample += t1 - t0;
+      if (batch.frozen === 'item') frozenItems ??= FrozenItemEmbeddings.freeze(encoder, items, step);
+      const itemEmbeddings = frozenItems ? await frozenItems.lookup(batch.itemIds) : undefined;
+      phases.prepare += performance.now() - t1;
       const lr = learningRate(step, settings);
       const adam: AdamSettings = { lr, beta1: settings.beta1, beta2: settings.beta2, epsilon: settings.epsilon, weightDecay: settings.weightDecay, step: step + 1 };
-      const value = runStep(step, batch, adam, phases, options, optimiser);
+      const value = await runStep(step, batch, adam, phases, options, optimiser, itemEmbeddings);
       const stats: StepStats = { loss: value, lr, ms: performance.now() - t0, ...loss.stats() };
       finalLoss = value;
       if (isLogStep(step, settings)) {
@@ -116,36 +125,49 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
-/** Forward, backward and update of one batch; returns the loss. */
-function runStep(step: number, batch: Batch, adam: AdamSettings, phases: TrainTiming['phases'], options: TrainOptions, optimiser: AdamW): number {
+/** Forward, backward and update of one batch; returns the loss. `fixedItems`: frozen item embeddings. */
+async function runStep(step: number, batch: Batch, adam: AdamSettings, phases: TrainTiming['phases'], options: TrainOptions, optimiser: AdamW, fixedItems?: Float32Array): Promise<number> {
   const { encoder, loss, items, lossContext, settings } = options;
   const Q = batch.queries.length;
   const C = batch.itemIds.length;
   checkBatch(step, batch, items);
   const t0 = performance.now();
-  const candidates = Array.from(batch.itemIds, (id) => items.texts[id]!);
   const inputs: PreparedInput[] = [];
   const owned: tf.Tensor[] = [];
   try {
     const qIn = encoder.prepare(batch.queries, 'query');
     inputs.push(qIn);
-    const dIn = encoder.prepare(candidates, 'item');
-    inputs.push(dIn);
+    const dIn = fixedItems ? undefined : encoder.prepare(Array.from(batch.itemIds, (id) => items.texts[id]!), 'item');
+    if (dIn) inputs.push(dIn);
+    const dFixed = fixedItems ? tf.tensor2d(fixedItems, [C, encoder.dim]) : undefined;
+    if (dFixed) owned.push(dFixed);
     const grades = tf.tensor2d(batch.grades, [Q, C], 'int32');
     owned.push(grades);
     // temporary trainable views of the leaves, so the tape yields d(loss)/d(leaf)
     const qLeaves = qIn.leaves.map((l) => tf.variable(l, true));
-    const dLeaves = dIn.leaves.map((l) => tf.variable(l, true));
+    const dLeaves = (dIn?.leaves ?? []).map((l) => tf.variable(l, true));
     owned.push(...qLeaves, ...dLeaves);
     const dense = [...encoder.variables(), ...loss.variables()].filter((v) => v.trainable);
     const t1 = performance.now();
     phases.prepare += t1 - t0;
 
-    const { value, grads } = tf.variableGrads(() => {
+    const scoresOf = () => {
       const q = encoder.embed({ ...qIn, leaves: qLeaves });
-      const d = encoder.embed({ ...dIn, leaves: dLeaves });
-      return loss.compute(matMul2d(q, d, false, true), grades, lossContext);
-    }, [...dense, ...qLeaves, ...dLeaves]);
+      const d = dIn ? encoder.embed({ ...dIn, leaves: dLeaves }) : dFixed!;
+      return matMul2d(q, d, false, true);
+    };
+    // host-side losses read their scores with dataSync; a backend that cannot (WebGPU) splits the step
+    const syncReads = canReadSync();
+    const lossVariables = new Set(loss.variables());
+    const { value, grads } = syncReads
+      ? tf.variableGrads(() => loss.compute(scoresOf(), grades, lossContext), [...dense, ...qLeaves, ...dLeaves])
+      : await gradsThroughHostLoss(
+          scoresOf,
+          (scores) => loss.compute(scores, grades, lossContext),
+          dense.filter((v) => lossVariables.has(v)),
+          [...dense.filter((v) => !lossVariables.has(v)), ...qLeaves, ...dLeaves],
+          [...qLeaves, ...dLeaves],
+        );
     owned.push(value, ...Object.values(grads).filter((g): g is tf.Tensor => g != null));
     const lossValue = value.dataSync()[0]!;
     const t2 = performance.now();
@@ -185,7 +207,8 @@ function runStep(step: number, batch: Batch, adam: AdamSettings, phases: TrainTi
         return zeros;
       });
     encoder.applySparse(qIn, leafGrads(qLeaves), adam);
-    encoder.applySparse(dIn, leafGrads(dLeaves), adam);
+    if (dIn) encoder.applySparse(dIn, leafGrads(dLeaves), adam);
+    if (!syncReads) await cacheOnHost(loss.variables());
     phases.update += performance.now() - t2;
     return lossValue;
   } finally {

@@ -3,7 +3,7 @@ import type { PluginDescriptor } from '../../src/core/plugin.ts';
 import type { Dataset } from '../../src/extension-points/dataset.ts';
 import type { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { PositiveSource } from '../../src/extension-points/positive-source.ts';
-import type { Sampler } from '../../src/extension-points/sampler.ts';
+import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
 import type { LogStore } from '../../src/engine/log-store.ts';
 import { instantiate, type InstantiateOptions } from '../support/instantiate.ts';
 import { toyLogs, toyTrainingSet } from '../support/toy-logs.ts';
@@ -74,14 +74,21 @@ export function describeLabelSchemeConformance(descriptor: PluginDescriptor, par
   });
 }
 
-/** Every sampler: well-formed batches over the training set, reproducible under a seed. */
-export function describeSamplerConformance(descriptor: PluginDescriptor, params: unknown = {}): void {
+/**
+ * Every sampler: well-formed batches over the training set, reproducible under a seed. Samplers
+ * that mine with the model get the rest of their context (`encode`, `steps`) from `context`.
+ */
+export function describeSamplerConformance(
+  descriptor: PluginDescriptor,
+  params: unknown = {},
+  context: () => Omit<SamplerContext, 'batchQueries'> = () => ({}),
+): void {
   describe(`sampler conformance: ${descriptor.name}`, () => {
     descriptorChecks(descriptor);
     const draw = async (seed: number) => {
       const sampler = instantiate<Sampler>(descriptor as PluginDescriptor<never, Sampler>, params, { seed });
       const data = toyTrainingSet();
-      await sampler.init(data, { batchQueries: 2 });
+      await sampler.init(data, { ...context(), batchQueries: 2 });
       return [await sampler.next(1), await sampler.next(2), await sampler.next(3)];
     };
     it('returns [Q, C] grades over in-range candidates with a positive in every row', async () => {

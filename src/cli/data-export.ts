@@ -1,0 +1,63 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResolvedSample } from '../engine/labelling.ts';
+
+const COLUMNS = ['query', 'item_id', 'pseudo', 'item_text', 'origin', 'grade', 'user_id', 'source_query', 'session_id', 'gap_ms'] as const;
+const PARQUET_TYPES: Record<(typeof COLUMNS)[number], string> = {
+  query: 'VARCHAR',
+  item_id: 'BIGINT',
+  pseudo: 'BOOLEAN',
+  item_text: 'VARCHAR',
+  origin: 'VARCHAR',
+  grade: 'INTEGER',
+  user_id: 'BIGINT',
+  source_query: 'VARCHAR',
+  session_id: 'BIGINT',
+  gap_ms: 'BIGINT',
+};
+
+/**
+ * Writes the labelled samples a trial trains on (queries with a positive, every graded pair, the
+ * origin that set its grade and, for P1/P2 pairs, the user behaviour behind it) as `samples.csv`
+ * and `samples.parquet`. Pseudo-items carry their training ids (after the corpus) and their text.
+ */
+export async function writeSamples(
+  dir: string,
+  resolved: { texts: string[]; corpusSize: number; pairs: Map<string, Map<number, ResolvedSample>> },
+  positiveGrade: number,
+): Promise<number> {
+  const lines = [COLUMNS.join(',')];
+  for (const query of [...resolved.pairs.keys()].sort()) {
+    const items = [...resolved.pairs.get(query)!].sort(([ia, a], [ib, b]) => b.grade - a.grade || ia - ib);
+    if (items.length === 0 || items[0]![1].grade < positiveGrade) continue;
+    for (const [itemId, { grade, candidate }] of items) {
+      const v = candidate.via;
+      const row = [query, itemId, itemId >= resolved.corpusSize, resolved.texts[itemId] ?? '', candidate.origin, grade, v?.userId, v?.sourceQuery, v?.sessionId, v?.gapMs];
+      lines.push(row.map(csvCell).join(','));
+    }
+  }
+  const csv = join(dir, 'samples.csv');
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  await csvToParquet(csv, join(dir, 'samples.parquet'));
+  return lines.length - 1;
+}
+
+function csvCell(v: string | number | boolean | undefined): string {
+  if (v === undefined) return '';
+  const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function csvToParquet(csv: string, parquet: string): Promise<void> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const types = `{${COLUMNS.map((c) => `${q(c)}: ${q(PARQUET_TYPES[c])}`).join(', ')}}`;
+  try {
+    await con.run(`COPY (SELECT * FROM read_csv(${q(csv)}, header = true, columns = ${types}, quote = '"', escape = '"')) TO ${q(parquet)} (FORMAT parquet)`);
+  } finally {
+    con.closeSync();
+    db.closeSync();
+  }
+}

@@ -1,0 +1,113 @@
+import { Container } from 'inversify';
+import { stat } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import type { Experiment } from '../config/experiment.ts';
+import type { PluginRef } from '../config/trial-config.ts';
+import { CropsError } from '../core/errors.ts';
+import { configHash } from '../core/hash.ts';
+import type { PluginRegistry } from '../core/registry.ts';
+import { Rng } from '../core/rng.ts';
+import type { Dataset } from '../extension-points/dataset.ts';
+import type { WorldFact } from '../report/html-report.ts';
+import { buildSweepReport, saveReport, type ReportSettingsInput } from '../report/sweep-report.ts';
+import { PluginFactory } from '../runner/plugin-factory.ts';
+import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
+import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
+import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
+import type { Io } from './main.ts';
+import { loadValidated } from './validate-command.ts';
+
+export interface ReportArgs {
+  /** an experiment file, a sweep run id, or a sweep run's directory */
+  target: string;
+  /** output folder; default `reports/<experiment>` */
+  out?: string;
+  /** tracking store for a run id; an experiment file brings its own */
+  trackingUri?: string;
+  sets: string[];
+  plugins: string[];
+  charts: boolean;
+  /** describe the simulated world of an experiment file in the HTML report (builds the world) */
+  world: boolean;
+}
+
+interface Located {
+  reader: SweepReader;
+  parent: ReadRun;
+  experimentName: string;
+  settings?: ReportSettingsInput;
+  worlds?: Array<{ dataset: string; facts: WorldFact[] }>;
+}
+
+function readerFor(uri: string | undefined): FileSweepReader {
+  const target = resolveTrackingUri(uri);
+  if (target.kind === 'http') {
+    throw new CropsError(`crops report reads MLflow file stores only for now; ${target.url} is a server. Point --tracking-uri (or MLFLOW_TRACKING_URI) at a directory such as ./mlruns`);
+  }
+  return new FileSweepReader(target.root);
+}
+
+const pathKind = (p: string) => stat(p).then((s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : undefined), () => undefined);
+
+/** Finds the sweep run `target` names, and the `report:` settings that apply to it. */
+async function locate(args: ReportArgs): Promise<Located> {
+  const kind = await pathKind(args.target);
+  if (kind === 'file') {
+    const { experiment, registry } = await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins });
+    const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
+    if (tracker.use === 'none') throw new CropsError(`${args.target} uses tracker 'none', which keeps no runs to report`);
+    const reader = readerFor(args.trackingUri ?? tracker.params?.trackingUri);
+    const parent = await reader.latestSweep(experiment.name);
+    if (!parent) throw new CropsError(`no sweep of experiment '${experiment.name}' in ${reader.location}; run it first: crops run ${args.target}`);
+    const worlds = args.world ? await worldFacts(experiment, registry) : undefined;
+    return { reader, parent, experimentName: experiment.name, settings: experiment.report, worlds };
+  }
+  if (args.world) throw new CropsError('--world needs an experiment file: the world is rebuilt from its dataset settings');
+  const fromDir = kind === 'dir' ? await FileSweepReader.forRunDirectory(args.target) : undefined;
+  if (kind === 'dir' && !fromDir) throw new CropsError(`${args.target} is not an MLflow run directory (<store>/<experiment id>/<run id> with a meta.yaml)`);
+  const reader = fromDir?.reader ?? readerFor(args.trackingUri);
+  const runId = fromDir?.runId ?? args.target;
+  let parent = await reader.getRun(runId);
+  if (!parent) throw new CropsError(`'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
+  // a trial's run stands for the sweep it belongs to
+  const parentId = parent.tags['crops.role'] !== 'sweep' ? parent.tags['mlflow.parentRunId'] : undefined;
+  if (parentId) parent = (await reader.getRun(parentId)) ?? parent;
+  if (parent.tags['crops.role'] !== 'sweep') throw new CropsError(`run ${runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
+  return { reader, parent, experimentName: await reader.experimentName(parent) };
+}
+
+/** The facts simulated datasets report about their logs (those without `describe` are real data). */
+async function worldFacts(experiment: Experiment, registry: PluginRegistry): Promise<Array<{ dataset: string; facts: WorldFact[] }>> {
+  const distinct = new Map<string, PluginRef>();
+  for (const t of experiment.trials) distinct.set(configHash(t.config.dataset), t.config.dataset);
+  const worlds = [];
+  for (const ref of distinct.values()) {
+    const factory = new PluginFactory(new Container(), { registry, rng: new Rng(0), cacheRoot: resolve('.crops-cache'), logLevel: 'warn' });
+    const dataset = factory.create<Dataset>('dataset', ref);
+    if (dataset.describe) worlds.push({ dataset: `${ref.use} ${JSON.stringify(ref.params ?? {})}`, facts: await dataset.describe() });
+  }
+  return worlds;
+}
+
+/** A folder name from an experiment name: letters, digits, `. _ -`. */
+function folderName(name: string): string {
+  return name.replace(/[^\w.-]+/g, '_') || 'experiment';
+}
+
+/**
+ * `crops report`: the paper table of a sweep (mean ± std over seeds, Δ vs the baseline, 95% CIs),
+ * printed and written as Markdown, LaTeX, CSV and one offline HTML page with SVG charts, and
+ * attached to the sweep run.
+ */
+export async function reportCommand(args: ReportArgs, io: Io): Promise<number> {
+  const { reader, parent, experimentName, settings, worlds } = await locate(args);
+  const report = await buildSweepReport(reader, parent, { title: experimentName, settings, charts: args.charts, worlds });
+  for (const w of report.table.warnings) io.err(`warning ${w}\n`);
+  const outDir = resolve(args.out ?? `reports/${folderName(experimentName)}`);
+  await saveReport(report, outDir, reader, parent);
+  io.out(`\n${report.terminal}\n`);
+  const shown = relative(process.cwd(), outDir) || '.';
+  io.out(`sweep run ${parent.runId} (${experimentName}) in ${reader.location}\n`);
+  io.out(`wrote ${[...report.files.keys()].length} files to ${shown.startsWith('..') ? outDir : shown}/ and attached them to the sweep run under report/\n`);
+  return 0;
+}

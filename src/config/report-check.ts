@@ -1,0 +1,56 @@
+import { didYouMean } from '../core/did-you-mean.ts';
+import type { Diagnostic } from '../core/errors.ts';
+import type { SourceMap } from './source-map.ts';
+
+/**
+ * The trial group (report row) of a trial: its id without the `seed=N` part that
+ * {@link loadExperiment} appends when an experiment has several seeds
+ * (`labelScheme=hla,seed=2` -> `labelScheme=hla`). Only the last part can be the seed, so values
+ * that contain commas are left alone; a sweep without ablation axes is the group `base`.
+ */
+export function trialGroup(trialId: string, seed?: number): string {
+  const seedPart = seed === undefined ? String.raw`seed=\d+` : `seed=${seed}`;
+  const stripped = trialId.replace(new RegExp(`(^|,)${seedPart}(?=(#\\d+)?$)`), '');
+  return stripped === '' || stripped.startsWith('#') ? `base${stripped}` : stripped;
+}
+
+interface ReportSection {
+  baseline?: string;
+  labels?: Record<string, string>;
+  metrics?: string[];
+}
+
+/**
+ * Checks the `report:` section against the expanded trials, so a misspelt baseline or label shows
+ * up at validation rather than as a table without Δ after the sweep: the baseline must name a
+ * trial group or a label, label keys must be trial groups, and every metric must be evaluated.
+ */
+export function checkReportSection(
+  report: ReportSection,
+  trials: Array<{ id: string; config?: { seed: number; eval: { metrics: string[] } } }>,
+  map: SourceMap,
+): Diagnostic[] {
+  const valid = trials.filter((t) => t.config);
+  if (valid.length === 0) return [];
+  const groups = [...new Set(valid.map((t) => trialGroup(t.id, t.config!.seed)))];
+  const labels = report.labels ?? {};
+  const diagnostics: Diagnostic[] = [];
+  const unknown = (what: string, name: string, candidates: string[]) => {
+    const guess = didYouMean(name, candidates);
+    return `no ${what} '${name}'${guess ? `; did you mean '${guess}'?` : ''} (trial groups: ${groups.join(' | ')})`;
+  };
+  for (const key of Object.keys(labels)) {
+    if (!groups.includes(key)) diagnostics.push({ ...map.key(['report', 'labels', key]), path: `report.labels.${key}`, message: unknown('trial group', key, groups) });
+  }
+  const baseline = report.baseline;
+  if (baseline !== undefined && !groups.includes(baseline) && !Object.values(labels).includes(baseline)) {
+    diagnostics.push({ ...map.value(['report', 'baseline']), path: 'report.baseline', message: unknown('trial group or label', baseline, [...groups, ...Object.values(labels)]) });
+  }
+  const evaluated = new Set(valid.flatMap((t) => t.config!.eval.metrics));
+  (report.metrics ?? []).forEach((m, i) => {
+    if (!evaluated.has(m)) {
+      diagnostics.push({ ...map.value(['report', 'metrics', i]), path: `report.metrics.${i}`, message: `'${m}' is not in any trial's eval.metrics (${[...evaluated].join(', ')})` });
+    }
+  });
+  return diagnostics;
+}

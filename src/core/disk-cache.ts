@@ -1,0 +1,51 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { configHash, stableStringify } from './hash.ts';
+
+/** What a cache file holds: the key it was stored under (for inspection) and the value. */
+export interface DiskCacheEntry<K, V> {
+  key: K;
+  value: V;
+}
+
+/**
+ * A directory of JSON files addressed by the hash of a key object (key order does not matter).
+ * Each entry is one line of JSON holding its key and value, so the files can be read by people and
+ * concatenated into a JSONL file. Writes go through a temporary file and a rename, so a crashed or
+ * concurrent writer never leaves a half-written entry behind.
+ */
+export class DiskCache<K, V> {
+  constructor(readonly dir: string) {}
+
+  /** The file an entry with this key lives in. */
+  pathOf(key: K): string {
+    const hash = configHash(key, 40);
+    // a two-character fan-out keeps directories small when a cache grows to many thousands of entries
+    return join(this.dir, hash.slice(0, 2), `${hash}.json`);
+  }
+
+  /** The stored value, or undefined when there is none (or the file is unreadable or for another key). */
+  async get(key: K): Promise<V | undefined> {
+    let raw: string;
+    try {
+      raw = await readFile(this.pathOf(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const entry = JSON.parse(raw) as DiskCacheEntry<K, V>;
+      // a hash collision, or a file edited by hand, must not return someone else's value
+      return stableStringify(entry.key) === stableStringify(key) ? entry.value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: K, value: V): Promise<void> {
+    const path = this.pathOf(key);
+    await mkdir(join(path, '..'), { recursive: true });
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, `${JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>)}\n`);
+    await rename(tmp, path);
+  }
+}

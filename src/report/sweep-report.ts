@@ -1,0 +1,142 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { CropsError } from '../core/errors.ts';
+import { SWEEP_MANIFEST, type ReadRun, type SweepManifest, type SweepReader } from '../tracking/sweep-reader.ts';
+import { curveChart, metricCharts, renderSvg, type Chart, type CurveSeries } from './charts.ts';
+import { formatHtml, type WorldFact } from './html-report.ts';
+import { formatLatex } from './latex-table.ts';
+import { buildReportTable, type ReportTable, type TrialRun } from './report-table.ts';
+import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
+
+/** The `report:` keys a report uses (from the experiment file, or as recorded with the sweep). */
+export interface ReportSettingsInput {
+  baseline?: string;
+  metrics?: string[];
+  labels?: Record<string, string>;
+  title?: string;
+}
+
+/** The training curves drawn per trial, when the runs logged them. */
+export const CURVE_KEYS = ['train/loss', 'train/temperature'];
+
+export interface SweepTrials {
+  finished: ReadRun[];
+  /** trials of the sweep that did not finish, with their status */
+  leftOut: Array<{ id: string; status: string }>;
+  manifest?: SweepManifest;
+}
+
+const trialIdOf = (r: ReadRun) => r.tags['crops.trialId'] ?? r.runName;
+
+/**
+ * The trial runs a sweep covers: those its manifest lists (trials reused from earlier sweeps
+ * included), or, for sweeps recorded without one, its child runs. One run per trial id, the latest.
+ */
+export async function collectSweepTrials(reader: SweepReader, parent: ReadRun): Promise<SweepTrials> {
+  const text = await reader.readArtifact(parent, SWEEP_MANIFEST);
+  let manifest: SweepManifest | undefined;
+  let runs: ReadRun[];
+  const leftOut: SweepTrials['leftOut'] = [];
+  if (text !== undefined) {
+    manifest = JSON.parse(text) as SweepManifest;
+    runs = [];
+    for (const t of manifest.trials) {
+      const run = t.runId ? await reader.getRun(t.runId) : undefined;
+      if (run) runs.push(run);
+      else leftOut.push({ id: t.id, status: t.runId ? 'MISSING' : t.status });
+    }
+  } else {
+    runs = await reader.childRuns(parent);
+  }
+  const latest = new Map<string, ReadRun>();
+  for (const r of runs) {
+    const seen = latest.get(trialIdOf(r));
+    if (!seen || r.startTime >= seen.startTime) latest.set(trialIdOf(r), r);
+  }
+  const finished = [...latest.values()].filter((r) => r.status === 'FINISHED');
+  for (const r of latest.values()) if (r.status !== 'FINISHED') leftOut.push({ id: trialIdOf(r), status: r.status });
+  return { finished, leftOut, manifest };
+}
+
+/** Columns when the settings name none: the `eval.metrics` the trials ran with. */
+function defaultMetrics(runs: ReadRun[]): string[] {
+  for (const r of runs) {
+    try {
+      const list: unknown = JSON.parse(r.params['eval.metrics'] ?? '');
+      if (Array.isArray(list) && list.every((m) => typeof m === 'string')) return list as string[];
+    } catch {
+      // older runs may not carry the param; fall back to the metric keys themselves
+    }
+  }
+  return [...new Set(runs.flatMap((r) => Object.keys(r.metrics)).filter((k) => !k.startsWith('train/')))].sort();
+}
+
+export interface BuiltReport {
+  table: ReportTable;
+  /** notes printed under the tables (trials left out) */
+  notes: string[];
+  terminal: string;
+  /** relative path -> content: report.md, report.tex, report.csv, charts/*.svg, report.html */
+  files: Map<string, string>;
+}
+
+/** Reads a sweep and renders its tables, its HTML page and, unless `charts` is false, its SVG charts. */
+export async function buildSweepReport(
+  reader: SweepReader,
+  parent: ReadRun,
+  opts: { title: string; settings?: ReportSettingsInput; charts: boolean; worlds?: Array<{ dataset: string; facts: WorldFact[] }> },
+): Promise<BuiltReport> {
+  const { finished, leftOut, manifest } = await collectSweepTrials(reader, parent);
+  if (finished.length === 0) {
+    throw new CropsError(`sweep run ${parent.runId} in ${reader.location} has no finished trial to report${leftOut.length ? ` (${leftOut.map((t) => `${t.id}: ${t.status}`).join(', ')})` : ''}`);
+  }
+  const settings = opts.settings ?? (manifest?.report as ReportSettingsInput | undefined) ?? {};
+  const trials: TrialRun[] = finished.map((r) => ({
+    trialId: trialIdOf(r),
+    runId: r.runId,
+    seed: r.tags['crops.seed'] !== undefined ? Number(r.tags['crops.seed']) : undefined,
+    metrics: r.metrics,
+  }));
+  const table = buildReportTable(trials, {
+    title: settings.title ?? opts.title,
+    metrics: settings.metrics ?? defaultMetrics(finished),
+    baseline: settings.baseline,
+    labels: settings.labels,
+  });
+  const notes = leftOut.length > 0 ? [`Left out (not finished): ${leftOut.map((t) => `${t.id} (${t.status.toLowerCase()})`).join(', ')}.`] : [];
+  const files = new Map<string, string>([
+    ['report.md', formatMarkdown(table, notes)],
+    ['report.tex', formatLatex(table, notes)],
+    ['report.csv', formatCsv(table)],
+  ]);
+  const svgs: Array<[string, string]> = [];
+  if (opts.charts) {
+    const charts: Chart[] = metricCharts(table);
+    for (const key of CURVE_KEYS) {
+      const series: CurveSeries[] = [];
+      for (const r of finished) if (key in r.metrics) series.push({ trial: trialIdOf(r), points: await reader.metricHistory(r, key) });
+      const chart = curveChart(table.title, key, series);
+      if (chart) charts.push(chart);
+    }
+    for (const c of charts) svgs.push([c.file, await renderSvg(c.spec)]);
+    for (const [file, svg] of svgs) files.set(`charts/${file}`, svg);
+  }
+  const configs: Array<[string, string]> = [];
+  for (const r of finished) {
+    const yaml = await reader.readArtifact(r, 'config.yaml');
+    if (yaml !== undefined) configs.push([trialIdOf(r), yaml]);
+  }
+  const source = `Sweep run ${parent.runId} in ${reader.location}; ${finished.length} finished trial run${finished.length === 1 ? '' : 's'}.`;
+  files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds }));
+  return { table, notes, terminal: formatTerminal(table, notes), files };
+}
+
+/** Writes the report files under `outDir` and attaches them to the sweep run under `report/`. */
+export async function saveReport(report: BuiltReport, outDir: string, reader: SweepReader, parent: ReadRun): Promise<void> {
+  for (const [path, content] of report.files) {
+    const target = join(outDir, ...path.split('/'));
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+  }
+  for (const [path, content] of report.files) await reader.writeArtifact(parent, `report/${path}`, content);
+}

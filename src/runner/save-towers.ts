@@ -1,0 +1,29 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PluginRef } from '../config/trial-config.ts';
+import type { Encoder } from '../extension-points/encoder.ts';
+
+/** Artifact folder of a trial run that holds its trained towers. */
+export const TOWERS_ARTIFACT = 'towers';
+/** File in that folder naming the encoder plugin and its params, so a reader can rebuild it. */
+export const ENCODER_REF_FILE = 'encoder.json';
+
+/**
+ * Files of the trained towers, as (path under the run's artifacts, bytes): whatever the encoder's
+ * `save` writes, plus {@link ENCODER_REF_FILE}. Saving goes through a scratch folder because
+ * trackers take artifacts one file at a time and may live on another machine.
+ */
+export async function towerArtifacts(encoder: Encoder, ref: PluginRef): Promise<Array<[string, Uint8Array]>> {
+  if (!encoder.save) throw new Error(`encoder '${ref.use}' cannot save its towers; remove train.saveTowers or pick an encoder that can (e.g. hash-mlp)`);
+  const dir = mkdtempSync(join(tmpdir(), 'crops-towers-'));
+  try {
+    await encoder.save(dir);
+    writeFileSync(join(dir, ENCODER_REF_FILE), `${JSON.stringify({ use: ref.use, params: ref.params }, null, 2)}\n`);
+    return readdirSync(dir)
+      .sort()
+      .map((name) => [`${TOWERS_ARTIFACT}/${name}`, new Uint8Array(readFileSync(join(dir, name)))]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

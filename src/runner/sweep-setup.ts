@@ -1,0 +1,106 @@
+/** The pieces of a sweep shared by the in-process loop, the parallel one and the trial workers. */
+import { Container } from 'inversify';
+import { hostname, userInfo } from 'node:os';
+import type { Experiment, Trial } from '../config/experiment.ts';
+import type { LogLevel } from '../core/logger.ts';
+import type { PluginRegistry } from '../core/registry.ts';
+import { Rng } from '../core/rng.ts';
+import { CODE_VERSION, gitCommit } from '../core/version.ts';
+import { Tracker, type Backend, type RunRef } from '../extension-points/index.ts';
+import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
+import { metricKey } from './flatten.ts';
+import { PluginFactory } from './plugin-factory.ts';
+import type { SweepStatus, TrialProgress } from './progress.ts';
+import type { TrialResult } from './trial-runner.ts';
+
+export interface SweepServices {
+  container: Container;
+  tracker: Tracker;
+  /** activates the sweep's backend in this process and returns its name */
+  activateBackend(): Promise<string>;
+}
+
+/** The root container of a sweep (or of one worker) with its tracker; the backend is activated on demand. */
+export function createSweepServices(experiment: Experiment, opts: { registry: PluginRegistry; cacheRoot: string; logLevel: LogLevel }): SweepServices {
+  const container = new Container();
+  const first = experiment.trials[0]!.config;
+  const factory = new PluginFactory(container, { registry: opts.registry, rng: new Rng(0), cacheRoot: opts.cacheRoot, logLevel: opts.logLevel });
+  const tracker = factory.provide<Tracker>(Tracker, 'tracker', first.tracker);
+  return { container, tracker, activateBackend: () => factory.create<Backend>('backend', first.backend).activate() };
+}
+
+/** Tags every run of the sweep carries. */
+export function sweepTags(experiment: Experiment, backend: string): Record<string, string> {
+  const commit = gitCommit();
+  return {
+    'crops.version': CODE_VERSION,
+    'crops.backend': backend,
+    'crops.experimentFile': experiment.file,
+    'mlflow.source.name': experiment.file,
+    'mlflow.user': safeUser(),
+    'crops.host': hostname(),
+    ...(commit ? { 'mlflow.source.git.commit': commit } : {}),
+  };
+}
+
+export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: number, tags: Record<string, string>): Promise<RunRef> {
+  return tracker.startRun({
+    experimentName: experiment.name,
+    runName: `${experiment.name} (${trials} trial${trials === 1 ? '' : 's'})`,
+    tags: { ...tags, 'crops.sweepHash': experiment.hash, 'crops.role': 'sweep' },
+    params: { 'sweep.trials': String(trials), 'sweep.file': experiment.file },
+  });
+}
+
+/** The SKIPPED result of a trial that finished before with the same config hash, if there is one. */
+export async function skipIfFinished(tracker: Tracker, experiment: Experiment, trial: Trial, progress: TrialProgress): Promise<TrialResult | undefined> {
+  const done = await tracker.findFinished?.(experiment.name, trial.hash);
+  if (!done) return undefined;
+  progress.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
+  // the store keys metrics by their MLflow form; the table wants the labels back
+  const metrics = Object.fromEntries(trial.config.eval.metrics.filter((m) => metricKey(m) in done.metrics).map((m) => [m, done.metrics[metricKey(m)]!]));
+  return { trial, status: 'SKIPPED', metrics, runId: done.run.runId, seconds: 0 };
+}
+
+/** Prints the outcome line of a trial that ran. */
+export function reportTrialResult(progress: TrialProgress, experiment: Experiment, result: TrialResult): void {
+  const head = `[${result.trial.index + 1}/${experiment.trials.length}] ${result.trial.id}`;
+  if (result.status === 'FAILED') progress.line(`${head}  FAILED: ${result.error}`);
+  else if (result.status === 'FINISHED') progress.line(`${head}  done in ${result.seconds.toFixed(1)}s`);
+}
+
+/** Counts results for the sweep line. */
+export function sweepStatus(results: TrialResult[], total: number, workers: number): SweepStatus {
+  const ended = results.filter((r) => r.status !== 'KILLED');
+  return {
+    total,
+    done: ended.length,
+    failed: ended.filter((r) => r.status === 'FAILED').length,
+    skipped: ended.filter((r) => r.status === 'SKIPPED').length,
+    finishedSeconds: ended.filter((r) => r.status === 'FINISHED').map((r) => r.seconds),
+    workers,
+  };
+}
+
+/** Writes the sweep manifest and ends the parent run with the sweep's outcome. */
+export async function finishSweep(tracker: Tracker, parent: RunRef, experiment: Experiment, results: TrialResult[], interrupted: boolean): Promise<void> {
+  const failed = results.some((r) => r.status === 'FAILED');
+  // skipped trials are not children of this run; the manifest lets `crops report` find them
+  const manifest: SweepManifest = {
+    experiment: experiment.name,
+    file: experiment.file,
+    report: experiment.report,
+    trials: results.map((r) => ({ id: r.trial.id, seed: r.trial.config.seed, status: r.status, runId: r.runId })),
+  };
+  await tracker.logArtifact(parent, SWEEP_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
+  await tracker.endRun(parent, interrupted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED');
+  await tracker.flush();
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,129 @@
+import { userInfo } from 'node:os';
+import type { Logger } from '../core/logger.ts';
+import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
+import { MlflowFileStore } from './file-store.ts';
+import { assertMetricPoint } from './mlflow-limits.ts';
+
+/**
+ * Records runs in MLflow's file-store layout (readable by `mlflow ui`, the MLflow Python client,
+ * and convertible with `mlflow migrate-filestore`). Metrics are buffered in memory and appended
+ * in the background every `flushEvery` points, on `flush()` and on `endRun()`, so logging never
+ * waits for the disk; a write error surfaces on the next `flush()`/`endRun()`. Child runs carry
+ * `mlflow.parentRunId`.
+ */
+export class FileStoreTracker implements Tracker {
+  readonly store: MlflowFileStore;
+  private readonly experimentIds = new Map<string, Promise<string>>();
+  /** pending points per run (`experimentId/runId`) and their total count */
+  private buffer = new Map<string, { run: RunRef; points: MetricPoint[] }>();
+  private buffered = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(
+    root: string,
+    private readonly params: { flushEvery: number },
+    private readonly logger?: Logger,
+  ) {
+    this.store = new MlflowFileStore(root);
+  }
+
+  async startRun(opts: Parameters<Tracker['startRun']>[0]): Promise<RunRef> {
+    const experimentId = await this.experimentId(opts.experimentName);
+    const user = currentUser();
+    const tags: Record<string, string> = {
+      'mlflow.runName': opts.runName,
+      'mlflow.user': user,
+      'mlflow.source.name': process.argv[1] ?? 'crops',
+      'mlflow.source.type': 'LOCAL',
+      ...(opts.parent ? { 'mlflow.parentRunId': opts.parent.runId } : {}),
+      ...opts.tags,
+    };
+    return this.store.createRun({ experimentId, runName: opts.runName, userId: user, tags, params: opts.params });
+  }
+
+  logParams(run: RunRef, params: Record<string, string>): Promise<void> {
+    return this.store.logParams(run, params);
+  }
+
+  setTags(run: RunRef, tags: Record<string, string>): Promise<void> {
+    return this.store.setTags(run, tags);
+  }
+
+  logMetrics(run: RunRef, points: MetricPoint[]): void {
+    points.forEach(assertMetricPoint);
+    const now = Date.now();
+    const key = `${run.experimentId}/${run.runId}`;
+    const entry = this.buffer.get(key) ?? this.buffer.set(key, { run, points: [] }).get(key)!;
+    for (const p of points) entry.points.push({ ...p, timestamp: p.timestamp ?? now });
+    this.buffered += points.length;
+    if (this.buffered >= this.params.flushEvery) void this.drain();
+  }
+
+  logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void> {
+    return this.store.writeArtifact(run, path, content);
+  }
+
+  async endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      // a write error of some run's metrics must not leave this run RUNNING forever
+      await this.store.endRun(run, status);
+    }
+  }
+
+  async findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
+    const ref = await this.store.findFinished(experimentName, configHash);
+    if (!ref) return undefined;
+    const stored = await this.store.getRun(ref);
+    return { run: ref, metrics: Object.fromEntries(Object.entries(stored.metrics).map(([k, m]) => [k, m.value])) };
+  }
+
+  async flush(): Promise<void> {
+    await this.drain();
+    if (this.failure !== undefined) {
+      const e = this.failure;
+      this.failure = undefined;
+      throw e;
+    }
+  }
+
+  location(): string {
+    return this.store.root;
+  }
+
+  /** Queues the buffered points behind earlier writes so each metric file keeps step order. */
+  private drain(): Promise<void> {
+    const batch = [...this.buffer.values()];
+    this.buffer = new Map();
+    this.buffered = 0;
+    this.writing = this.writing.then(async () => {
+      for (const { run, points } of batch) {
+        await this.store.appendMetrics(run, points).catch((e: unknown) => {
+          this.logger?.warn(`could not write ${points.length} metric points of run ${run.runId}: ${String(e)}`);
+          this.failure ??= e;
+        });
+      }
+    });
+    return this.writing;
+  }
+
+  private experimentId(name: string): Promise<string> {
+    const known = this.experimentIds.get(name);
+    if (known) return known;
+    const id = this.store.getOrCreateExperiment(name);
+    this.experimentIds.set(name, id);
+    id.catch(() => this.experimentIds.delete(name));
+    return id;
+  }
+}
+
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // containers may run as a uid without a passwd entry
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}

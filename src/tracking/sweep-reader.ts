@@ -1,0 +1,49 @@
+import type { RunRef } from '../extension-points/tracker.ts';
+
+/** A run as a report reads it: identity, status, tags, params and each metric's latest value. */
+export interface ReadRun extends RunRef {
+  runName: string;
+  /** MLflow's status name: RUNNING, FINISHED, FAILED, KILLED, SCHEDULED */
+  status: string;
+  startTime: number;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  /** latest value per metric key, by MLflow's rule (largest step, then timestamp) */
+  metrics: Record<string, number>;
+}
+
+/**
+ * What `crops report` needs from a tracking store: find a sweep, its trial runs and their metric
+ * histories, read the sweep's manifest and attach the report files to the sweep run. Small on
+ * purpose so the same report runs against the file store and an MLflow server; the file-store
+ * form is {@link FileSweepReader}.
+ */
+export interface SweepReader {
+  /** where the runs are, for messages */
+  readonly location: string;
+  /** the most recently started sweep run (`crops.role = sweep`) of the experiment, if any */
+  latestSweep(experimentName: string): Promise<ReadRun | undefined>;
+  /** any run by id, in any active experiment */
+  getRun(runId: string): Promise<ReadRun | undefined>;
+  /** the name of the experiment holding `run` */
+  experimentName(run: RunRef): Promise<string>;
+  /** runs tagged `mlflow.parentRunId = parent.runId`, oldest first */
+  childRuns(parent: RunRef): Promise<ReadRun[]>;
+  /** every logged point of one metric, in logging order */
+  metricHistory(run: RunRef, key: string): Promise<Array<{ step: number; value: number }>>;
+  /** an artifact's text, or undefined when the run has no such artifact */
+  readArtifact(run: RunRef, path: string): Promise<string | undefined>;
+  writeArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void>;
+}
+
+/** The artifact a sweep run carries listing every trial it covered, including reused ones. */
+export const SWEEP_MANIFEST = 'sweep.json';
+
+/** Contents of {@link SWEEP_MANIFEST}. */
+export interface SweepManifest {
+  experiment: string;
+  file: string;
+  /** the experiment file's `report:` section when the sweep ran */
+  report?: Record<string, unknown>;
+  trials: Array<{ id: string; seed: number; status: string; runId?: string }>;
+}

@@ -1,0 +1,124 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MlflowFileStore, type StoredRun } from '../src/tracking/file-store.ts';
+import { runCli } from './support/cli.ts';
+
+const QUICKSTART = resolve('experiments/quickstart.yaml');
+const GROUPS = ['labelScheme=binary,loss=info-nce', 'labelScheme=hla,loss=h-info-nce'];
+const METRICS: Array<[label: string, key: string]> = [
+  ['recall@100/ct', 'recall_at_100/ct'],
+  ['recall@100/qr', 'recall_at_100/qr'],
+  ['ndcg@4/judged', 'ndcg_at_4/judged'],
+];
+
+/** RFC 4180 fields of one CSV line (the report quotes labels that contain commas). */
+function csvFields(line: string): string[] {
+  const fields: string[] = [];
+  const re = /("(?:[^"]|"")*"|[^,]*)(?:,|$)/g;
+  for (let m = re.exec(line); m && m.index < line.length; m = re.exec(line)) fields.push(m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!);
+  return fields;
+}
+
+function readCsv(path: string): Array<Record<string, string>> {
+  const [head, ...lines] = readFileSync(path, 'utf8').trimEnd().split('\n');
+  const cols = csvFields(head!);
+  return lines.map((l) => Object.fromEntries(csvFields(l).map((v, i) => [cols[i]!, v])));
+}
+
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const stdOf = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - meanOf(xs)) ** 2, 0) / (xs.length - 1));
+
+describe('crops report on a two-seed sweep, through the real CLI', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'crops-e2e-report-'));
+  const store = new MlflowFileStore(join(cwd, 'mlruns'));
+  const sets = ['--set', 'seeds=[1,2]', '--set', 'train.steps=12', '--set', 'train.logEvery=3'];
+  let trials: StoredRun[] = [];
+  let parent: StoredRun;
+  let firstCsv: string;
+
+  it('runs the sweep', async () => {
+    const res = runCli(['run', QUICKSTART, ...sets, '--quiet'], { cwd, timeoutMs: 240_000 });
+    expect(res.stderr).not.toMatch(/FAILED/);
+    expect(res.status).toBe(0);
+    const runs = await store.listRuns('quickstart');
+    parent = runs.find((r) => r.tags['crops.role'] === 'sweep')!;
+    trials = runs.filter((r) => r.tags['mlflow.parentRunId'] === parent.runId);
+    expect(trials).toHaveLength(4);
+  }, 300_000);
+
+  it('reports mean ± std over seeds of exactly the logged metrics, with Δ vs the baseline', () => {
+    const res = runCli(['report', QUICKSTART], { cwd });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    const out = join(cwd, 'reports', 'quickstart');
+    expect(res.stdout).toContain('wrote 9 files to reports/quickstart/');
+    expect(res.stdout).toMatch(/Method\s+n\s+recall@100\/ct\s+Δ/);
+
+    const rows = readCsv(join(out, 'report.csv'));
+    expect(rows).toHaveLength(GROUPS.length * METRICS.length);
+    const logged = (group: string, key: string) =>
+      trials.filter((t) => t.tags['crops.trialId']!.startsWith(`${group},seed=`)).map((t) => t.metrics[key]!.value);
+    for (const [label, key] of METRICS) {
+      const base = meanOf(logged(GROUPS[0]!, key));
+      for (const group of GROUPS) {
+        const row = rows.find((r) => r.trial_group === group && r.metric === label)!;
+        const values = logged(group, key);
+        expect(values).toHaveLength(2);
+        expect(row.n).toBe('2');
+        expect(Number(row.mean)).toBeCloseTo(meanOf(values), 12);
+        expect(Number(row.std)).toBeCloseTo(stdOf(values), 12);
+        // two seeds: t(0.975, 1) = 12.7062
+        expect(Number(row.ci95_high) - Number(row.mean)).toBeCloseTo((12.7062047 * stdOf(values)) / Math.SQRT2, 6);
+        expect(row.baseline).toBe(String(group === GROUPS[0]));
+        if (group !== GROUPS[0]) expect(Number(row.delta)).toBeCloseTo(meanOf(values) - base, 12);
+      }
+      const md = readFileSync(join(out, 'report.md'), 'utf8');
+      const hla = meanOf(logged(GROUPS[1]!, key));
+      expect(md).toContain(`${(hla * 100).toFixed(2)}`);
+    }
+    expect(readFileSync(join(out, 'report.tex'), 'utf8')).toContain('\\toprule');
+    for (const chart of ['recall_at_100-ct', 'recall_at_100-qr', 'ndcg_at_4-judged', 'train-loss', 'train-temperature']) {
+      expect(readFileSync(join(out, 'charts', `${chart}.svg`), 'utf8')).toMatch(/^<svg /);
+    }
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html).toContain('use: synthetic-world');
+    expect(html).not.toMatch(/<script|<link|src="http/);
+    firstCsv = readFileSync(join(out, 'report.csv'), 'utf8');
+    const artifacts = join(store.root, parent.experimentId, parent.runId, 'artifacts', 'report');
+    expect(readFileSync(join(artifacts, 'report.csv'), 'utf8')).toBe(firstCsv);
+    expect(existsSync(join(artifacts, 'charts', 'train-loss.svg'))).toBe(true);
+  }, 120_000);
+
+  it('reports the same sweep by run id and by run directory', () => {
+    const byId = runCli(['report', parent.runId, '--out', 'by-id', '--no-charts'], { cwd });
+    expect(byId.status).toBe(0);
+    expect(readFileSync(join(cwd, 'by-id', 'report.csv'), 'utf8')).toBe(firstCsv);
+    expect(existsSync(join(cwd, 'by-id', 'charts'))).toBe(false);
+    const byDir = runCli(['report', join('mlruns', parent.experimentId, parent.runId), '--out', 'by-dir', '--no-charts'], { cwd });
+    expect(byDir.status).toBe(0);
+    expect(readFileSync(join(cwd, 'by-dir', 'report.csv'), 'utf8')).toBe(firstCsv);
+  }, 180_000);
+
+  it('still reports every trial after a re-run that reused them all', async () => {
+    const rerun = runCli(['run', QUICKSTART, ...sets, '--quiet'], { cwd, timeoutMs: 120_000 });
+    expect(rerun.status).toBe(0);
+    expect(rerun.stdout.match(/ skipped$/gm)).toHaveLength(4);
+    const res = runCli(['report', QUICKSTART, '--no-charts', '--world'], { cwd });
+    expect(res.status).toBe(0);
+    const latest = (await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep').at(-1)!;
+    expect(latest.runId).not.toBe(parent.runId);
+    expect(res.stdout).toContain(`sweep run ${latest.runId}`);
+    expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.csv'), 'utf8')).toBe(firstCsv);
+    // --world describes the simulated logs the trials trained on
+    expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.html'), 'utf8')).toMatch(/<h2>Simulated world<\/h2>\n<h3>synthetic-world [^<]*tiny[^<]*<\/h3><table>.*<td>items<\/td>/s);
+  }, 300_000);
+
+  it('says what is wrong when there is nothing to report', () => {
+    const res = runCli(['report', 'no-such-run'], { cwd });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain("'no-such-run' is neither an experiment file nor a run in");
+  });
+});
