@@ -64,7 +64,8 @@ describe('crops data', () => {
       [
         'name: kuaisar-data',
         `dataset: { use: kuaisar, params: { dir: ${JSON.stringify(dir)} } }`,
-        'positiveSource: [search-clicks]',
+        'positiveSource: [search-clicks, recommendation-feed]',
+        'discriminator: lexical',
         'labelScheme: hla',
         'loss: h-info-nce',
         'eval: { metrics: [recall@10/ct] }',
@@ -73,6 +74,7 @@ describe('crops data', () => {
     const res = runCli(['data', 'kuaisar.yaml'], { cwd, timeoutMs: 120_000 });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
+    expect(res.stdout).toContain('sources: search-clicks (mined), recommendation-feed (mined)');
     expect(res.stdout).toMatch(/training queries: 1\b/);
     expect(res.stdout).toMatch(/search-click\s+1\n/);
     expect(res.stdout).toMatch(/shown-not-clicked\s+2\n/);

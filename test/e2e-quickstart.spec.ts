@@ -23,7 +23,7 @@ describe('quickstart, end to end through the real CLI', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'crops-e2e-'));
   let firstRows: ReturnType<typeof tableRows>;
 
-  it('trains both trials, prints the table and writes MLflow runs that read back', async () => {
+  it('trains both trials, prints the table and writes MLflow runs that read back', { timeout: 200_000 }, async () => {
     const res = runCli(['run', QUICKSTART], { cwd, timeoutMs: 180_000 });
     expect(res.stderr).not.toMatch(/FAILED/);
     expect(res.status).toBe(0);
@@ -61,7 +61,7 @@ describe('quickstart, end to end through the real CLI', () => {
     }
   });
 
-  it('skips finished trials on a re-run and reports the same numbers', () => {
+  it('skips finished trials on a re-run and reports the same numbers', { timeout: 90_000 }, () => {
     const res = runCli(['run', QUICKSTART], { cwd, timeoutMs: 60_000 });
     expect(res.status).toBe(0);
     expect(res.stderr.match(/skipped: finished before/g)).toHaveLength(2);
@@ -72,7 +72,7 @@ describe('quickstart, end to end through the real CLI', () => {
     }
   });
 
-  it('reproduces a trial exactly from its seed when forced to re-run', () => {
+  it('reproduces a trial exactly from its seed when forced to re-run', { timeout: 150_000 }, () => {
     const res = runCli(['run', QUICKSTART, '--force', '--only', 'hla'], { cwd, timeoutMs: 120_000 });
     expect(res.status).toBe(0);
     const rows = tableRows(res.stdout);

@@ -96,6 +96,15 @@ describe('query-reformulation positive source', () => {
     expect(await mine()).toEqual(['cat/1/reformulation', 'fish/5/reformulation', 'fish tank/5/reformulation']);
   });
 
+  it('records the user behaviour behind each pair: user, reformulated session and query, time gap', async () => {
+    const got = (await instantiate<PositiveSource>(plugin, {}, bindDiscriminator).mine(store)).candidates;
+    expect(got.map((c) => [c.query, c.itemId, c.via])).toEqual([
+      ['cat', 1, { userId: 1, sessionId: 2, sourceQuery: 'cat toy', gapMs: 90_000 }],
+      ['fish', 5, { userId: 3, sessionId: 22, sourceQuery: 'fish tank filter', gapMs: 60_000 }],
+      ['fish tank', 5, { userId: 3, sessionId: 22, sourceQuery: 'fish tank filter', gapMs: 30_000 }],
+    ]);
+  });
+
   it('follows a chain only as far as `chain` hops', async () => {
     expect(await mine({ chain: 1 })).toEqual(['cat/1/reformulation', 'fish tank/5/reformulation']);
   });

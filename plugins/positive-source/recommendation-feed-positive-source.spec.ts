@@ -67,6 +67,15 @@ describe('recommendation-feed positive source', () => {
     expect(first!.origin).toBe('feed');
   });
 
+  it('records the nearest search behind each pair: user, session and signed time gap', async () => {
+    const got = (await instantiate<PositiveSource>(plugin, {}, bindDiscriminator(discriminator)).mine(store)).candidates;
+    const via = Object.fromEntries(got.map((c) => [`${c.query}/${c.itemId}`, c.via]));
+    expect(via['cat/1']).toEqual({ userId: 1, sessionId: 1, gapMs: -HOUR });
+    // item 9 was played by user 1 (200 s after their search) and by user 4 (at their search): the nearer one
+    expect(via['cat/9']).toEqual({ userId: 4, sessionId: 4, gapMs: 0 });
+    expect(via['dog/6']).toEqual({ userId: 2, sessionId: 2, gapMs: 60_000 });
+  });
+
   it('moves the window edges with windowSeconds', async () => {
     expect(await mine({ windowSeconds: 3599.999 })).not.toContain('cat/1');
     expect(await mine({ windowSeconds: 3601 })).toContain('cat/2');

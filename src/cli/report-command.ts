@@ -1,20 +1,15 @@
-import { Container } from 'inversify';
 import { stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { Experiment } from '../config/experiment.ts';
-import type { PluginRef } from '../config/trial-config.ts';
 import { CropsError } from '../core/errors.ts';
-import { configHash } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
-import { Rng } from '../core/rng.ts';
-import type { Dataset } from '../extension-points/dataset.ts';
 import type { WorldFact } from '../report/html-report.ts';
 import { buildSweepReport, saveReport, type ReportSettingsInput } from '../report/sweep-report.ts';
-import { PluginFactory } from '../runner/plugin-factory.ts';
 import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import type { Io } from './main.ts';
+import { describeDatasets } from './world-command.ts';
 import { loadValidated } from './validate-command.ts';
 
 export interface ReportArgs {
@@ -78,15 +73,8 @@ async function locate(args: ReportArgs): Promise<Located> {
 
 /** The facts simulated datasets report about their logs (those without `describe` are real data). */
 async function worldFacts(experiment: Experiment, registry: PluginRegistry): Promise<Array<{ dataset: string; facts: WorldFact[] }>> {
-  const distinct = new Map<string, PluginRef>();
-  for (const t of experiment.trials) distinct.set(configHash(t.config.dataset), t.config.dataset);
-  const worlds = [];
-  for (const ref of distinct.values()) {
-    const factory = new PluginFactory(new Container(), { registry, rng: new Rng(0), cacheRoot: resolve('.crops-cache'), logLevel: 'warn' });
-    const dataset = factory.create<Dataset>('dataset', ref);
-    if (dataset.describe) worlds.push({ dataset: `${ref.use} ${JSON.stringify(ref.params ?? {})}`, facts: await dataset.describe() });
-  }
-  return worlds;
+  const reports = await describeDatasets(experiment, registry, resolve('.crops-cache'));
+  return reports.filter((r) => r.described).map((r) => ({ dataset: `${r.dataset.use} ${JSON.stringify(r.dataset.params ?? {})}`, facts: r.diagnostics }));
 }
 
 /** A folder name from an experiment name: letters, digits, `. _ -`. */

@@ -1,5 +1,7 @@
 import { Container } from 'inversify';
+import type { Experiment } from '../config/experiment.ts';
 import type { PluginRef } from '../config/trial-config.ts';
+import type { PluginRegistry } from '../core/registry.ts';
 import { configHash } from '../core/hash.ts';
 import { Rng } from '../core/rng.ts';
 import type { Dataset, DatasetDiagnostic } from '../extension-points/dataset.ts';
@@ -19,22 +21,9 @@ export interface WorldDescribeArgs extends ExperimentArgs {
  */
 export async function worldDescribeCommand(args: WorldDescribeArgs, io: Io): Promise<number> {
   const { experiment, registry } = await loadValidated(args);
-  const distinct = new Map<string, { ref: PluginRef; trials: string[] }>();
-  for (const t of experiment.trials) {
-    const key = configHash(t.config.dataset);
-    const entry = distinct.get(key) ?? { ref: t.config.dataset, trials: [] };
-    entry.trials.push(t.id);
-    distinct.set(key, entry);
-  }
-  const reports = [];
-  for (const { ref, trials } of distinct.values()) {
-    const factory = new PluginFactory(new Container(), { registry, rng: new Rng(0), cacheRoot: args.cacheRoot ?? '.crops-cache', logLevel: 'warn' });
-    const dataset = factory.create<Dataset>('dataset', ref);
-    const diagnostics = dataset.describe ? await dataset.describe() : fromDescription((await dataset.load()).description);
-    reports.push({ dataset: ref, trials, diagnostics });
-  }
+  const reports = await describeDatasets(experiment, registry, args.cacheRoot ?? '.crops-cache');
   if (args.json) {
-    io.out(`${JSON.stringify(reports, null, 2)}\n`);
+    io.out(`${JSON.stringify(reports.map(({ dataset, trials, diagnostics }) => ({ dataset, trials, diagnostics })), null, 2)}\n`);
     return 0;
   }
   for (const r of reports) {
@@ -42,6 +31,33 @@ export async function worldDescribeCommand(args: WorldDescribeArgs, io: Io): Pro
     io.out(formatDiagnostics(r.diagnostics));
   }
   return 0;
+}
+
+export interface DatasetReport {
+  dataset: PluginRef;
+  trials: string[];
+  diagnostics: DatasetDiagnostic[];
+  /** false when the dataset has no `describe` and only its log description is shown */
+  described: boolean;
+}
+
+/** Loads each distinct dataset of the experiment's trials once and collects its diagnostics. */
+export async function describeDatasets(experiment: Experiment, registry: PluginRegistry, cacheRoot: string): Promise<DatasetReport[]> {
+  const distinct = new Map<string, { ref: PluginRef; trials: string[] }>();
+  for (const t of experiment.trials) {
+    const key = configHash(t.config.dataset);
+    const entry = distinct.get(key) ?? { ref: t.config.dataset, trials: [] };
+    entry.trials.push(t.id);
+    distinct.set(key, entry);
+  }
+  const reports: DatasetReport[] = [];
+  for (const { ref, trials } of distinct.values()) {
+    const factory = new PluginFactory(new Container(), { registry, rng: new Rng(0), cacheRoot, logLevel: 'warn' });
+    const dataset = factory.create<Dataset>('dataset', ref);
+    const diagnostics = dataset.describe ? await dataset.describe() : fromDescription((await dataset.load()).description);
+    reports.push({ dataset: ref, trials, diagnostics, described: dataset.describe !== undefined });
+  }
+  return reports;
 }
 
 function fromDescription(description: Record<string, number | string> | undefined): DatasetDiagnostic[] {

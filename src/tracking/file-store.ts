@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { appendFile, copyFile, link, mkdir, open, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { appendFile, copyFile, link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CropsError } from '../core/errors.ts';
 import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
+import { withFileLock } from './file-lock.ts';
 import { MLFLOW_LIMITS, assertMetricPoint, assertMlflowKey, assertParams, assertTags } from './mlflow-limits.ts';
 import { formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
 
@@ -21,9 +22,6 @@ const TRASH = '.trash';
 /** Folders inside an experiment directory that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS). */
 const RESERVED_EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces', 'models']);
 const LOCK_FILE = '.crops-experiments.lock';
-/** Creating an experiment takes milliseconds; a lock this old was left by a process that died. */
-const STALE_LOCK_MS = 30_000;
-const LOCK_WAIT_MS = 60_000;
 const EXPERIMENT_ID = /^[a-zA-Z0-9][\w-]{0,63}$/;
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
@@ -381,28 +379,8 @@ export class MlflowFileStore {
     await atomicWrite(join(dir, 'meta.yaml'), toYaml(meta), dir, true);
   }
 
-  private async withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = join(this.root, LOCK_FILE);
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        const handle = await open(lock, 'wx');
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        break;
-      } catch (e) {
-        if (errno(e) !== 'EEXIST') throw e;
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-        else if (Date.now() > deadline) throw new CropsError(`waited ${LOCK_WAIT_MS / 1000}s for ${lock}; if no other crops process is running, delete that file`);
-        else await new Promise((r) => setTimeout(r, 15));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await rm(lock, { force: true });
-    }
+  private withLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withFileLock(join(this.root, LOCK_FILE), fn);
   }
 
   private experimentDir(experimentId: string): string {
