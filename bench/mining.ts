@@ -7,7 +7,7 @@ import type { PositiveSource } from '../src/extension-points/positive-source.ts'
 import { instantiate } from '../test/support/instantiate.ts';
 import type { BenchContext, Figure, Measurement } from './common.ts';
 
-type Preset = 'tiny' | 'small' | 'medium';
+type Preset = 'tiny' | 'small' | 'medium' | 'large';
 
 const SOURCES = [
   { id: 'reformulation', plugin: queryReformulation, tables: ['train.search_sessions', 'train.impressions'] as LogTable[] },

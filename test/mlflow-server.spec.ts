@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,7 +264,26 @@ describe('crops run against the server', () => {
     expect(second.stderr.match(/skipped: finished before as run/g)).toHaveLength(2);
     const after = await runsOf('quickstart');
     expect(after.filter((r) => tagsOf(r)['crops.role'] !== 'sweep')).toHaveLength(2);
-  }, 180_000);
+
+    // crops report reads the latest sweep (which reused both trials) back over REST and attaches its files there
+    const report = runCli(['report', resolve(REPO_ROOT, 'experiments/quickstart.yaml'), '--set', 'train.steps=10', '--no-charts', '--out', 'rep'], {
+      cwd,
+      env: { MLFLOW_TRACKING_URI: server.url },
+      timeoutMs: 120_000,
+    });
+    expect(report.status, report.stderr).toBe(0);
+    // fields with commas (the trial groups) are quoted
+    const cells = (line: string) => [...line.matchAll(/"((?:[^"]|"")*)"|([^,]*)/g)].filter((m) => m.index === 0 || line[m.index - 1] === ',').map((m) => (m[1] ?? m[2] ?? '').replace(/""/g, '"'));
+    const csv = (await readFile(join(cwd, 'rep', 'report.csv'), 'utf8')).trim().split('\n').slice(1).map(cells);
+    for (const child of children) {
+      const group = tagsOf(child)['crops.trialId']!.replace(/,seed=\d+$/, '');
+      const row = csv.find((c) => c[1] === group && c[2] === 'recall@100/ct')!;
+      const logged = child.data.metrics!.find((m) => m.key === 'recall_at_100/ct')!.value;
+      expect(Number(row[4])).toBeCloseTo(Number(logged), 12);
+    }
+    const latestSweep = (await runsOf('quickstart')).filter((r) => tagsOf(r)['crops.role'] === 'sweep').sort((a, b) => Number(b.info.start_time) - Number(a.info.start_time))[0]!;
+    expect(new TextDecoder().decode(await direct.downloadArtifact(latestSweep.info.artifact_uri, 'report/report.csv'))).toBe(await readFile(join(cwd, 'rep', 'report.csv'), 'utf8'));
+  }, 240_000);
 });
 
 describeTrackerConformance(descriptor, (d) => ({ trackingUri: server.url, spoolDir: join(d, 'spool') }));

@@ -16,7 +16,7 @@ const count = (what: string) => z.number().int().positive().optional().describe(
 /** Params of `synthetic-world`: a preset plus overrides of its main knobs. */
 export const SyntheticWorldParams = z
   .object({
-    preset: z.enum(['tiny', 'small', 'medium']).default('tiny').describe('world size: tiny (seconds), small, medium'),
+    preset: z.enum(['tiny', 'small', 'medium', 'large']).default('tiny').describe('world size: tiny (seconds), small, medium, large (over 10 million log rows; minutes and several GB to generate)'),
     seed: z.number().int().min(0).default(7).describe('seeds the world and its logs; independent of the trial seed, so trial seeds vary training only'),
     items: count('number of videos (overrides the preset)'),
     users: count('number of users (overrides the preset)'),

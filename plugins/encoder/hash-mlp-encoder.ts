@@ -8,7 +8,9 @@ import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/exten
 import { l2Normalize, Mlp } from '../../src/training/mlp.ts';
 import { SparseTable } from '../../src/training/sparse-table.ts';
 import { FeatureHasher } from '../../src/training/tokenize.ts';
-import { loadCheckpoint, saveCheckpoint } from './hash-mlp-checkpoint.ts';
+import { loadTowers, saveTowers, type Tower } from '../../src/training/tower-checkpoint.ts';
+import { TowerPair } from '../../src/training/tower-pair.ts';
+import { hashMlpCheckpoint } from './hash-mlp-checkpoint.ts';
 
 const schema = z
   .object({
@@ -25,10 +27,6 @@ const schema = z
   .strict();
 type Params = z.output<typeof schema>;
 
-interface Tower {
-  table: SparseTable;
-  mlp: Mlp;
-}
 interface HashedBatch {
   offsets: Int32Array;
   ids: Int32Array;
@@ -56,8 +54,7 @@ const ENCODE_CHUNK = 2048;
 export class HashMlpEncoder implements Encoder {
   readonly dim: number;
   private readonly hasher: FeatureHasher;
-  private readonly towers: Record<Side, Tower>;
-  private readonly frozen = new Set<Side>();
+  private readonly pair: TowerPair<Mlp>;
 
   constructor(
     @inject(PluginParams) private readonly params: Params,
@@ -66,46 +63,37 @@ export class HashMlpEncoder implements Encoder {
     this.dim = params.dim;
     this.hasher = new FeatureHasher({ buckets: params.buckets, bigrams: params.bigrams, seed: params.hashSeed });
     const init = rng.fork(`hash-mlp:${params.seedOffset}`);
-    const tower = (label: string): Tower => ({
+    const tower = (label: string): Tower<Mlp> => ({
       table: new SparseTable({ rows: params.buckets, dim: params.embDim, initScale: params.initScale, seed: init.nextU32() }),
-      mlp: new Mlp({ input: params.embDim, hidden: params.hidden, output: params.dim, rng: init.fork(label) }),
+      net: new Mlp({ input: params.embDim, hidden: params.hidden, output: params.dim, rng: init.fork(label) }),
     });
     const query = tower('query');
-    this.towers = { query, item: params.sharedTowers ? query : tower('item') };
+    this.pair = new TowerPair(query, params.sharedTowers ? undefined : tower('item'));
   }
 
   prepare(texts: string[], side: Side): PreparedInput {
     const batch = this.hasher.batch(texts);
-    const pooled = this.towers[side].table.pool(batch.offsets, batch.ids);
+    const pooled = this.pair.towers[side].table.pool(batch.offsets, batch.ids);
     return { side, size: texts.length, leaves: [tf.tensor2d(pooled, [texts.length, this.params.embDim])], state: batch };
   }
 
   embed(input: PreparedInput): tf.Tensor2D {
     const leaf = input.leaves[0] as tf.Tensor2D | undefined;
     if (leaf === undefined) throw new Error('hash-mlp: embed() needs the leaf produced by prepare()');
-    return tf.tidy(() => l2Normalize(this.towers[input.side].mlp.apply(leaf)));
+    return tf.tidy(() => l2Normalize(this.pair.towers[input.side].net.apply(leaf)));
   }
 
   variables(): tf.Variable[] {
-    const { query, item } = this.towers;
-    if (item === query) return query.mlp.variables();
-    return (['query', 'item'] as const).filter((side) => !this.frozen.has(side)).flatMap((side) => this.towers[side].mlp.variables());
+    return this.pair.variables();
   }
 
   applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void {
-    const grad = leafGrads[0];
-    if (grad === undefined || this.frozen.has(input.side)) return;
     const { offsets, ids } = input.state as HashedBatch;
-    this.towers[input.side].table.accumulate(offsets, ids, grad.dataSync() as Float32Array, adam);
+    this.pair.applySparse(input.side, offsets, ids, leafGrads[0], adam);
   }
 
   freeze(side: Side): void {
-    if (this.frozen.has(side)) return;
-    const tower = this.towers[side];
-    // a shared tower keeps training for the other side, so the frozen side takes a snapshot
-    if (this.towers.query === this.towers.item) this.towers[side] = { table: tower.table.clone(), mlp: tower.mlp.copy(false) };
-    else for (const v of tower.mlp.variables()) v.trainable = false;
-    this.frozen.add(side);
+    this.pair.freeze(side);
   }
 
   async encode(texts: string[], side: Side): Promise<Float32Array> {
@@ -129,29 +117,26 @@ export class HashMlpEncoder implements Encoder {
   }
 
   async save(dir: string): Promise<void> {
-    await saveCheckpoint(dir, this.params, this.towers);
+    await saveTowers(dir, hashMlpCheckpoint(this.params), this.pair.towers);
   }
 
   async load(dir: string): Promise<void> {
-    await loadCheckpoint(dir, this.params, this.towers, (mlp) => mlp.copy(true));
+    await loadTowers(dir, hashMlpCheckpoint(this.params), this.pair.towers, (mlp) => mlp.copy(true));
   }
 
   /** Unit embeddings of one chunk of texts, `[texts.length, dim]`; the caller disposes them. */
   private forward(texts: string[], side: Side): tf.Tensor2D {
     const { offsets, ids } = this.hasher.batch(texts);
-    const pooled = this.towers[side].table.pool(offsets, ids);
-    return tf.tidy(() => l2Normalize(this.towers[side].mlp.apply(tf.tensor2d(pooled, [texts.length, this.params.embDim]))));
+    const pooled = this.pair.towers[side].table.pool(offsets, ids);
+    return tf.tidy(() => l2Normalize(this.pair.towers[side].net.apply(tf.tensor2d(pooled, [texts.length, this.params.embDim]))));
   }
 
   parameterCount(): number {
-    const { query, item } = this.towers;
-    const one = (t: Tower) => t.table.size + t.mlp.parameterCount();
-    return item === query ? one(query) : one(query) + one(item);
+    return this.pair.parameterCount();
   }
 
   dispose(): void {
-    this.towers.query.mlp.dispose();
-    if (this.towers.item !== this.towers.query) this.towers.item.mlp.dispose();
+    this.pair.dispose();
   }
 }
 

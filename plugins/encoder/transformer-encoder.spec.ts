@@ -90,6 +90,22 @@ describe('transformer encoder', () => {
     encoder.dispose();
   });
 
+  it.each([true, false])('freezes the item tower: item embeddings stay bit-identical through training, query embeddings move (sharedTowers %s)', async (sharedTowers) => {
+    const encoder = instantiate(transformer, { ...small, sharedTowers });
+    await trainOn(encoder, 2);
+    const texts = [...task.queries.slice(0, 3), ...task.items.texts.slice(0, 3), 'a text no step trains on'];
+    const [items, queries] = [await encoder.encode(texts, 'item'), await encoder.encode(texts, 'query')];
+    const trainable = encoder.variables().length;
+    encoder.freeze!('item');
+    // shared towers: the query side keeps the original weights and the item side a frozen copy
+    expect(encoder.variables()).toHaveLength(sharedTowers ? trainable : trainable / 2);
+    // the trainer still prepares and differentiates the item side here (no frozen batch), so the freeze alone must hold it
+    await trainOn(encoder, 3, 2);
+    expect(Array.from(await encoder.encode(texts, 'item'))).toEqual(Array.from(items));
+    expect(Array.from(await encoder.encode(texts, 'query')).some((x, i) => Math.abs(x - queries[i]!) > 1e-4)).toBe(true);
+    encoder.dispose();
+  });
+
   it('learns the toy task: the loss falls', async () => {
     const encoder = instantiate(transformer, small);
     const { curves } = await trainOn(encoder, 30);

@@ -8,7 +8,10 @@ import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/exten
 import { l2Normalize } from '../../src/training/mlp.ts';
 import { SparseTable } from '../../src/training/sparse-table.ts';
 import { FeatureHasher } from '../../src/training/tokenize.ts';
+import { loadTowers, saveTowers, type Tower } from '../../src/training/tower-checkpoint.ts';
+import { TowerPair } from '../../src/training/tower-pair.ts';
 import { TransformerStack } from '../../src/training/transformer.ts';
+import { transformerCheckpoint } from './transformer-checkpoint.ts';
 
 const schema = z
   .object({
@@ -30,10 +33,6 @@ const schema = z
   });
 type Params = z.output<typeof schema>;
 
-interface Tower {
-  table: SparseTable;
-  net: TransformerStack;
-}
 /** Token rows of a batch as one-token segments of `table.pool`: position `p` of text `b` is segment `b * L + p`, empty when padded. */
 interface TokenBatch {
   offsets: Int32Array;
@@ -57,12 +56,15 @@ const ENCODE_CHUNK = 256;
  * a text's embedding. With `sharedTowers` (default) queries and items share table and network;
  * otherwise each side has its own. Host memory: 12 bytes per table cell (value and two Adam
  * moments), about 50 MB per table at the defaults, committed as rows are first touched.
+ * `freeze(side)` fixes one tower (ADORE); with shared towers that side first gets its own copy of
+ * the table and network. `save`/`load` keep the towers for inference in a folder (see
+ * `transformer-checkpoint.ts`), e.g. for the `dense-teacher` discriminator.
  */
 @injectable()
 export class TransformerEncoder implements Encoder {
   readonly dim: number;
   private readonly hasher: FeatureHasher;
-  private readonly towers: Record<Side, Tower>;
+  private readonly pair: TowerPair<TransformerStack>;
   private readonly dropoutRng: Rng;
 
   constructor(
@@ -73,17 +75,17 @@ export class TransformerEncoder implements Encoder {
     this.hasher = new FeatureHasher({ buckets: params.buckets, bigrams: false, seed: params.hashSeed });
     const init = rng.fork('transformer:init');
     this.dropoutRng = rng.fork('transformer:dropout');
-    const tower = (label: string): Tower => ({
+    const tower = (label: string): Tower<TransformerStack> => ({
       table: new SparseTable({ rows: params.buckets, dim: params.dim, initScale: params.initScale, seed: init.nextU32() }),
       net: new TransformerStack({ ...params, rng: init.fork(label) }),
     });
     const query = tower('query');
-    this.towers = { query, item: params.sharedTowers ? query : tower('item') };
+    this.pair = new TowerPair(query, params.sharedTowers ? undefined : tower('item'));
   }
 
   prepare(texts: string[], side: Side): PreparedInput {
     const batch = this.tokenBatch(texts);
-    const rows = this.towers[side].table.pool(batch.offsets, batch.ids);
+    const rows = this.pair.towers[side].table.pool(batch.offsets, batch.ids);
     return { side, size: texts.length, leaves: [tf.tensor3d(rows, [texts.length, batch.positions, this.dim])], state: batch };
   }
 
@@ -92,46 +94,78 @@ export class TransformerEncoder implements Encoder {
     if (leaf === undefined) throw new Error('transformer: embed() needs the leaf produced by prepare()');
     const { lengths } = input.state as TokenBatch;
     const dropout = this.params.dropout > 0 ? { rate: this.params.dropout, rng: this.dropoutRng } : undefined;
-    return tf.tidy(() => l2Normalize(this.towers[input.side].net.apply(leaf, lengths, dropout)));
+    return tf.tidy(() => l2Normalize(this.pair.towers[input.side].net.apply(leaf, lengths, dropout)));
   }
 
   variables(): tf.Variable[] {
-    const { query, item } = this.towers;
-    return item === query ? query.net.variables() : [...query.net.variables(), ...item.net.variables()];
+    return this.pair.variables();
   }
 
   applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void {
-    const grad = leafGrads[0];
-    if (grad === undefined) return;
     const { offsets, ids } = input.state as TokenBatch;
-    this.towers[input.side].table.accumulate(offsets, ids, grad.dataSync() as Float32Array, adam);
+    this.pair.applySparse(input.side, offsets, ids, leafGrads[0], adam);
+  }
+
+  freeze(side: Side): void {
+    this.pair.freeze(side);
   }
 
   async encode(texts: string[], side: Side): Promise<Float32Array> {
     const out = new Float32Array(texts.length * this.dim);
-    // similar lengths share a chunk, so little of it is padding; padding does not change the output
-    const counts = texts.map((t) => this.hasher.features(t).length);
-    const order = Array.from(texts.keys()).sort((a, b) => counts[a]! - counts[b]!);
-    for (let start = 0; start < texts.length; start += ENCODE_CHUNK) {
-      const chunk = order.slice(start, start + ENCODE_CHUNK);
-      const input = this.prepare(chunk.map((i) => texts[i]!), side);
-      const y = tf.tidy(() => l2Normalize(this.towers[side].net.apply(input.leaves[0] as tf.Tensor3D, (input.state as TokenBatch).lengths)));
+    for (const chunk of this.chunksByLength(texts)) {
+      const y = this.forward(chunk.map((i) => texts[i]!), side);
       const values = await y.data();
-      tf.dispose([y, ...input.leaves]);
+      y.dispose();
       chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
     }
     return out;
   }
 
+  encodeSync(texts: string[], side: Side): Float32Array {
+    const out = new Float32Array(texts.length * this.dim);
+    for (const chunk of this.chunksByLength(texts)) {
+      const y = this.forward(chunk.map((i) => texts[i]!), side);
+      const values = y.dataSync();
+      y.dispose();
+      chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
+    }
+    return out;
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveTowers(dir, transformerCheckpoint(this.params), this.pair.towers);
+  }
+
+  async load(dir: string): Promise<void> {
+    await loadTowers(dir, transformerCheckpoint(this.params), this.pair.towers, (net) => net.copy(true));
+  }
+
   parameterCount(): number {
-    const { query, item } = this.towers;
-    const one = (t: Tower) => t.table.size + t.net.parameterCount();
-    return item === query ? one(query) : one(query) + one(item);
+    return this.pair.parameterCount();
   }
 
   dispose(): void {
-    this.towers.query.net.dispose();
-    if (this.towers.item !== this.towers.query) this.towers.item.net.dispose();
+    this.pair.dispose();
+  }
+
+  /**
+   * Indices of `texts` in chunks of at most `ENCODE_CHUNK`, ordered by token count: similar lengths
+   * share a chunk, so little of it is padding (padding does not change the output).
+   */
+  private chunksByLength(texts: readonly string[]): number[][] {
+    const counts = texts.map((t) => this.hasher.features(t).length);
+    const order = Array.from(texts.keys()).sort((a, b) => counts[a]! - counts[b]!);
+    const chunks: number[][] = [];
+    for (let start = 0; start < order.length; start += ENCODE_CHUNK) chunks.push(order.slice(start, start + ENCODE_CHUNK));
+    return chunks;
+  }
+
+  /** Inference embeddings of one chunk of texts, `[texts.length, dim]`, without dropout; the caller disposes them. */
+  private forward(texts: string[], side: Side): tf.Tensor2D {
+    const input = this.prepare(texts, side);
+    const y = tf.tidy(() => l2Normalize(this.pair.towers[side].net.apply(input.leaves[0] as tf.Tensor3D, (input.state as TokenBatch).lengths)));
+    tf.dispose(input.leaves);
+    return y;
   }
 
   /** Each text's first `maxLen` token ids, padded to the batch's longest text (at least one position). */
@@ -159,5 +193,6 @@ export default definePlugin({
   name: 'transformer',
   summary: 'hashed word tokens -> host-side embeddings + positions -> pre-LN transformer blocks -> masked mean-pool -> unit vector',
   schema,
+  provides: ['freezable-towers'],
   implementation: TransformerEncoder,
 });

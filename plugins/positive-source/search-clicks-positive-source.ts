@@ -2,7 +2,8 @@ import { injectable, inject } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { FunnelStage, Impression, LogStore } from '../../src/engine/log-store.ts';
+import { LogDb } from '../../src/engine/log-db.ts';
+import type { LogStore } from '../../src/engine/log-store.ts';
 import type { Candidate, Origin } from '../../src/engine/samples.ts';
 import type { MinedCandidates, PositiveSource } from '../../src/extension-points/positive-source.ts';
 
@@ -20,26 +21,48 @@ export const SearchClicksParams = z
   .strict();
 export type SearchClicksParams = z.output<typeof SearchClicksParams>;
 
-const STAGE_ORIGIN: Record<Exclude<FunnelStage, 'shown'>, Origin> = {
-  ranked_not_shown: 'ranked-not-shown',
-  prerank_filtered: 'prerank-filtered',
-};
+/** The origins by the code the SQL gives them, in the order the output lists them (string order). */
+const ORIGINS = ['prerank-filtered', 'ranked-not-shown', 'search-click', 'shown-not-clicked'] as const satisfies readonly Origin[];
+const CLICK = ORIGINS.indexOf('search-click');
 
-/** The origin of one train-split impression under this source, or undefined when it yields nothing. */
-export function originOf(imp: Impression, stageNegatives: boolean): Origin | undefined {
-  if (imp.stage === 'shown') {
-    if (imp.clicked || imp.liked) return 'search-click';
-    return stageNegatives ? 'shown-not-clicked' : undefined;
-  }
-  return stageNegatives ? STAGE_ORIGIN[imp.stage] : undefined;
-}
+/**
+ * Per (query, origin, item) the item's best (lowest) funnel position; clicks uncapped, each stage
+ * origin cut to its `$max_per_stage` best positions per query (ties by item id). Origins travel as
+ * small integer codes (indexes into ORIGINS), which group, sort and convert faster than strings.
+ */
+const SEARCH_CLICKS_SQL = `
+WITH sessions AS (
+  -- a session id listed twice keeps its last row, as a lookup built from the list would
+  SELECT session_id, query FROM train.search_sessions
+  QUALIFY row_number() OVER (PARTITION BY session_id ORDER BY rowid DESC) = 1
+),
+found AS (
+  SELECT s.query,
+         CASE WHEN i.stage = 'shown' AND (i.clicked OR i.liked) THEN ${CLICK}
+              WHEN i.stage = 'shown' THEN ${ORIGINS.indexOf('shown-not-clicked')}
+              WHEN i.stage = 'ranked_not_shown' THEN ${ORIGINS.indexOf('ranked-not-shown')}
+              ELSE ${ORIGINS.indexOf('prerank-filtered')} END AS origin,
+         i.item_id, min(i.position) AS position
+  FROM train.impressions i JOIN sessions s ON s.session_id = i.session_id
+  WHERE s.query IS NOT NULL AND ($stage_negatives OR (i.stage = 'shown' AND (i.clicked OR i.liked)))
+  GROUP BY s.query, origin, i.item_id
+),
+kept AS (
+  SELECT * FROM found
+  QUALIFY origin = ${CLICK} OR row_number() OVER (PARTITION BY query, origin ORDER BY position, item_id) <= $max_per_stage
+)
+-- one row per query: far fewer strings to hand to JS than one per candidate
+SELECT query, list(origin ORDER BY origin, position, item_id) AS origins, list(item_id ORDER BY origin, position, item_id) AS items
+FROM kept GROUP BY query`;
 
 /**
  * P0, the baseline supervision: shown items a user clicked or liked under a query become
  * `search-click` candidates for that query. With `stageNegatives`, the same funnel logs also give
  * graded negatives by how far an item got (`shown-not-clicked` > `ranked-not-shown` >
- * `prerank-filtered`), as FS-LR and HLA use them. Reads the train split only; each (query, item,
- * origin) appears once, in a deterministic order (query, then best funnel position, then item id).
+ * `prerank-filtered`), as FS-LR and HLA use them. The mining runs as one SQL statement on the
+ * LogStore's DuckDB tables (docs/data-engine.md). Reads the train split only; impressions of
+ * sessions missing from the sessions table are ignored. Each (query, item, origin) appears once,
+ * in a deterministic order: query (JS string order), origin, best funnel position, item id.
  */
 @injectable()
 export class SearchClicksPositiveSource implements PositiveSource {
@@ -47,29 +70,16 @@ export class SearchClicksPositiveSource implements PositiveSource {
 
   async mine(store: LogStore): Promise<MinedCandidates> {
     const { stageNegatives, maxPerStage } = SearchClicksParams.parse(this.params);
-    const queryOf = new Map(store.train.sessions.map((s) => [s.sessionId, s.query]));
-    // query -> origin -> item -> best (lowest) position seen
-    const found = new Map<string, Map<Origin, Map<number, number>>>();
-    for (const imp of store.train.impressions) {
-      const origin = originOf(imp, stageNegatives);
-      const query = queryOf.get(imp.sessionId);
-      if (origin === undefined || query === undefined) continue;
-      let byOrigin = found.get(query);
-      if (!byOrigin) found.set(query, (byOrigin = new Map()));
-      let items = byOrigin.get(origin);
-      if (!items) byOrigin.set(origin, (items = new Map()));
-      const prev = items.get(imp.itemId);
-      if (prev === undefined || imp.position < prev) items.set(imp.itemId, imp.position);
-    }
+    const db = await LogDb.of(store);
+    await db.require('train.search_sessions', 'train.impressions');
+    const rows = await db.query<{ query: string; origins: number[]; items: number[] }>(SEARCH_CLICKS_SQL, {
+      stage_negatives: stageNegatives,
+      max_per_stage: maxPerStage,
+    });
+    // one row per query: JS orders the queries, as DuckDB's string order (UTF-8 bytes) differs from JS's (UTF-16 code units) past U+FFFF
+    rows.sort((a, b) => (a.query < b.query ? -1 : a.query > b.query ? 1 : 0));
     const candidates: Candidate[] = [];
-    for (const query of [...found.keys()].sort()) {
-      const byOrigin = found.get(query)!;
-      for (const origin of [...byOrigin.keys()].sort()) {
-        const ranked = [...byOrigin.get(origin)!].sort(([ia, pa], [ib, pb]) => pa - pb || ia - ib);
-        const keep = origin === 'search-click' ? ranked : ranked.slice(0, maxPerStage);
-        for (const [itemId] of keep) candidates.push({ query, itemId, origin });
-      }
-    }
+    for (const { query, origins, items } of rows) for (let k = 0; k < items.length; k++) candidates.push({ query, itemId: items[k]!, origin: ORIGINS[origins[k]!]! });
     return { candidates };
   }
 }

@@ -6,6 +6,8 @@ import type { PluginRegistry } from '../core/registry.ts';
 import type { WorldFact } from '../report/html-report.ts';
 import { buildSweepReport, saveReport, type ReportSettingsInput } from '../report/sweep-report.ts';
 import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
+import { MlflowRestClient } from '../tracking/rest-client.ts';
+import { RestSweepReader } from '../tracking/rest-sweep-reader.ts';
 import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import type { Io } from './main.ts';
@@ -34,12 +36,9 @@ interface Located {
   worlds?: Array<{ dataset: string; facts: WorldFact[] }>;
 }
 
-function readerFor(uri: string | undefined): FileSweepReader {
+function readerFor(uri: string | undefined): SweepReader {
   const target = resolveTrackingUri(uri);
-  if (target.kind === 'http') {
-    throw new CropsError(`crops report reads MLflow file stores only for now; ${target.url} is a server. Point --tracking-uri (or MLFLOW_TRACKING_URI) at a directory such as ./mlruns`);
-  }
-  return new FileSweepReader(target.root);
+  return target.kind === 'http' ? new RestSweepReader(new MlflowRestClient(target.url)) : new FileSweepReader(target.root);
 }
 
 const pathKind = (p: string) => stat(p).then((s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : undefined), () => undefined);

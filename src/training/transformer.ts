@@ -65,9 +65,25 @@ export class TransformerStack {
   private readonly wProj: tf.Variable;
   private readonly bProj: tf.Variable;
 
-  constructor(opts: TransformerOptions) {
+  constructor(opts: TransformerOptions, copyOf?: { stack: TransformerStack; trainable: boolean }) {
     if (opts.dim % opts.heads !== 0) throw new Error(`transformer dim ${opts.dim} is not divisible by heads ${opts.heads}`);
     this.opts = opts;
+    if (copyOf) {
+      // variables made from another's share its buffers by reference count until either is assigned
+      const { stack, trainable } = copyOf;
+      const copy = (v: tf.Variable) => tf.variable(v, trainable);
+      const copyNorm = (n: LayerNormParams): LayerNormParams => ({ gamma: copy(n.gamma), beta: copy(n.beta) });
+      this.positions = copy(stack.positions);
+      for (const b of stack.blocks) {
+        const { ln1, ln2, ...weights } = b;
+        const copied = Object.fromEntries(Object.entries(weights).map(([key, v]) => [key, copy(v)])) as Omit<Block, 'ln1' | 'ln2'>;
+        this.blocks.push({ ...copied, ln1: copyNorm(ln1), ln2: copyNorm(ln2) });
+      }
+      this.finalNorm = copyNorm(stack.finalNorm);
+      this.wProj = copy(stack.wProj);
+      this.bProj = copy(stack.bProj);
+      return;
+    }
     const { dim, ffnDim, rng } = opts;
     const uniform = (rows: number, cols: number, limit: number) => {
       const values = new Float32Array(rows * cols);
@@ -155,6 +171,11 @@ export class TransformerStack {
       this.wProj,
       this.bProj,
     ];
+  }
+
+  /** An independent network with the current weights, trainable or not (e.g. a frozen tower). */
+  copy(trainable: boolean): TransformerStack {
+    return new TransformerStack(this.opts, { stack: this, trainable });
   }
 
   parameterCount(): number {

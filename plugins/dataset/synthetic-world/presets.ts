@@ -55,7 +55,7 @@ export interface WorldConfig {
 }
 
 /** Named world sizes. */
-export type PresetName = 'tiny' | 'small' | 'medium';
+export type PresetName = 'tiny' | 'small' | 'medium' | 'large';
 
 const BASE: WorldConfig = {
   seed: 7,
@@ -105,6 +105,20 @@ export const PRESETS: Record<PresetName, WorldConfig> = {
     judgedQueries: 1000,
   },
   medium: {
+    ...BASE,
+    items: 100_000,
+    users: 30_000,
+    topics: 80,
+    specificWordsPerSubtopic: 16,
+    noiseWords: 2000,
+    sessionsPerDay: 60_000,
+    retrieveK: 120,
+    prerankKeep: 45,
+    judgedQueries: 1500,
+  },
+  // at least 10 million log rows: about 27 million train-day impressions over every funnel stage.
+  // Generating it takes minutes and several GB, as the logs are held as JS objects.
+  large: {
     ...BASE,
     items: 200_000,
     users: 50_000,
