@@ -26,6 +26,7 @@ export async function measureMining(preset: Preset): Promise<Figure[]> {
   const knowledge = dataset.knowledge();
   const discriminator: Discriminator = { score: (query, text) => knowledge.textGrade(query, text) / 3 };
   const figures: Figure[] = [];
+  const rssBeforeDb = process.memoryUsage().rss;
   try {
     const db = await LogDb.of(store);
     const tables = [...new Set(SOURCES.flatMap((s) => s.tables))];
@@ -39,6 +40,7 @@ export async function measureMining(preset: Preset): Promise<Figure[]> {
       label: `log tables into DuckDB, ${preset} (${loadedRows.toLocaleString('en-US')} rows)`,
       value: loadedRows / loadS,
       unit: 'rows/s',
+      target: { op: '>=', value: 1_000_000 },
       note: `${loadS.toFixed(1)} s for train sessions, impressions and feed`,
     });
     const accept: Discriminator = { score: () => 1 };
@@ -57,11 +59,13 @@ export async function measureMining(preset: Preset): Promise<Figure[]> {
         label: `  ${source.plugin.name} mining (${rows.toLocaleString('en-US')} rows)`,
         value: rows / engine.seconds,
         unit: 'rows/s',
+        target: { op: '>=', value: 1_000_000 },
         note:
           `SQL + candidate pass ${engine.seconds.toFixed(2)} s (${engine.candidates.toLocaleString('en-US')} pairs); ` +
           `with the meaning discriminator ${full.seconds.toFixed(2)} s (${full.candidates.toLocaleString('en-US')} kept)`,
       });
     }
+    figures.push(...(await memoryFigures(preset, db, rssBeforeDb)));
   } finally {
     await closeLogDb(store);
   }
@@ -73,3 +77,36 @@ export const mining: Measurement = {
   needsPeak: false,
   run: (ctx: BenchContext) => measureMining(ctx.quick ? 'tiny' : 'small'),
 };
+
+/** The issue's scale check: the `large` world (over 10 million log rows); opt-in, as generating it takes minutes. */
+export const miningLarge: Measurement = {
+  name: 'mining-large',
+  needsPeak: false,
+  optIn: true,
+  run: () => measureMining('large'),
+};
+
+const GIB = 2 ** 30;
+
+/** Memory after mining: DuckDB's own (the engine's cost) and the process peak (which includes the simulated world held in JS). */
+async function memoryFigures(preset: Preset, db: LogDb, rssBeforeDb: number): Promise<Figure[]> {
+  const [row] = await db.query<{ bytes: number | null }>('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()');
+  const peak = process.resourceUsage().maxRSS * 1024;
+  return [
+    {
+      id: `mining.${preset}.duckdbMemoryGiB`,
+      label: `  DuckDB memory after loading and mining, ${preset}`,
+      value: Number(row?.bytes ?? 0) / GIB,
+      unit: 'GiB',
+      target: { op: '<=', value: 4 },
+      note: 'duckdb_memory(): the log tables and query state',
+    },
+    {
+      id: `mining.${preset}.peakRssGiB`,
+      label: `  process peak RSS, ${preset}`,
+      value: peak / GIB,
+      unit: 'GiB',
+      note: `${(rssBeforeDb / GIB).toFixed(2)} GiB before DuckDB: the simulated world and its logs as JS objects`,
+    },
+  ];
+}

@@ -22,6 +22,12 @@ describe('synthetic-world dataset', () => {
     expect(g.store.train.sessions.length).toBeGreaterThan(2000);
   });
 
+  it('refuses, before any work, a world whose logs cannot fit the JS heap, and says how to fix it', () => {
+    expect(() => dataset({ sessionsPerDay: 100_000_000 }).generate()).toThrow(
+      /synthetic-world: these logs need about \d+\.\d GB of JS heap, more than this process's limit of \d+\.\d GB; run with NODE_OPTIONS=--max-old-space-size=\d+/,
+    );
+  });
+
   it('is deterministic in its own seed and ignores nothing else', () => {
     expect(fingerprint(dataset().generate().store)).toBe(fingerprint(g.store));
     const small = { items: 600, users: 200, sessionsPerDay: 300 };

@@ -1,4 +1,6 @@
 import { inject, injectable, optional } from 'inversify';
+import { getHeapStatistics } from 'node:v8';
+import { CropsError } from '../../src/core/errors.ts';
 import { z } from 'zod';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
@@ -59,6 +61,7 @@ export class SyntheticWorldDataset implements Dataset {
   /** The simulated world with its hidden per-session facts (intents, reformulation links). */
   generate(): GeneratedWorld {
     if (this.generated) return this.generated;
+    assertHeapFits(this.config);
     const started = performance.now();
     this.generated = generateWorld(this.config, this.getWorld());
     const d = this.generated.store.description ?? {};
@@ -86,6 +89,26 @@ export class SyntheticWorldDataset implements Dataset {
     this.world ??= this.generated?.world ?? new World(this.config);
     return this.world;
   }
+}
+
+/** Bytes one logged impression takes as a JS object, with its share of the arrays holding it (measured). */
+const BYTES_PER_IMPRESSION = 110;
+
+/**
+ * The logs are held as JS objects, so a world larger than the JS heap would end in V8's fatal
+ * out-of-memory crash after minutes of work; say so up front, with the flag that fixes it.
+ */
+function assertHeapFits(config: WorldConfig): void {
+  // two simulated days, about a quarter more sessions from reformulations, every funnel stage logged
+  const needed = 2 * config.sessionsPerDay * 1.25 * config.retrieveK * BYTES_PER_IMPRESSION;
+  const limit = getHeapStatistics().heap_size_limit;
+  if (needed <= 0.9 * limit) return;
+  const gb = (b: number) => (b / 2 ** 30).toFixed(1);
+  const suggest = Math.ceil((needed * 1.3) / 2 ** 30) * 1024;
+  throw new CropsError(
+    `synthetic-world: these logs need about ${gb(needed)} GB of JS heap, more than this process's limit of ${gb(limit)} GB; ` +
+      `run with NODE_OPTIONS=--max-old-space-size=${suggest}, or pick a smaller preset or fewer sessionsPerDay`,
+  );
 }
 
 export default definePlugin({
