@@ -1,28 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore, type StoredRun } from '../src/tracking/file-store.ts';
 import { runCli } from './support/cli.ts';
+import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
 
 const QUICKSTART = resolve('experiments/quickstart.yaml');
 const SHORT = ['--set', 'train.steps=20', '--set', 'train.logEvery=5'];
 
-// a plugin module inside the project, so it resolves inversify, zod and tfjs like a user's would
-mkdirSync('.crops-cache', { recursive: true });
-const pluginDir = mkdtempSync(join(process.cwd(), '.crops-cache', 'parallel-'));
-const nanLoss = join(pluginDir, 'nan-loss.js');
-writeFileSync(
-  nanLoss,
-  `import { injectable } from 'inversify';
-import { z } from 'zod';
-import * as tf from '@tensorflow/tfjs-core';
-class NanLoss { compute(scores) { return tf.mul(tf.sum(scores), NaN); } variables() { return []; } stats() { return {}; } }
-injectable()(NanLoss);
-export default { kind: 'loss', name: 'nan-loss', summary: 'always NaN, to test failure handling', schema: z.object({}).strict(), implementation: NanLoss };
-`,
-);
+const { dir: pluginDir, file: nanLoss } = writeNanLossPlugin('parallel');
 
 // loads in the command itself but not in a worker process (which has an IPC channel)
 const workerHostile = join(pluginDir, 'worker-hostile.js');
