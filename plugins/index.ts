@@ -6,6 +6,7 @@ import type { PluginDescriptor } from '../src/core/plugin.ts';
 import autoBackend from './backend/auto-backend.ts';
 import { plugins as tfjsBackends } from './backend/tfjs-backend.ts';
 import webgpuBackend from './backend/webgpu-backend.ts';
+import beir from './dataset/beir-dataset.ts';
 import kuaisar from './dataset/kuaisar-dataset.ts';
 import logFiles from './dataset/log-files-dataset.ts';
 import syntheticWorld from './dataset/synthetic-world-dataset.ts';
@@ -32,6 +33,7 @@ import recall from './metric/recall-metric.ts';
 import llmKnowledge from './positive-source/llm-knowledge-positive-source.ts';
 import queryReformulation from './positive-source/query-reformulation-positive-source.ts';
 import recommendationFeed from './positive-source/recommendation-feed-positive-source.ts';
+import qrels from './positive-source/qrels-positive-source.ts';
 import searchClicks from './positive-source/search-clicks-positive-source.ts';
 import bm25 from './retriever/bm25-retriever.ts';
 import denseExact from './retriever/dense-exact-retriever.ts';
@@ -47,10 +49,12 @@ export const bundledPlugins: PluginDescriptor[] = [
   syntheticWorld,
   logFiles,
   kuaisar,
+  beir,
   searchClicks,
   queryReformulation,
   recommendationFeed,
   llmKnowledge,
+  qrels,
   oracleDiscriminator,
   lexicalDiscriminator,
   denseTeacher,

@@ -14,6 +14,11 @@ export const HLA_GRADES: Readonly<Record<string, number>> = Object.freeze({
   'shown-not-clicked': 3,
   'ranked-not-shown': 2,
   'prerank-filtered': 1,
+  // judged collections (BEIR): qrel grades keep their order above BM25 hard negatives
+  'qrel-3': 6,
+  'qrel-2': 5,
+  qrel: 4,
+  'bm25-negative': 1,
 });
 
 /** Params of `hla`. */

@@ -36,9 +36,19 @@ const QUERIES = ['red shoe', 'running shoe shoe', 'cat-toy for kids', 'desk', 'n
 describe('bm25 retriever', () => {
   it('is lexical with documented defaults', () => {
     expect(descriptor.name).toBe('bm25');
-    expect(descriptor.schema.parse({})).toEqual({ k1: 0.9, b: 0.4 });
+    expect(descriptor.schema.parse({})).toEqual({ k1: 0.9, b: 0.4, analyzer: 'simple', stopwords: 'lucene' });
     expect(make().lexical).toBe(true);
     expect(() => descriptor.schema.parse({ b: 1.5 })).toThrow();
+  });
+
+  it('indexes with the english analyzer when asked, so inflections and stopwords match', async () => {
+    const english = new Bm25Retriever(descriptor.schema.parse({ analyzer: 'english' }));
+    const simple = new Bm25Retriever(descriptor.schema.parse({}));
+    const items = ['The running of the rats', 'a cat sat'].map((text, id) => ({ id, text }));
+    await english.build(items);
+    await simple.build(items);
+    expect((await english.search(['rat runs'], 1))[0]!.scores[0]).toBeGreaterThan(0);
+    expect((await simple.search(['rat runs'], 1))[0]!.scores[0]).toBe(0);
   });
 
   for (const params of [{}, { k1: 1.2, b: 0.75 }, { k1: 0, b: 0 }]) {

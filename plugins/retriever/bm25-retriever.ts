@@ -5,18 +5,24 @@ import { PluginParams } from '../../src/core/services.ts';
 import type { Item } from '../../src/engine/log-store.ts';
 import { Bm25Index } from '../../src/eval/bm25-index.ts';
 import type { Ranking, Retriever } from '../../src/extension-points/retriever.ts';
+import { analyzerFor, ANALYZERS } from '../../kits/text/english-analyzer.ts';
 
 const schema = z
   .object({
     k1: z.number().nonnegative().default(0.9).describe('term-frequency saturation: 0 ignores repeats, larger values reward them longer'),
     b: z.number().min(0).max(1).default(0.4).describe('document-length normalisation: 0 none, 1 full'),
+    analyzer: z
+      .enum(ANALYZERS)
+      .default('simple')
+      .describe("how texts become terms: 'simple' lowercased words as the encoders split them; 'english' Unicode words, lowercased, possessives and stopwords removed, Porter-stemmed (Lucene's EnglishAnalyzer, as Pyserini's BEIR figures use)"),
+    stopwords: z.enum(['lucene', 'stopword-eng', 'none']).default('lucene').describe("the english analyzer's stopword list: Lucene's 33 words, the `stopword` package's English list, or none"),
   })
   .strict();
 type Params = z.output<typeof schema>;
 
 /**
  * Okapi BM25 over the item texts (see {@link Bm25Index} for the formula, tokens and tie order);
- * needs no training, so trials using it skip the encoder.
+ * needs no training, so trials using it skip the encoder. The analyzer is chosen per retriever.
  */
 @injectable()
 export class Bm25Retriever implements Retriever {
@@ -24,7 +30,7 @@ export class Bm25Retriever implements Retriever {
   private readonly index: Bm25Index;
 
   constructor(@inject(PluginParams) params: Params) {
-    this.index = new Bm25Index(params);
+    this.index = new Bm25Index({ k1: params.k1, b: params.b, analyzer: analyzerFor(params.analyzer, params.stopwords) });
   }
 
   async build(items: Item[]): Promise<void> {

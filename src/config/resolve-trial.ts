@@ -94,9 +94,10 @@ export function resolveTrial(
       }
       const [, metric, , set] = m;
       if (!registry.has('metric', metric!)) diagnostics.push({ ...at, message: registry.unknownMessage('metric', metric!) });
-      if (!(TEST_SETS as readonly string[]).includes(set!)) {
-        const guess = didYouMean(set!, TEST_SETS);
-        diagnostics.push({ ...at, message: `unknown test set '${set}'${guess ? `; did you mean '${guess}'?` : ''} (available: ${TEST_SETS.join(', ')})` });
+      const available = [...TEST_SETS, ...datasetTestSets(refs.dataset as PluginRef | undefined, registry)];
+      if (!available.includes(set!)) {
+        const guess = didYouMean(set!, available);
+        diagnostics.push({ ...at, message: `unknown test set '${set}'${guess ? `; did you mean '${guess}'?` : ''} (available: ${available.join(', ')})` });
       }
     });
   }
@@ -133,4 +134,13 @@ export function resolveTrial(
   if (refs.discriminator) config.discriminator = refs.discriminator as PluginRef;
   if (refs.llm) config.llm = refs.llm as PluginRef;
   return { config, diagnostics };
+}
+
+/** The evaluation sets a trial's dataset names itself (e.g. BEIR's qrels splits), from its params. */
+function datasetTestSets(ref: PluginRef | undefined, registry: PluginRegistry): string[] {
+  if (!ref || !registry.has('dataset', ref.use)) return [];
+  const d = registry.get('dataset', ref.use);
+  if (!d.testSets) return [];
+  const parsed = d.schema.safeParse(ref.params ?? {});
+  return parsed.success ? d.testSets(parsed.data) : [];
 }

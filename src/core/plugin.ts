@@ -38,6 +38,11 @@ export interface PluginDescriptor<S extends z.ZodType = z.ZodType, T = unknown> 
   provides?: string[];
   /** capabilities some other plugin of the same trial must provide, with the reason shown when none does */
   requires?: Array<{ trait: string; because: string }>;
+  /**
+   * Datasets only: the names of the evaluation sets the dataset adds to `ct`, `qr` and `judged`
+   * for these (parsed) params, so `eval.metrics` can name them before any data is read.
+   */
+  testSets?(params: z.output<S>): string[];
 }
 
 /** Helper that keeps the schema's inferred type attached to the descriptor. */

@@ -11,6 +11,8 @@ export interface Item {
   /** caption plus tags/keywords as one string of space-separated tokens */
   text: string;
   fields?: { caption?: string; tags?: string[]; cover?: string; keywords?: string[] };
+  /** the dataset's own id of the item (e.g. a BEIR `_id`), written as the docno in TREC files */
+  externalId?: string;
   uploadTs?: number;
 }
 
@@ -50,6 +52,14 @@ export interface Judgment {
   grade: number;
 }
 
+/** A judged query set a dataset names itself. */
+export interface NamedJudgments {
+  name: string;
+  judgments: Judgment[];
+  /** query text -> the dataset's own query id in this set, written as the qid in TREC files */
+  queryIds?: Map<string, string>;
+}
+
 /** One split's logs (train days or test days). */
 export interface LogSplit {
   sessions: SearchSession[];
@@ -65,6 +75,13 @@ export interface LogStore {
   judgments: Judgment[];
   /** optional per-query slice labels used in reports (`ambiguous`, `specific`, `cold`) */
   querySlices?: Map<string, string>;
+  /**
+   * Judged query sets of their own, evaluated by searching the whole corpus and named as the
+   * dataset says (BEIR: after the qrels split, so `ndcg@10/test` works).
+   */
+  evalSets?: NamedJudgments[];
+  /** judged pairs meant for training (BEIR: the train split's qrels), read by the `qrels` positive source */
+  trainJudgments?: Judgment[];
   /** free-form facts about the data shown in reports (world diagnostics, source file names) */
   description?: Record<string, number | string>;
 }

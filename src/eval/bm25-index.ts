@@ -5,13 +5,15 @@ import { tokenize } from '../training/tokenize.ts';
 export interface Bm25Settings {
   k1: number;
   b: number;
+  /** text -> terms; default the encoders' own `tokenize` (lowercased words, no stemming) */
+  analyzer?: (text: string) => string[];
 }
 
 /**
  * Okapi BM25 over a list of texts (document id = position) with an in-memory inverted index.
  * Term score: idf · tf·(k1+1) / (tf + k1·(1 − b + b·len/avgLen)) with
  * idf = ln(1 + (N − df + 0.5)/(df + 0.5)), summed over query tokens (repeats count again).
- * Tokens come from the encoders' own `tokenize`. Scores are compared as the float32 values
+ * Terms come from `settings.analyzer`, by default the encoders' own `tokenize`. Scores are compared as the float32 values
  * returned, so ties (then the lower document id first) are the ties a caller sees.
  */
 export class Bm25Index {
@@ -24,7 +26,11 @@ export class Bm25Index {
   private n = 0;
   private built = false;
 
-  constructor(private readonly settings: Bm25Settings) {}
+  private readonly analyze: (text: string) => string[];
+
+  constructor(private readonly settings: Bm25Settings) {
+    this.analyze = settings.analyzer ?? tokenize;
+  }
 
   /** Number of indexed documents. */
   get size(): number {
@@ -38,7 +44,7 @@ export class Bm25Index {
     this.terms = new Map();
     const lengths = new Float64Array(texts.length);
     texts.forEach((text, i) => {
-      const tokens = tokenize(text);
+      const tokens = this.analyze(text);
       lengths[i] = tokens.length;
       const counts = new Map<string, number>();
       for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -125,13 +131,13 @@ export class Bm25Index {
    */
   scoreText(query: string, text: string): number {
     this.ready();
-    const tokens = tokenize(text);
+    const tokens = this.analyze(text);
     const counts = new Map<string, number>();
     for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
     const { k1, b } = this.settings;
     const norm = k1 * (1 - b + (b * tokens.length) / this.avgLen);
     let s = 0;
-    for (const t of tokenize(query)) {
+    for (const t of this.analyze(query)) {
       const tf = counts.get(t);
       if (tf !== undefined) s += (this.idfOf(t) * tf * (k1 + 1)) / (tf + norm);
     }
@@ -154,7 +160,7 @@ export class Bm25Index {
   /** Known query terms with their multiplicity, in order of first appearance. */
   private queryTerms(query: string): Map<number, number> {
     const out = new Map<number, number>();
-    for (const t of tokenize(query)) {
+    for (const t of this.analyze(query)) {
       const id = this.terms.get(t);
       if (id !== undefined) out.set(id, (out.get(id) ?? 0) + 1);
     }

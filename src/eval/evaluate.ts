@@ -31,6 +31,8 @@ export interface EvaluateOptions {
   /** corpus size, the search depth used to re-rank when the retriever has no `scoreItems` */
   corpusSize?: number;
   onProgress?: (set: string, done: number, total: number) => void;
+  /** the docno a run file writes for an item (default: its decimal id), which fixes trec_eval's tie order */
+  docno?: (itemId: number) => string;
 }
 
 export interface Evaluation {
@@ -117,7 +119,7 @@ export async function evaluate(
       result.warnings.push(`test set '${name}' has no queries; ${own.map(specKey).join(', ')} not computed`);
       continue;
     }
-    const ordered = new Map(set.queries.map((q) => [q, rankingInTrecOrder(run.get(q)!).itemIds]));
+    const ordered = new Map(set.queries.map((q) => [q, rankingInTrecOrder(run.get(q)!, opts.docno).itemIds]));
     for (const spec of own) {
       const metric = metrics.get(spec.metric)!;
       const values = new Map<string, number>();

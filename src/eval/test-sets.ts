@@ -7,6 +7,7 @@
  *   to q (grade 1). With `relevanceOf` (a 0..3 grade), an item is kept only when
  *   `relevanceOf(q, item) / 3 > threshold`; with the default 0.6 that keeps grades 2 and 3.
  * - `judged`: `store.judgments` as they are (grades 0..3; a pair judged twice keeps its highest grade).
+ * - any set a dataset names in `store.evalSets` (BEIR: `test`, `dev`), built like `judged`.
  *
  * A query none of whose items is relevant scores 0 under every retriever and only scales the mean
  * down, so such queries are left out unless `keepQueriesWithoutRelevant` is set.
@@ -14,11 +15,13 @@
 import type { Judgment, LogSplit, LogStore, SearchSession } from '../engine/log-store.ts';
 import type { Qrels } from '../engine/samples.ts';
 
-export type TestSetName = 'ct' | 'qr' | 'judged';
+export type TestSetName = 'ct' | 'qr' | 'judged' | (string & {});
 
 /** Qrels plus the set's queries, sorted (the order that fixes TREC query ids). */
 export interface TestSet extends Qrels {
   queries: string[];
+  /** the dataset's own ids of `queries` (same order), when it has them; TREC files then use these */
+  qids?: string[];
 }
 
 export interface TestSetOptions {
@@ -38,7 +41,7 @@ function add(byQuery: Map<string, Map<number, number>>, query: string, itemId: n
   items.set(itemId, Math.max(grade, items.get(itemId) ?? -Infinity));
 }
 
-function finish(name: TestSetName, byQuery: Map<string, Map<number, number>>, keepEmpty: boolean): TestSet {
+function finish(name: string, byQuery: Map<string, Map<number, number>>, keepEmpty: boolean): TestSet {
   if (!keepEmpty) {
     for (const [q, items] of byQuery) if (![...items.values()].some((g) => g > 0)) byQuery.delete(q);
   }
@@ -102,11 +105,19 @@ export function buildJudgedTestSet(judgments: readonly Judgment[], opts: TestSet
   return finish('judged', byQuery, opts.keepQueriesWithoutRelevant ?? false);
 }
 
-/** The three test sets of a store, keyed `ct`, `qr`, `judged`. */
+/** The three test sets of a store, keyed `ct`, `qr`, `judged`, plus the store's own named sets. */
 export function buildTestSets(store: LogStore, opts: TestSetOptions = {}): Map<TestSetName, TestSet> {
-  return new Map<TestSetName, TestSet>([
+  const sets = new Map<TestSetName, TestSet>([
     ['ct', buildClickTestSet(store.test, opts)],
     ['qr', buildReformulationTestSet(store.test, opts)],
     ['judged', buildJudgedTestSet(store.judgments, opts)],
   ]);
+  for (const named of store.evalSets ?? []) {
+    if (sets.has(named.name)) throw new Error(`dataset names an evaluation set '${named.name}', which clashes with a built-in set (ct, qr, judged or an earlier one)`);
+    const set: TestSet = { ...buildJudgedTestSet(named.judgments, opts), name: named.name };
+    const ids = named.queryIds;
+    if (ids && set.queries.every((q) => ids.has(q))) set.qids = set.queries.map((q) => ids.get(q)!);
+    sets.set(named.name, set);
+  }
+  return sets;
 }

@@ -1,9 +1,10 @@
 /**
  * TREC run and qrels files for a test set, readable by trec_eval and by `crops eval`.
  *
- * Query ids are the query's index in the set's sorted query list (`0`, `1`, ...), so the same set
- * gets the same ids in every trial; `<set>.queries.tsv` maps them back to the query text. Docnos
- * are decimal item ids. Scores are written with the shortest decimal that reads back as the same
+ * Query ids are the dataset's own ids where it has them (BEIR), otherwise the query's index in the
+ * set's sorted query list (`0`, `1`, ...), so the same set gets the same ids in every trial;
+ * `<set>.queries.tsv` maps them back to the query text. Docnos are the dataset's own document ids
+ * where it has them, otherwise decimal item ids. Scores are written with the shortest decimal that reads back as the same
  * number, so ties (and therefore trec_eval's tie order) survive the round trip.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,27 +25,36 @@ function cleanTag(tag: string): string {
   return t.length > 0 ? t : 'crops';
 }
 
+/** How queries and items are named in TREC files; by default positions and decimal item ids. */
+export interface TrecNames {
+  /** the dataset's ids of the set's queries, in the same order */
+  qids?: readonly string[];
+  docno?: (itemId: number) => string;
+}
+
 /** Run lines `qid Q0 docno rank score tag`, rank 1-based in the ranking's own order. */
-export function formatRun(queries: readonly string[], rankings: ReadonlyMap<string, Ranking>, tag: string): string {
+export function formatRun(queries: readonly string[], rankings: ReadonlyMap<string, Ranking>, tag: string, names: TrecNames = {}): string {
   const t = cleanTag(tag);
+  const docno = names.docno ?? String;
   const out: string[] = [];
   queries.forEach((q, i) => {
     const r = rankings.get(q);
     if (!r) return;
-    const qid = qidOf(i);
-    for (let j = 0; j < r.itemIds.length; j++) out.push(`${qid} Q0 ${r.itemIds[j]} ${j + 1} ${String(r.scores[j])} ${t}\n`);
+    const qid = names.qids?.[i] ?? qidOf(i);
+    for (let j = 0; j < r.itemIds.length; j++) out.push(`${qid} Q0 ${docno(r.itemIds[j]!)} ${j + 1} ${String(r.scores[j])} ${t}\n`);
   });
   return out.join('');
 }
 
 /** Qrels lines `qid 0 docno grade` for every judged pair (grade-0 pairs included), items ascending. */
-export function formatQrels(queries: readonly string[], qrels: Qrels): string {
+export function formatQrels(queries: readonly string[], qrels: Qrels, names: TrecNames = {}): string {
+  const docno = names.docno ?? String;
   const out: string[] = [];
   queries.forEach((q, i) => {
     const judged = qrels.byQuery.get(q);
     if (!judged) return;
-    const qid = qidOf(i);
-    for (const id of [...judged.keys()].sort((a, b) => a - b)) out.push(`${qid} 0 ${id} ${judged.get(id)}\n`);
+    const qid = names.qids?.[i] ?? qidOf(i);
+    for (const id of [...judged.keys()].sort((a, b) => a - b)) out.push(`${qid} 0 ${docno(id)} ${judged.get(id)}\n`);
   });
   return out.join('');
 }
@@ -53,8 +63,8 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 const UNESCAPES: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
 
 /** `qid<TAB>query` lines; backslash, tab and line breaks in a query are escaped (`\\`, `\t`, `\n`, `\r`). */
-export function formatQueries(queries: readonly string[]): string {
-  return queries.map((q, i) => `${qidOf(i)}\t${q.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!)}\n`).join('');
+export function formatQueries(queries: readonly string[], names: TrecNames = {}): string {
+  return queries.map((q, i) => `${names.qids?.[i] ?? qidOf(i)}\t${q.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!)}\n`).join('');
 }
 
 /** Paths written by {@link writeTrecFiles}. */
@@ -67,15 +77,17 @@ export interface TrecFilePaths {
 /** Writes `<set>.run`, `<set>.qrels` and `<set>.queries.tsv` under `dir` (created if missing). */
 export async function writeTrecFiles(
   dir: string,
-  set: { name: string; queries: readonly string[] } & Qrels,
+  set: { name: string; queries: readonly string[]; qids?: readonly string[] } & Qrels,
   rankings: ReadonlyMap<string, Ranking>,
   tag: string,
+  docno?: (itemId: number) => string,
 ): Promise<TrecFilePaths> {
+  const names: TrecNames = { qids: set.qids, docno };
   await mkdir(dir, { recursive: true });
   const paths = { run: join(dir, `${set.name}.run`), qrels: join(dir, `${set.name}.qrels`), queries: join(dir, `${set.name}.queries.tsv`) };
-  await writeFile(paths.run, formatRun(set.queries, rankings, tag));
-  await writeFile(paths.qrels, formatQrels(set.queries, set));
-  await writeFile(paths.queries, formatQueries(set.queries));
+  await writeFile(paths.run, formatRun(set.queries, rankings, tag, names));
+  await writeFile(paths.qrels, formatQrels(set.queries, set, names));
+  await writeFile(paths.queries, formatQueries(set.queries, names));
   return paths;
 }
 

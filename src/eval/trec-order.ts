@@ -44,19 +44,20 @@ export function orderLikeTrecEval<T extends ScoredDoc>(entries: readonly T[]): T
 }
 
 /**
- * A ranking re-ordered as trec_eval would rank its run-file lines (docno = decimal item id), so
- * metrics computed in memory equal trec_eval's on the written run. Only ties can move.
+ * A ranking re-ordered as trec_eval would rank its run-file lines (docno = decimal item id, or the
+ * dataset's own document id through `docno`), so metrics computed in memory equal trec_eval's on
+ * the written run. Only ties can move.
  */
-export function rankingInTrecOrder(ranking: Ranking): Ranking {
+export function rankingInTrecOrder(ranking: Ranking, docno: (itemId: number) => string = String): Ranking {
   const n = ranking.itemIds.length;
   let sorted = true;
   for (let i = 1; i < n && sorted; i++) {
     const a = ranking.scores[i - 1]!;
     const b = ranking.scores[i]!;
     // docnos only matter between equal scores, so most rankings skip the string work
-    sorted = a > b || (a === b && compareBytes(String(ranking.itemIds[i]), String(ranking.itemIds[i - 1])) <= 0);
+    sorted = a > b || (a === b && compareBytes(docno(ranking.itemIds[i]!), docno(ranking.itemIds[i - 1]!)) <= 0);
   }
   if (sorted) return ranking;
-  const order = orderLikeTrecEval(Array.from(ranking.itemIds, (id, i) => ({ docno: String(id), score: ranking.scores[i]!, id })));
+  const order = orderLikeTrecEval(Array.from(ranking.itemIds, (id, i) => ({ docno: docno(id), score: ranking.scores[i]!, id })));
   return { itemIds: Int32Array.from(order, (e) => e.id), scores: Float32Array.from(order, (e) => e.score) };
 }

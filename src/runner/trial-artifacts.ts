@@ -19,15 +19,17 @@ export function trialArtifacts(
   evaluation: Evaluation,
   sets: ReadonlyMap<string, TestSet>,
   curves: CurvePoint[] = [],
+  docno?: (itemId: number) => string,
 ): Array<[string, string]> {
   const files: Array<[string, string]> = [];
   if (cfg.eval.writeRuns) {
     for (const [name, rankings] of evaluation.runs) {
       const set = sets.get(name);
       if (!set) continue;
-      files.push([`trec/${name}.run`, formatRun(set.queries, rankings, trial.id)]);
-      files.push([`trec/${name}.qrels`, formatQrels(set.queries, set)]);
-      files.push([`trec/${name}.queries.tsv`, formatQueries(set.queries)]);
+      const names = { qids: set.qids, docno };
+      files.push([`trec/${name}.run`, formatRun(set.queries, rankings, trial.id, names)]);
+      files.push([`trec/${name}.qrels`, formatQrels(set.queries, set, names)]);
+      files.push([`trec/${name}.queries.tsv`, formatQueries(set.queries, names)]);
     }
   }
   if (curves.length > 0) {

@@ -148,10 +148,11 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     });
     const metrics = new Map<string, Metric>();
     for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
-    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch });
+    const docno = docnoOf(store);
+    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, docno });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
-    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves)) await tracker.logArtifact(run, path, content);
+    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, docno)) await tracker.logArtifact(run, path, content);
     await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));
     await tracker.endRun(run, 'FINISHED');
     return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };
@@ -164,6 +165,13 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   } finally {
     for (const d of disposables) d.dispose?.();
   }
+}
+
+/** The dataset's own document ids as docnos when every item has one (BEIR), else decimal item ids. */
+function docnoOf(store: LogStore): ((itemId: number) => string) | undefined {
+  if (!store.items.every((item) => item.externalId !== undefined)) return undefined;
+  const ids = store.items.map((item) => item.externalId!);
+  return (itemId) => ids[itemId] ?? String(itemId);
 }
 
 function detailTags(details: Record<string, unknown>): Record<string, string> {
