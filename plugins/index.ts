@@ -14,6 +14,7 @@ import denseTeacher from './discriminator/dense-teacher-discriminator.ts';
 import lexicalDiscriminator from './discriminator/lexical-discriminator.ts';
 import oracleDiscriminator from './discriminator/oracle-discriminator.ts';
 import hashMlp from './encoder/hash-mlp-encoder.ts';
+import hfBert from './encoder/hf-bert-encoder.ts';
 import transformer from './encoder/transformer-encoder.ts';
 import binaryLabels from './label-scheme/binary-label-scheme.ts';
 import fsLrLabels from './label-scheme/fs-lr-label-scheme.ts';
@@ -71,6 +72,7 @@ export const bundledPlugins: PluginDescriptor[] = [
   triSampler,
   hashMlp,
   transformer,
+  hfBert,
   infoNce,
   hInfoNce,
   infoNceExpanded,

@@ -8,7 +8,7 @@ export interface PluginRef {
 
 export const TrainSettings = z
   .object({
-    steps: z.number().int().positive().default(300).describe('optimisation steps'),
+    steps: z.number().int().min(0).default(300).describe('optimisation steps; 0 evaluates the encoder as it starts (e.g. a pretrained tower zero-shot)'),
     batchQueries: z.number().int().positive().default(64).describe('queries per batch'),
     lr: z.number().positive().default(0.002).describe('Adam learning rate'),
     weightDecay: z.number().min(0).default(0).describe('decoupled (AdamW) weight decay of dense weights'),

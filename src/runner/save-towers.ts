@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { PluginRef } from '../config/trial-config.ts';
 import type { Encoder } from '../extension-points/encoder.ts';
 
@@ -20,7 +20,10 @@ export async function towerArtifacts(encoder: Encoder, ref: PluginRef): Promise<
   try {
     await encoder.save(dir);
     writeFileSync(join(dir, ENCODER_REF_FILE), `${JSON.stringify({ use: ref.use, params: ref.params }, null, 2)}\n`);
-    return readdirSync(dir)
+    // encoders may write sub-folders (a Hugging Face directory has 1_Pooling/config.json)
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
       .sort()
       .map((name) => [`${TOWERS_ARTIFACT}/${name}`, new Uint8Array(readFileSync(join(dir, name)))]);
   } finally {

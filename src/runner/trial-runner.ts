@@ -109,8 +109,11 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     if (!retriever.lexical) {
       encoder = factory.provide<Encoder>(Encoder, 'encoder', cfg.encoder);
       if (cfg.train.saveTowers && !encoder.save) throw new TrialFailure(`train.saveTowers: encoder '${cfg.encoder.use}' cannot save its towers; pick one that can (e.g. hash-mlp)`);
+      disposables.push(encoder);
+    }
+    if (encoder && cfg.train.steps > 0) {
       const loss = factory.provide<Loss>(Loss, 'loss', cfg.loss);
-      disposables.push(encoder, loss);
+      disposables.push(loss);
       const sampler = factory.provide<Sampler>(Sampler, 'sampler', cfg.sampler);
       disposables.push(sampler);
       const enc = encoder;
@@ -136,6 +139,8 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       });
       curves = result.curves.step.map((step, i) => ({ step, values: Object.fromEntries(Object.entries(result.curves).filter(([k]) => k !== 'step').map(([k, v]) => [k, v[i]!])) }));
       tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps - 1 }]);
+    }
+    if (encoder) {
       if (cfg.train.saveTowers) for (const [path, bytes] of await towerArtifacts(encoder, cfg.encoder)) await tracker.logArtifact(run, path, bytes);
     }
 
