@@ -51,5 +51,13 @@ describe('a pretrained BERT tower fine-tuned on a BEIR folder, through the real 
     // the run's TREC files name the BEIR ids
     const run = readdirSync(join(cwd, 'mlruns'), { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(join('trec', 'test.run')))!;
     expect(readFileSync(join(cwd, 'mlruns', run), 'utf8')).toMatch(/^Q1[4-9] Q0 D\d+ 1 /);
+
+    // train.steps 0 evaluates the checkpoint as it is (zero-shot): no training, same table
+    const zero = runCli(['run', 'exp.yaml', '--set', 'train.steps=0', '--set', 'train.saveTowers=false'], { cwd, timeoutMs: 110_000 });
+    expect(zero.stderr).not.toMatch(/FAILED/);
+    expect(zero.status).toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/training \d[\d,]* parameters/);
+    expect(zero.stdout + zero.stderr).not.toMatch(/training \d/);
+    expect(zero.stdout).toMatch(/ndcg@10\/test\s+recall@10\/test/);
   });
 });

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainSettings } from '../../src/config/trial-config.ts';
+import { CacheDir } from '../../src/core/services.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import { train } from '../../src/training/trainer.ts';
 import * as tf from '@tensorflow/tfjs-core';
@@ -159,6 +160,36 @@ describe('hf-bert encoder', () => {
     }
     [enc, reloaded, other].forEach((e) => e.dispose());
     loss.dispose?.();
+  });
+
+  it('caches large encode calls on disk by weights, settings and texts, and misses once training moved the weights', async () => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'crops-hf-cache-'));
+    const withCache = (p: Record<string, unknown> = {}) => instantiate<Encoder>(plugin, { model: tiny, dropout: 0, ...p }, { bind: (c) => c.bind(CacheDir).toConstantValue(cacheDir) }) as HfBertEncoder;
+    const words = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night'];
+    const texts = Array.from({ length: 600 }, (_, i) => `${words[i % 8]} ${words[(i >> 3) % 8]} ${words[(i >> 6) % 8]}`);
+    const a = withCache();
+    const first = await a.encode(texts, 'item');
+    const files = () => readdirSync(join(cacheDir, 'embeddings')).length;
+    expect(files()).toBe(1);
+    // a second encoder with the same checkpoint reads the file: same values, no new entry
+    const b = withCache();
+    expect(Array.from(await b.encode(texts, 'item'))).toEqual(Array.from(first));
+    expect(files()).toBe(1);
+    // other lengths are another entry
+    await withCache({ maxItemLength: 3 }).encode(texts, 'item');
+    expect(files()).toBe(2);
+    // after a training step the weights differ, so the cached values are not reused
+    const input = b.prepare(['red fox'], 'query');
+    const { value, grads } = tf.variableGrads(() => tf.sum(b.embed(input)) as tf.Scalar, b.variables());
+    tf.tidy(() => {
+      for (const v of b.variables()) if (grads[v.name]) v.assign(tf.sub(v, tf.mul(grads[v.name]!, 0.5)));
+    });
+    tf.dispose([value, ...Object.values(grads)]);
+    const moved = await b.encode(texts, 'item');
+    expect(files()).toBe(3);
+    expect(Array.from(moved)).not.toEqual(Array.from(first));
+    a.dispose();
+    b.dispose();
   });
 
   it('refuses a directory that is not a BERT encoder, naming the file and the reason', () => {
