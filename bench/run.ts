@@ -14,11 +14,12 @@ import { meetsTarget, type BenchContext, type Figure, type Measurement } from '.
 import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
 import { mining, miningLarge } from './mining.ts';
+import { pretrainedTower } from './pretrained-tower.ts';
 import { retrieval } from './retrieval.ts';
 import { trainStep } from './train-step.ts';
 import { worldGeneration } from './world.ts';
 
-const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration, mining, miningLarge];
+const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration, mining, miningLarge, pretrainedTower];
 
 function format(v: number): string {
   if (!Number.isFinite(v)) return '—';
