@@ -135,7 +135,7 @@ export class HfBertEncoder implements Encoder {
     let lastReport = started;
     for (let start = 0; start < order.length; start += this.params.encodeBatch) {
       const chunk = order.slice(start, start + this.params.encodeBatch);
-      const y = tf.tidy(() => l2Normalize(this.model[side].forward(this.tokenize(chunk.map((i) => texts[i]!), side), { pooling: this.pooling })));
+      const y = tf.tidy(() => l2Normalize(this.model[side].forward(this.tokenize(chunk.map((i) => texts[i]!), side), { pooling: this.pooling, inference: true })));
       const values = await y.data();
       y.dispose();
       chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));

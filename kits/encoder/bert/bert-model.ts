@@ -16,6 +16,8 @@ export interface BertForwardOptions {
   pooling: Pooling;
   /** hidden dropout (embeddings and sublayer outputs) with host-drawn masks; none at inference */
   dropout?: { rate: number; rng: Rng };
+  /** no gradients will be taken: free each layer's intermediates as soon as it is done */
+  inference?: boolean;
 }
 
 interface Layer {
@@ -193,22 +195,24 @@ export class BertModel {
       let x = tf.add(tf.add(gatherRows(this.word as tf.Tensor2D, idT), gatherRows(this.position as tf.Tensor2D, positions)), tf.slice(this.tokenType, [0, 0], [1, H])) as tf.Tensor2D;
       x = drop(norm(x, this.embLn));
       const bias = tf.reshape(tf.tile(tf.reshape(tf.tensor2d(maskBias, [B, L]), [B, 1, 1, L]), [1, heads, 1, 1]), [B * heads, 1, L]);
-      for (const l of this.layers) {
+      const layer = (l: Layer, x: tf.Tensor2D): tf.Tensor2D => {
         const q = tf.mul(split(lin(x, l.q)), 1 / Math.sqrt(hd));
         const k = split(lin(x, l.k));
         const v = split(lin(x, l.v));
-        // explicit transpose: a transposed operand leaves the fast matMul path on wasm
         // explicit transpose: a transposed operand leaves the fast matMul path on wasm (splitting into
         // per-head 2-D products is no help there: its Unpack kernel costs more than it saves)
         const scores = tf.add(tf.matMul(q, tf.transpose(k, [0, 2, 1])), bias);
         const ctx = tf.matMul(tf.softmax(scores), v);
         const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, heads, L, hd]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
-        x = norm(tf.add(drop(lin(merged, l.o)), x) as tf.Tensor2D, l.ln1);
-        const h = lin(x, l.ffnIn);
+        const a = norm(tf.add(drop(lin(merged, l.o)), x) as tf.Tensor2D, l.ln1);
+        const h = lin(a, l.ffnIn);
         // exact GELU, as BERT was trained with
         const g = tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, SQRT_HALF)))) as tf.Tensor2D;
-        x = norm(tf.add(drop(lin(g, l.ffnOut)), x) as tf.Tensor2D, l.ln2);
-      }
+        return norm(tf.add(drop(lin(g, l.ffnOut)), a) as tf.Tensor2D, l.ln2);
+      };
+      // at inference each layer's intermediates are freed before the next, so a batch of 32 texts
+      // of 256 tokens fits the wasm heap; training keeps them for the backward pass
+      for (const l of this.layers) x = opts.inference ? tf.tidy(() => layer(l, x)) : layer(l, x);
       const seq = tf.reshape(x, [B, L, H]) as tf.Tensor3D;
       if (opts.pooling === 'cls') return tf.reshape(tf.slice(seq, [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
       if (opts.pooling === 'max') return tf.max(tf.add(seq, tf.reshape(tf.tensor2d(maskBias, [B, L]), [B, L, 1])), 1) as tf.Tensor2D;
