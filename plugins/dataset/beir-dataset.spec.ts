@@ -62,6 +62,24 @@ describe('beir dataset', () => {
 
   it('declares its evaluation sets from the params, before reading anything', () => {
     expect(plugin.testSets!(plugin.schema.parse({ evalSplits: ['dev', 'test'] }))).toEqual(['dev', 'test']);
+    expect(plugin.testSets!(plugin.schema.parse({ devFromTrain: 0.2 }))).toEqual(['test', 'dev']);
+    expect(() => plugin.schema.parse({ devFromTrain: 0.2, evalSplits: ['dev'] })).toThrow(/already names/);
+  });
+
+  it.runIf(existsSync(SCIFACT))('holds out a fixed share of the train queries as a dev set, disjoint from what trains', async () => {
+    const store = await load({ dir: SCIFACT, devFromTrain: 0.2 });
+    const dev = store.evalSets!.find((s) => s.name === 'dev')!;
+    const devQueries = new Set(dev.judgments.map((j) => j.query));
+    const trainQueries = new Set(store.trainJudgments!.map((j) => j.query));
+    expect([...devQueries].filter((q) => trainQueries.has(q))).toEqual([]);
+    expect(devQueries.size + trainQueries.size).toBe(807);
+    expect(devQueries.size).toBeGreaterThan(120);
+    expect(devQueries.size).toBeLessThan(205);
+    expect(dev.judgments.length + store.trainJudgments!.length).toBe(919);
+    // the same ids go to dev on every load
+    const again = await load({ dir: SCIFACT, devFromTrain: 0.2 });
+    expect(again.evalSets!.find((s) => s.name === 'dev')!.judgments).toEqual(dev.judgments);
+    expect(buildTestSets(store).get('dev')!.qids!.length).toBe(devQueries.size);
   });
 
   it('names file:line and what was expected for a malformed JSON line or qrels row, or skips and counts', async () => {

@@ -1,4 +1,5 @@
 import { inject, injectable, optional } from 'inversify';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CropsError } from '../../src/core/errors.ts';
@@ -16,12 +17,17 @@ export const BeirParams = z
     dir: z.string().min(1).default('data/beir').describe('folder (relative to the working directory) in the BEIR layout: corpus.jsonl, queries.jsonl, qrels/<split>.tsv'),
     trainSplit: SPLIT.nullable().default('train').describe('qrels split whose judged pairs train (read by the `qrels` positive source); null for none'),
     evalSplits: z.array(SPLIT).default(['test']).describe('qrels splits evaluated over the whole corpus, each an evaluation set of its name (`ndcg@10/test`)'),
+    devFromTrain: z.number().min(0).max(0.5).default(0).describe("hold out this fraction of the train split's queries (chosen by a hash of their ids, the same every run) as an evaluation set named `dev`, for choices that must not look at test"),
     title: z.boolean().default(true).describe('put the document title before its text'),
     titleSeparator: z.string().default(' ').describe('what joins title and text (BEIR and Pyserini use a space)'),
     onBadRow: z.enum(['fail', 'skip']).default('fail').describe('a malformed JSON line or qrels row stops the load (naming file:line) or is skipped and counted'),
     onUnknownId: z.enum(['fail', 'skip']).default('fail').describe('a qrels row naming a query or document id that is not in queries.jsonl / corpus.jsonl stops the load or is skipped and counted'),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.devFromTrain > 0 && p.evalSplits.includes('dev')) ctx.addIssue({ code: 'custom', path: ['devFromTrain'], message: "the held-out set is named 'dev', which evalSplits already names; drop one of them" });
+    if (p.devFromTrain > 0 && !p.trainSplit) ctx.addIssue({ code: 'custom', path: ['devFromTrain'], message: 'needs a trainSplit to hold queries out of' });
+  });
 export type BeirParams = z.output<typeof BeirParams>;
 
 /**
@@ -108,12 +114,34 @@ export class BeirDataset implements Dataset {
 
     const evalSets: NamedJudgments[] = [];
     for (const split of p.evalSplits) evalSets.push(await readSplit(split));
-    const train = p.trainSplit ? await readSplit(p.trainSplit) : undefined;
+    let train = p.trainSplit ? await readSplit(p.trainSplit) : undefined;
+    if (train && p.devFromTrain > 0) {
+      const { kept, held } = holdOut(train, p.devFromTrain);
+      train = kept;
+      evalSets.push(held);
+      facts['queries.dev'] = held.queryIds!.size;
+      facts[`queries.${p.trainSplit}.kept`] = kept.queryIds!.size;
+    }
     facts.items = items.length;
     facts.queries = queries.size;
     const empty = () => ({ sessions: [], impressions: [], recInteractions: [] });
     return { items, train: empty(), test: empty(), judgments: [], evalSets, ...(train ? { trainJudgments: train.judgments } : {}), description: facts };
   }
+}
+
+/**
+ * Splits a judged set by query: a query goes to the held-out `dev` set when a hash of its id falls
+ * below `fraction`, so the split depends only on the ids (not on file order or the trial seed).
+ */
+function holdOut(set: NamedJudgments, fraction: number): { kept: NamedJudgments; held: NamedJudgments } {
+  const toDev = new Set<string>();
+  for (const [query, id] of set.queryIds!) if (createHash('sha256').update(`dev:${id}`).digest().readUInt32BE(0) / 2 ** 32 < fraction) toDev.add(query);
+  const part = (dev: boolean): NamedJudgments => ({
+    name: dev ? 'dev' : set.name,
+    judgments: set.judgments.filter((j) => toDev.has(j.query) === dev),
+    queryIds: new Map([...set.queryIds!].filter(([q]) => toDev.has(q) === dev)),
+  });
+  return { kept: part(false), held: part(true) };
 }
 
 export default definePlugin({
@@ -122,5 +150,5 @@ export default definePlugin({
   summary: 'a retrieval collection in the BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv); eval splits become sets named after them',
   schema: BeirParams,
   implementation: BeirDataset,
-  testSets: (p) => p.evalSplits,
+  testSets: (p) => [...p.evalSplits, ...(p.devFromTrain > 0 ? ['dev'] : [])],
 });
