@@ -5,7 +5,7 @@ import type { Trial } from '../config/experiment.ts';
 import { configHash } from '../core/hash.ts';
 import { Rng } from '../core/rng.ts';
 import { TrialInfo } from '../core/services.ts';
-import { resolveSamples } from '../engine/labelling.ts';
+import { resolveSamples } from '../runner/labelling.ts';
 import { Backend, Dataset } from '../extension-points/index.ts';
 import { MinedCache, mineTrainingSet } from '../runner/mining.ts';
 import { PluginFactory } from '../runner/plugin-factory.ts';

@@ -4,9 +4,9 @@ import type { TrialConfig } from '../config/trial-config.ts';
 import { codeFingerprint } from '../core/code-fingerprint.ts';
 import { configHash } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
-import { buildTrainingSet } from '../engine/labelling.ts';
-import type { LogStore } from '../engine/log-store.ts';
-import type { TrainingSet } from '../engine/samples.ts';
+import { buildTrainingSet } from './labelling.ts';
+import type { LogStore } from '../extension-points/log-store.ts';
+import type { TrainingSet } from '../extension-points/samples.ts';
 import { Discriminator, LabelScheme, Llm, PositiveSource, type MinedCandidates } from '../extension-points/index.ts';
 import type { PluginFactory } from './plugin-factory.ts';
 

@@ -8,7 +8,7 @@ import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
 import { TrialInfo } from '../core/services.ts';
-import type { LogStore } from '../engine/log-store.ts';
+import type { LogStore } from '../extension-points/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
 import {

@@ -5,7 +5,7 @@ import hInfoNceDescriptor from '../../plugins/loss/h-info-nce-loss.ts';
 import { activateBackend } from '../../src/backend/tf.ts';
 import { findWebGpuAdapter, type AdapterSearch } from '../../src/backend/webgpu.ts';
 import { TrainSettings } from '../../src/config/trial-config.ts';
-import { denseTopK } from '../../src/eval/dense-top-k.ts';
+import { denseTopK } from '../../kits/retriever/dense-top-k.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Loss } from '../../src/extension-points/loss.ts';
 import type { Ranking } from '../../src/extension-points/retriever.ts';

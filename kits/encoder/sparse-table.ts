@@ -1,5 +1,5 @@
-import type { AdamSettings } from '../extension-points/encoder.ts';
-import { fmix32 } from './tokenize.ts';
+import type { AdamSettings } from '../../src/extension-points/encoder.ts';
+import { fmix32 } from '../text/tokenize.ts';
 
 /** Shape and initialisation of a {@link SparseTable}. */
 export interface SparseTableOptions {

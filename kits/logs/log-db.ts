@@ -21,7 +21,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { FunnelStage, Impression, Item, Judgment, LogSplit, LogStore, RecInteraction, SearchSession } from './log-store.ts';
+import type { FunnelStage, Impression, Item, Judgment, LogSplit, LogStore, RecInteraction, SearchSession } from '../../src/extension-points/log-store.ts';
 
 /** A table of the canonical schema, qualified by its split where it has one. */
 export type LogTable =

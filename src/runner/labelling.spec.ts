@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Item } from './log-store.ts';
+import type { Item } from '../extension-points/log-store.ts';
 import { buildTrainingSet } from './labelling.ts';
 import type { LabelScheme } from '../extension-points/label-scheme.ts';
 import type { MinedCandidates } from '../extension-points/positive-source.ts';

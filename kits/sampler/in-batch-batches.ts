@@ -1,5 +1,5 @@
-import type { Rng } from '../core/rng.ts';
-import type { Batch, LabelledList } from './samples.ts';
+import type { Rng } from '../../src/core/rng.ts';
+import type { Batch, LabelledList } from '../../src/extension-points/samples.ts';
 
 /** One training query prepared for batching. */
 export interface PreparedQuery {

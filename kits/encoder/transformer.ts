@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../core/rng.ts';
-import { dense } from './ops.ts';
+import type { Rng } from '../../src/core/rng.ts';
+import { dense } from '../../src/backend/ops.ts';
 
 /** Sizes, activation and initialisation stream of a {@link TransformerStack}. */
 export interface TransformerOptions {

@@ -1,6 +1,6 @@
-import { Bm25Index, type Bm25Settings } from '../eval/bm25-index.ts';
+import { Bm25Index, type Bm25Settings } from '../text/bm25-index.ts';
 import { protectedItems, type PreparedQuery } from './in-batch-batches.ts';
-import type { ItemTexts } from './samples.ts';
+import type { ItemTexts } from '../../src/extension-points/samples.ts';
 
 /**
  * Static lexical hard negatives (DPR): per query, the `count` corpus items BM25 ranks highest among

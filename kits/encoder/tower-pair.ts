@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { AdamSettings, Side } from '../extension-points/encoder.ts';
+import type { AdamSettings, Side } from '../../src/extension-points/encoder.ts';
 import type { Network, Tower } from './tower-checkpoint.ts';
 
 /** A dense network that can be copied (trainable or frozen), sized and freed. */

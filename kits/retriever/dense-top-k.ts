@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { hasWideTopK } from '../backend/reads.ts';
-import type { Ranking } from '../extension-points/retriever.ts';
+import { hasWideTopK } from '../../src/backend/reads.ts';
+import type { Ranking } from '../../src/extension-points/retriever.ts';
 
 /**
  * Exact top-k inner-product search of a block of query embeddings against items held on the device

@@ -1,8 +1,8 @@
-import type { Logger } from '../core/logger.ts';
-import type { Rng } from '../core/rng.ts';
-import { InBatchBatches, protectedItems, type PreparedQuery } from '../engine/in-batch-batches.ts';
-import type { Batch, ItemTexts, TrainingSet } from '../engine/samples.ts';
-import type { SamplerContext } from '../extension-points/sampler.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import type { Rng } from '../../src/core/rng.ts';
+import { InBatchBatches, protectedItems, type PreparedQuery } from './in-batch-batches.ts';
+import type { Batch, ItemTexts, TrainingSet } from '../../src/extension-points/samples.ts';
+import type { SamplerContext } from '../../src/extension-points/sampler.ts';
 import { DenseCorpusIndex, encodeInChunks, type DenseIndexChunks, type EncodeFn } from './dense-corpus-index.ts';
 
 /** How often and how deep {@link RefreshedNegatives} mines. */

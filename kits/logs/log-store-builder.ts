@@ -1,4 +1,4 @@
-import type { FunnelStage, Impression, Item, Judgment, LogSplit, LogStore, RecInteraction, SearchSession } from './log-store.ts';
+import type { FunnelStage, Impression, Item, Judgment, LogSplit, LogStore, RecInteraction, SearchSession } from '../../src/extension-points/log-store.ts';
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AdamSettings } from '../extension-points/encoder.ts';
+import type { AdamSettings } from '../../src/extension-points/encoder.ts';
 import { SparseTable } from './sparse-table.ts';
 
 const adam = (step: number, over: Partial<AdamSettings> = {}): AdamSettings => ({ lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step, ...over });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Side } from '../extension-points/encoder.ts';
+import type { Side } from '../../src/extension-points/encoder.ts';
 import { SparseTable } from './sparse-table.ts';
 
 /**

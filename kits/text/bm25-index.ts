@@ -1,5 +1,5 @@
-import type { Ranking } from '../extension-points/retriever.ts';
-import { tokenize } from '../training/tokenize.ts';
+import type { Ranking } from '../../src/extension-points/retriever.ts';
+import { tokenize } from './tokenize.ts';
 
 /** BM25 parameters: term-frequency saturation `k1` and length normalisation `b` (0..1). */
 export interface Bm25Settings {

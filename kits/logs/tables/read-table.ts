@@ -1,6 +1,6 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CropsError } from '../../core/errors.ts';
+import { CropsError } from '../../../src/core/errors.ts';
 import { csvRecords } from './csv-records.ts';
 
 /**

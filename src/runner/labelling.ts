@@ -1,5 +1,5 @@
-import type { Item } from './log-store.ts';
-import type { Candidate, LabelledList, TrainingSet } from './samples.ts';
+import type { Item } from '../extension-points/log-store.ts';
+import type { Candidate, LabelledList, TrainingSet } from '../extension-points/samples.ts';
 import type { MinedCandidates } from '../extension-points/positive-source.ts';
 import type { LabelScheme } from '../extension-points/label-scheme.ts';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../test/support/tf.ts';
-import { Rng } from '../core/rng.ts';
+import { Rng } from '../../src/core/rng.ts';
 import { gelu, layerNorm, paddingMasks, TransformerStack } from './transformer.ts';
 
 beforeAll(async () => {

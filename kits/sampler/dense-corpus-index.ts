@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Side } from '../extension-points/encoder.ts';
-import { denseTopK } from '../eval/dense-top-k.ts';
+import type { Side } from '../../src/extension-points/encoder.ts';
+import { denseTopK } from '../retriever/dense-top-k.ts';
 
 /** The trial encoder's inference call, as a sampler sees it (`SamplerContext.encode`). */
 export type EncodeFn = (texts: string[], side: Side) => Promise<Float32Array>;
