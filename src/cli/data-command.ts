@@ -11,7 +11,7 @@ import { MinedCache, mineTrainingSet } from '../runner/mining.ts';
 import { PluginFactory } from '../runner/plugin-factory.ts';
 import { selectTrials } from '../runner/sweep.ts';
 import { writeSamples } from './data-export.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 
 export interface DataArgs extends ExperimentArgs {

@@ -1,7 +1,7 @@
 import { diagnoseBackend, type BackendDiagnosis } from '../backend/diagnose.ts';
 import type { BackendName } from '../backend/tf.ts';
 import autoBackend, { AutoBackend } from '../../plugins/backend/auto-backend.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 /** Backends in the order `crops doctor` reports them: fastest kind first. */
 export const DOCTOR_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];

@@ -10,7 +10,7 @@ import { MlflowRestClient } from '../tracking/rest-client.ts';
 import { RestSweepReader } from '../tracking/rest-sweep-reader.ts';
 import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { describeDatasets } from './world-command.ts';
 import { loadValidated } from './validate-command.ts';
 

@@ -5,8 +5,7 @@
  */
 import type { Experiment, Trial } from '../config/experiment.ts';
 import type { RunRef } from '../extension-points/index.ts';
-import type { SweepOptions, SweepResult } from './sweep.ts';
-import { finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepServices } from './sweep-setup.ts';
+import { finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult, type SweepServices } from './sweep-setup.ts';
 import type { TrialResult } from './trial-runner.ts';
 import { startWorkers, stopWorkers, type TrialWorker } from './worker-pool.ts';
 

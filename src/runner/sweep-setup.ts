@@ -8,10 +8,46 @@ import { Rng } from '../core/rng.ts';
 import { CODE_VERSION, gitCommit } from '../core/version.ts';
 import { Tracker, type Backend, type RunRef } from '../extension-points/index.ts';
 import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
-import { metricKey } from './flatten.ts';
+import { metricKey } from '../tracking/mlflow-keys.ts';
 import { PluginFactory } from './plugin-factory.ts';
-import type { SweepStatus, TrialProgress } from './progress.ts';
+import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
 import type { TrialResult } from './trial-runner.ts';
+
+export interface SweepOptions {
+  registry: PluginRegistry;
+  progress: Progress;
+  signal: AbortSignal;
+  /** re-run trials that already finished with the same config hash */
+  force?: boolean;
+  /** continue after a failed trial */
+  keepGoing?: boolean;
+  /** run only trials whose id contains every comma-separated part */
+  only?: string;
+  cacheRoot: string;
+  logLevel: LogLevel;
+  /** trials run at once, each in its own worker process; 1 (the default) runs them here, one by one */
+  parallel?: number;
+  /** how a worker process is started; required when `parallel` is above 1 */
+  workers?: WorkerSpawn;
+}
+
+/**
+ * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
+ * `load` (the composition root knows how) and serves trials with `serveTrials`.
+ */
+export interface WorkerSpawn {
+  entry: string;
+  /** JSON-serialisable arguments the worker loads the experiment and plugins from */
+  load: unknown;
+}
+
+export interface SweepResult {
+  results: TrialResult[];
+  location: string | undefined;
+  backend: string;
+  parentRunId: string;
+  interrupted: boolean;
+}
 
 export interface SweepServices {
   container: Container;

@@ -1,48 +1,11 @@
 import type { Experiment, Trial } from '../config/experiment.ts';
-import type { LogLevel } from '../core/logger.ts';
-import type { PluginRegistry } from '../core/registry.ts';
 import { runParallelSweep } from './parallel-sweep.ts';
-import type { Progress } from './progress.ts';
-import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags } from './sweep-setup.ts';
+import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
+
+export type { SweepOptions, SweepResult, WorkerSpawn } from './sweep-setup.ts';
 import { join } from 'node:path';
 import { MinedCache } from './mining.ts';
 import { runTrial, type SweepContext, type TrialResult } from './trial-runner.ts';
-
-export interface SweepOptions {
-  registry: PluginRegistry;
-  progress: Progress;
-  signal: AbortSignal;
-  /** re-run trials that already finished with the same config hash */
-  force?: boolean;
-  /** continue after a failed trial */
-  keepGoing?: boolean;
-  /** run only trials whose id contains every comma-separated part */
-  only?: string;
-  cacheRoot: string;
-  logLevel: LogLevel;
-  /** trials run at once, each in its own worker process; 1 (the default) runs them here, one by one */
-  parallel?: number;
-  /** how a worker process is started; required when `parallel` is above 1 */
-  workers?: WorkerSpawn;
-}
-
-/**
- * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
- * `load` (the composition root knows how) and serves trials with `serveTrials`.
- */
-export interface WorkerSpawn {
-  entry: string;
-  /** JSON-serialisable arguments the worker loads the experiment and plugins from */
-  load: unknown;
-}
-
-export interface SweepResult {
-  results: TrialResult[];
-  location: string | undefined;
-  backend: string;
-  parentRunId: string;
-  interrupted: boolean;
-}
 
 export function selectTrials(trials: Trial[], only?: string): Trial[] {
   if (!only) return trials;

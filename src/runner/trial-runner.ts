@@ -22,7 +22,7 @@ import {
   type Tracker,
 } from '../extension-points/index.ts';
 import { isLogStep, train } from '../training/trainer.ts';
-import { flattenParams, metricKey } from './flatten.ts';
+import { flattenParams, metricKey } from '../tracking/mlflow-keys.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import type { TrialProgress } from './progress.ts';

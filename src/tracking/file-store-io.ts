@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CropsError } from '../core/errors.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
-import type { LatestMetric } from './file-store.ts';
 
 /** Python float syntax for a JS number (`nan`, `inf`, `-inf`; finite values as JS prints them). */
 export function formatMetricValue(v: number): string {
@@ -13,6 +12,13 @@ export function formatMetricValue(v: number): string {
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   return String(v);
+}
+
+/** The value MLflow shows for a metric: the point with the largest (step, timestamp, value). */
+export interface LatestMetric {
+  value: number;
+  step: number;
+  timestamp: number;
 }
 
 export function parseMetricLine(line: string): LatestMetric {

@@ -7,7 +7,7 @@ import { CropsError } from '../core/errors.ts';
 import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
 import { withFileLock } from './file-lock.ts';
 import { MLFLOW_LIMITS, assertMetricPoint, assertMlflowKey, assertParams, assertTags } from './mlflow-limits.ts';
-import { formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
+import { type LatestMetric, formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
 
 export { formatMetricValue };
 
@@ -33,12 +33,7 @@ export interface ExperimentInfo {
   artifactLocation: string;
 }
 
-/** The value MLflow shows for a metric: the point with the largest (step, timestamp, value). */
-export interface LatestMetric {
-  value: number;
-  step: number;
-  timestamp: number;
-}
+export type { LatestMetric } from './file-store-io.ts';
 
 /** A run as read back from disk. */
 export interface StoredRun extends RunRef {
