@@ -13,6 +13,7 @@ import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import type { Io } from './io.ts';
 import { describeDatasets } from './world-command.ts';
 import { loadValidated } from './validate-command.ts';
+import { SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 
 export interface ReportArgs {
   /** an experiment file, a sweep run id, or a sweep run's directory */
@@ -64,9 +65,9 @@ async function locate(args: ReportArgs): Promise<Located> {
   let parent = await reader.getRun(runId);
   if (!parent) throw new CropsError(`'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
   // a trial's run stands for the sweep it belongs to
-  const parentId = parent.tags['crops.role'] !== 'sweep' ? parent.tags['mlflow.parentRunId'] : undefined;
+  const parentId = parent.tags[TAG.role] !== SWEEP_ROLE ? parent.tags[TAG.parentRunId] : undefined;
   if (parentId) parent = (await reader.getRun(parentId)) ?? parent;
-  if (parent.tags['crops.role'] !== 'sweep') throw new CropsError(`run ${runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
+  if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
   return { reader, parent, experimentName: await reader.experimentName(parent) };
 }
 
