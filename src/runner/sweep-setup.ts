@@ -1,4 +1,4 @@
-/** The pieces of a sweep shared by the in-process loop, the parallel one and the trial workers. */
+/** The pieces of a sweep shared by the sweep loop, its launchers and the trial workers. */
 import { Container } from 'inversify';
 import { hostname } from 'node:os';
 import type { Experiment, Trial } from '../config/experiment.ts';
