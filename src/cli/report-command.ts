@@ -9,7 +9,7 @@ import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import { MlflowRestClient } from '../tracking/rest-client.ts';
 import { RestSweepReader } from '../tracking/rest-sweep-reader.ts';
 import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
-import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
+import { MLFLOW_RUNS, resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import type { Io } from './io.ts';
 import { describeDatasets } from './world-command.ts';
 import { loadValidated } from './validate-command.ts';
@@ -50,7 +50,7 @@ async function locate(args: ReportArgs): Promise<Located> {
   if (kind === 'file') {
     const { experiment, registry } = await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins });
     const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
-    if (tracker.use === 'none') throw new CropsError(`${args.target} uses tracker 'none', which keeps no runs to report`);
+    if (!registry.get('tracker', tracker.use).provides?.includes(MLFLOW_RUNS)) throw new CropsError(`${args.target} uses tracker '${tracker.use}', which keeps no runs to report`);
     const reader = readerFor(args.trackingUri ?? tracker.params?.trackingUri);
     const parent = await reader.latestSweep(experiment.name);
     if (!parent) throw new CropsError(`no sweep of experiment '${experiment.name}' in ${reader.location}; run it first: crops run ${args.target}`);
