@@ -6,7 +6,7 @@ import { CropsError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
-import type { Item, Judgment, LogStore, NamedJudgments } from '../../src/engine/log-store.ts';
+import type { Item, Judgment, LogStore, NamedJudgments } from '../../src/extension-points/log-store.ts';
 import type { Dataset } from '../../src/extension-points/dataset.ts';
 import { readJsonlRecords, readQrels, type LineCounts } from '../../kits/text/beir-files.ts';
 

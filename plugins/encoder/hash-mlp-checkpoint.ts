@@ -1,7 +1,7 @@
-import type { CheckpointSpec } from '../../src/training/tower-checkpoint.ts';
+import type { CheckpointSpec } from '../../kits/encoder/tower-checkpoint.ts';
 
 /**
- * How `hash-mlp` towers are saved (see `src/training/tower-checkpoint.ts` for the layout):
+ * How `hash-mlp` towers are saved (see `kits/encoder/tower-checkpoint.ts` for the layout):
  * `hash-mlp.json` plus per saved side its table rows and `<side>.mlp.f32`, the MLP weights.
  */
 

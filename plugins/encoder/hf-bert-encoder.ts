@@ -8,7 +8,7 @@ import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { CacheDir, PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
-import { l2Normalize } from '../../src/training/mlp.ts';
+import { l2Normalize } from '../../kits/encoder/mlp.ts';
 import { BertModel, type TokenIds } from '../../kits/encoder/bert/bert-model.ts';
 import { EmbeddingCache } from '../../kits/encoder/bert/embedding-cache.ts';
 import { readHfBertDirectory, writeHfBertDirectory, type HfBertDirectory, type Pooling } from '../../kits/encoder/bert/hf-directory.ts';

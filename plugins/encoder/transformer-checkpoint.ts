@@ -1,7 +1,7 @@
-import type { CheckpointSpec } from '../../src/training/tower-checkpoint.ts';
+import type { CheckpointSpec } from '../../kits/encoder/tower-checkpoint.ts';
 
 /**
- * How `transformer` towers are saved (see `src/training/tower-checkpoint.ts` for the layout):
+ * How `transformer` towers are saved (see `kits/encoder/tower-checkpoint.ts` for the layout):
  * `transformer.json` plus per saved side its token-table rows and `<side>.net.f32`, the weights of
  * the position table, blocks and projection.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import type { PositiveSource } from '../../src/extension-points/positive-source.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import { HlaLabelScheme } from '../label-scheme/hla-label-scheme.ts';

@@ -2,9 +2,9 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
-import type { Candidate } from '../../src/engine/samples.ts';
-import { Bm25Index } from '../../src/eval/bm25-index.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
+import type { Candidate } from '../../src/extension-points/samples.ts';
+import { Bm25Index } from '../../kits/text/bm25-index.ts';
 import type { MinedCandidates, PositiveSource } from '../../src/extension-points/positive-source.ts';
 import { analyzerFor, ANALYZERS } from '../../kits/text/english-analyzer.ts';
 

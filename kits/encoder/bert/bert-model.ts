@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../../src/core/rng.ts';
-import { dense } from '../../../src/training/ops.ts';
-import { layerNorm } from '../../../src/training/transformer.ts';
+import { dense } from '../../../src/backend/ops.ts';
+import { layerNorm } from '../transformer.ts';
 import type { BertConfig, Pooling } from './hf-directory.ts';
 import type { StoredTensor } from './safetensors.ts';
 
