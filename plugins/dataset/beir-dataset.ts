@@ -53,7 +53,7 @@ export class BeirDataset implements Dataset {
   }
 
   private async read(): Promise<LogStore> {
-    const p = BeirParams.parse(this.params);
+    const p = this.params;
     const facts: Record<string, number | string> = { dataset: 'beir', dir: p.dir };
     const note = (what: string, c: LineCounts) => {
       facts[`skippedRows.${what}`] = c.skipped;

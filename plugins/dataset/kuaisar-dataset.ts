@@ -75,7 +75,7 @@ export class KuaisarDataset implements Dataset {
   }
 
   private async read(): Promise<LogStore> {
-    const p = KuaisarParams.parse(this.params);
+    const p = this.params;
     const words = (ids: number[] | undefined) => (ids ?? []).map((t) => `${p.tokenPrefix}${t}`).join(' ');
     const b = new LogStoreBuilder();
     const reports: Record<string, ReadReport> = {};

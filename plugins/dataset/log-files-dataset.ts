@@ -117,7 +117,7 @@ export class LogFilesDataset implements Dataset {
   }
 
   private async read(): Promise<LogStore> {
-    const p = LogFilesParams.parse(this.params);
+    const p = this.params;
     const b = new LogStoreBuilder();
     const sessions = new Map<string, number>();
     const item = (r: Record<string, Cell>) => {

@@ -50,7 +50,7 @@ export class SyntheticWorldDataset implements Dataset {
     @inject(PluginParams) params: SyntheticWorldParams,
     @inject(PluginLogger) @optional() private readonly logger?: Logger,
   ) {
-    const { preset, ...overrides } = SyntheticWorldParams.parse(params);
+    const { preset, ...overrides } = params;
     this.config = resolveWorldConfig(preset, overrides);
   }
 

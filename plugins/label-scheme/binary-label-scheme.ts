@@ -31,7 +31,7 @@ export class BinaryLabelScheme implements LabelScheme {
   private readonly keepNegatives: boolean;
 
   constructor(@inject(PluginParams) params: BinaryParams) {
-    this.keepNegatives = BinaryParams.parse(params).keepNegatives;
+    this.keepNegatives = params.keepNegatives;
   }
 
   grade(origin: Origin): number | undefined {

@@ -45,7 +45,7 @@ export class HlaLabelScheme implements LabelScheme {
   private readonly grades: Map<string, number>;
 
   constructor(@inject(PluginParams) params: HlaParams) {
-    const p = HlaParams.parse(params);
+    const p = params;
     this.positiveGrade = p.positiveGrade;
     this.grades = new Map(Object.entries({ ...HLA_GRADES, ...p.grades }));
   }

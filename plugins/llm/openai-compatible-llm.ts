@@ -84,7 +84,7 @@ export class OpenAiCompatibleLlm implements Llm {
     @inject(PluginLogger) logger: Logger,
     @inject(CacheDir) cacheDir: string,
   ) {
-    this.params = OpenAiCompatibleParams.parse(params);
+    this.params = params;
     const p = this.params;
     const apiKey = process.env[p.apiKeyEnv] || undefined;
     if (!apiKey) logger.warn(`environment variable ${p.apiKeyEnv} is not set: requests carry no Authorization header`);

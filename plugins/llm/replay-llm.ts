@@ -59,7 +59,7 @@ export class ReplayLlm implements Llm {
   private readonly counts = { requests: 0, generations: 0, short: 0 };
 
   constructor(@inject(PluginParams) params: ReplayParams) {
-    this.params = ReplayParams.parse(params);
+    this.params = params;
   }
 
   async generate({ query, n }: LlmRequest): Promise<string[]> {

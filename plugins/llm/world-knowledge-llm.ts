@@ -38,7 +38,7 @@ export class WorldKnowledgeLlm implements Llm {
     @inject(TrialRng) private readonly rng: Rng,
     @inject(Dataset) private readonly dataset: Dataset,
   ) {
-    this.params = WorldKnowledgeParams.parse(params);
+    this.params = params;
   }
 
   async generate({ query, n, temperature }: LlmRequest): Promise<string[]> {

@@ -71,7 +71,7 @@ export class LlmKnowledgePositiveSource implements PositiveSource {
     @inject(Llm) private readonly llm: Llm,
     @inject(Discriminator) @optional() private readonly discriminator?: Discriminator,
   ) {
-    this.params = LlmKnowledgeParams.parse(params);
+    this.params = params;
     this.template = loadPromptTemplate(this.params.promptFile);
   }
 

@@ -34,7 +34,7 @@ export class QrelsPositiveSource implements PositiveSource {
   constructor(@inject(PluginParams) private readonly params: QrelsParams) {}
 
   async mine(store: LogStore): Promise<MinedCandidates> {
-    const p = QrelsParams.parse(this.params);
+    const p = this.params;
     const pairs = store.trainJudgments;
     if (!pairs) throw new Error("qrels positive source: the dataset has no training judgments (with 'beir', set trainSplit)");
     const candidates: Candidate[] = [];

@@ -91,7 +91,7 @@ export class QueryReformulationPositiveSource implements PositiveSource {
   ) {}
 
   async mine(store: LogStore): Promise<MinedCandidates> {
-    const p = QueryReformulationParams.parse(this.params);
+    const p = this.params;
     const db = await LogDb.of(store);
     await db.require('train.search_sessions', 'train.impressions');
     const rows = await db.query<{ query: string; reformulation: string; item_id: number; user_id: number; session_id: number; gap_ms: number }>(reformulationSql(p.interactions), {

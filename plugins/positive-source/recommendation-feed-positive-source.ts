@@ -79,7 +79,7 @@ export class RecommendationFeedPositiveSource implements PositiveSource {
   ) {}
 
   async mine(store: LogStore): Promise<MinedCandidates> {
-    const p = RecommendationFeedParams.parse(this.params);
+    const p = this.params;
     const db = await LogDb.of(store);
     await db.require('train.search_sessions', 'train.rec_interactions');
     const rows = await db.query<{ query: string; item_id: number; user_id: number; session_id: number; signed_gap: number }>(feedSql(p), {

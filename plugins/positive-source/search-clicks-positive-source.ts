@@ -69,7 +69,7 @@ export class SearchClicksPositiveSource implements PositiveSource {
   constructor(@inject(PluginParams) private readonly params: SearchClicksParams) {}
 
   async mine(store: LogStore): Promise<MinedCandidates> {
-    const { stageNegatives, maxPerStage } = SearchClicksParams.parse(this.params);
+    const { stageNegatives, maxPerStage } = this.params;
     const db = await LogDb.of(store);
     await db.require('train.search_sessions', 'train.impressions');
     const rows = await db.query<{ query: string; origins: number[]; items: number[] }>(SEARCH_CLICKS_SQL, {

@@ -30,7 +30,7 @@ export class InBatchSampler implements Sampler {
     @inject(TrialRng) rng: Rng,
     @inject(LabelScheme) @optional() private readonly scheme?: LabelScheme,
   ) {
-    this.batches = new InBatchBatches(rng, InBatchParams.parse(params).candidatesPerQuery);
+    this.batches = new InBatchBatches(rng, params.candidatesPerQuery);
   }
 
   async init(data: TrainingSet, ctx: SamplerContext): Promise<void> {
