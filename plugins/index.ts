@@ -31,6 +31,7 @@ import infoNceExpanded from './loss/info-nce-expanded-loss.ts';
 import softmaxCe from './loss/softmax-ce-loss.ts';
 import fsLrLoss from './loss/fs-lr-loss.ts';
 import nce from './loss/nce-loss.ts';
+import map from './metric/map-metric.ts';
 import mrr from './metric/mrr-metric.ts';
 import ndcg from './metric/ndcg-metric.ts';
 import recall from './metric/recall-metric.ts';
@@ -87,6 +88,7 @@ export const bundledPlugins: PluginDescriptor[] = [
   recall,
   ndcg,
   mrr,
+  map,
   mlflowTracker,
   noneTracker,
   autoBackend,

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatFixed4, formatTrecEvalLine } from '../src/cli/eval-command.ts';
 import { main } from '../src/cli/main.ts';
+import { PYTREC_MISSING, PYTREC_PYTHON, RUN_PYTREC } from './support/pytrec-python.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crops-eval-'));
 const file = (name: string, text: string) => {
@@ -101,6 +102,58 @@ describe('crops eval', () => {
     ]);
   });
 
+  it('scores with metric plugins as NAME@K, equal to the trec_eval measure each one mirrors', async () => {
+    const trec = await crops('--qrels', QRELS, '--run', RUN, '-m', 'ndcg_cut.4', '-m', 'map_cut.3', '-m', 'map', '-m', 'recall.2', '-m', 'recip_rank', '-q');
+    const plugin = await crops('--qrels', QRELS, '--run', RUN, '-m', 'ndcg@4', '-m', 'map@3,1000', '-m', 'recall@2', '-m', 'mrr@1000', '-q');
+    expect(plugin.code, plugin.err).toBe(0);
+    const byKey = (out: string) => new Map(rows(out).map(([name, qid, value]) => [`${name} ${qid}`, value]));
+    const t = byKey(trec.out);
+    const p = byKey(plugin.out);
+    for (const qid of ['q1', 'q2', 'all']) {
+      expect(p.get(`ndcg@4 ${qid}`)).toBe(t.get(`ndcg_cut_4 ${qid}`));
+      expect(p.get(`map@3 ${qid}`)).toBe(t.get(`map_cut_3 ${qid}`));
+      expect(p.get(`map@1000 ${qid}`)).toBe(t.get(`map ${qid}`));
+      expect(p.get(`recall@2 ${qid}`)).toBe(t.get(`recall_2 ${qid}`));
+      expect(p.get(`mrr@1000 ${qid}`)).toBe(t.get(`recip_rank ${qid}`));
+    }
+    expect(p.size).toBe(15);
+    // q1: d2 (grade 2) at rank 2, d1 (3) at 3, d4 (1) at 5, three relevant -> (1/2 + 2/3 + 3/5) / 3
+    expect(p.get('map@1000 q1')).toBe(formatFixed4((1 / 2 + 2 / 3 + 3 / 5) / 3));
+    // with -c the judged query q3, absent from the run, counts 0 in the mean like trec_eval's
+    const complete = byKey((await crops('--qrels', QRELS, '--run', RUN, '-m', 'ndcg@4', '-m', 'ndcg_cut.4', '-c')).out);
+    expect(complete.get('ndcg@4 all')).toBe(complete.get('ndcg_cut_4 all'));
+    expect(complete.get('ndcg@4 all')).toBe(formatFixed4((NDCG_Q1 + NDCG_Q2) / 3));
+    // -M cuts the ranking for plugin measures too
+    const cut = byKey((await crops('--qrels', QRELS, '--run', RUN, '-m', 'recall@100', '-m', 'recall.100', '-M', '2')).out);
+    expect(cut.get('recall@100 all')).toBe(cut.get('recall_100 all'));
+  });
+
+  it('scores with a metric plugin loaded with --plugin', async () => {
+    mkdirSync('.crops-cache', { recursive: true });
+    const pluginDir = mkdtempSync(join(process.cwd(), '.crops-cache', 'eval-plugin-'));
+    const plugin = join(pluginDir, 'hit-metric.js');
+    writeFileSync(
+      plugin,
+      `import { injectable } from 'inversify';
+import { z } from 'zod';
+class Hit { label(k) { return 'hit@' + k; } score(ranked, rel, k) { for (let i = 0; i < Math.min(k, ranked.length); i++) if ((rel.get(ranked[i]) ?? 0) > 0) return 1; return 0; } }
+injectable()(Hit);
+export default { kind: 'metric', name: 'hit', summary: 'a relevant item in the top k', schema: z.object({}).strict(), implementation: Hit };
+`,
+    );
+    const r = await crops('--qrels', QRELS, '--run', RUN, '-m', 'hit@1,2', '-q', '--plugin', plugin);
+    expect(r.code, r.err).toBe(0);
+    // q1 ranks an unjudged d9 first; q2 ranks the non-relevant e5 first
+    expect(rows(r.out)).toEqual([
+      ['hit@1', 'q1', '0.0000'],
+      ['hit@2', 'q1', '1.0000'],
+      ['hit@1', 'q2', '0.0000'],
+      ['hit@2', 'q2', '1.0000'],
+      ['hit@1', 'all', '0.0000'],
+      ['hit@2', 'all', '1.0000'],
+    ]);
+  });
+
   it('formats like C printf', () => {
     expect(formatTrecEvalLine('recall_100', 'all', 0.5, false)).toBe('recall_100            \tall\t0.5000\n');
     expect(formatTrecEvalLine('num_ret', '7', 12, true)).toBe('num_ret               \t7\t12\n');
@@ -114,7 +167,10 @@ describe('crops eval', () => {
       [['--qrels', QRELS, '--run', file('bad.run', 'q1 Q0 d1 1 5 t\nq1 Q0 d2 2 high t\n'), '-m', 'recall.10'], /bad\.run:2: score 'high' is not a number/],
       [['--qrels', file('bad.qrels', 'q1 0 d1\n'), '--run', RUN, '-m', 'recall.10'], /bad\.qrels:1: expected 'qid 0 docno grade', got 3 fields/],
       [['--qrels', QRELS, '--run', RUN, '-m', 'ndcg_cutt.10'], /unknown measure 'ndcg_cutt\.10'; did you mean 'ndcg_cut\.10'\?/],
-      [['--qrels', QRELS, '--run', RUN, '-m', 'map'], /^error unknown measure 'map' \(supported: num_q, .*recall\.K/],
+      [['--qrels', QRELS, '--run', RUN, '-m', 'err'], /^error unknown measure 'err' \(supported: num_q, .*recall\.K/],
+      [['--qrels', QRELS, '--run', RUN, '-m', 'ndgc@10'], /unknown metric plugin 'ndgc' in 'ndgc@10'; did you mean 'ndcg@10'\? \(metric plugins: .*map/],
+      [['--qrels', QRELS, '--run', RUN, '-m', 'ndcg@0'], /'ndcg@0': the cutoffs after '@' must be positive integers/],
+      [['--qrels', QRELS, '--run', RUN, '-m', 'recall@'], /the cutoffs after '@' must be positive integers/],
       [['--qrels', QRELS, '--run', RUN, '-m', 'recip_rank.10'], /'recip_rank' takes no cutoffs/],
       [['--qrels', QRELS, '--run', RUN, '-m', 'recall.0'], /cutoffs must be distinct positive integers/],
       [['--qrels', QRELS, '--run', RUN], /at least one -m/],
@@ -138,9 +194,9 @@ describe('crops eval', () => {
     expect(err).toMatch(/did you mean 'eval'/);
   });
 
-  const python = spawnSync('python3', ['-c', 'import pytrec_eval'], { encoding: 'utf8' });
-  it.skipIf(python.status !== 0)('agrees with pytrec_eval per query (optional reference)', async () => {
-    const measures = ['recall.2,100', 'ndcg_cut.4', 'P.2', 'recip_rank'];
+  it.runIf(RUN_PYTREC)('agrees with pytrec_eval per query', async () => {
+    expect(PYTREC_PYTHON, PYTREC_MISSING).toBeDefined();
+    const measures = ['recall.2,100', 'ndcg_cut.4', 'P.2', 'map', 'map_cut.3', 'recip_rank'];
     const ours = await crops('--qrels', QRELS, '--run', RUN, ...measures.flatMap((m) => ['-m', m]), '-q');
     const script = `
 import json, sys, pytrec_eval
@@ -152,13 +208,13 @@ def read(path, cols):
     return out
 qrels = read(sys.argv[1], lambda f: int(f[3]))
 run = read(sys.argv[2], lambda f: float(f[4]))
-res = pytrec_eval.RelevanceEvaluator(qrels, {'recall.2,100', 'ndcg_cut.4', 'P.2', 'recip_rank'}).evaluate(run)
+res = pytrec_eval.RelevanceEvaluator(qrels, {'recall.2,100', 'ndcg_cut.4', 'P.2', 'map', 'map_cut.3', 'recip_rank'}).evaluate(run)
 print(json.dumps(res))`;
-    const py = spawnSync('python3', ['-c', script, QRELS, RUN], { encoding: 'utf8' });
+    const py = spawnSync(PYTREC_PYTHON!, ['-c', script, QRELS, RUN], { encoding: 'utf8' });
     expect(py.status, py.stderr).toBe(0);
     const ref = JSON.parse(py.stdout) as Record<string, Record<string, number>>;
     const got = rows(ours.out).filter(([, qid]) => qid !== 'all');
-    expect(got.length).toBe(10);
+    expect(got.length).toBe(14); // 7 values for each of q1 and q2
     for (const [name, qid, value] of got) expect(value, `${name} ${qid}`).toBe(formatFixed4(ref[qid!]![name!]!));
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.ts';
 import { orderLikeTrecEval } from '../../src/eval/trec-order.ts';
+import map, { MapMetric } from './map-metric.ts';
 import mrr, { MrrMetric } from './mrr-metric.ts';
 import ndcg, { NdcgMetric } from './ndcg-metric.ts';
 import recall, { RecallMetric } from './recall-metric.ts';
@@ -12,7 +13,7 @@ const rel = (o: Record<number, number>) => new Map(Object.entries(o).map(([k, v]
 
 describe('metric plugins', () => {
   it('have empty strict params schemas and kind/name/label as documented', () => {
-    for (const [d, name] of [[recall, 'recall'], [ndcg, 'ndcg'], [mrr, 'mrr']] as const) {
+    for (const [d, name] of [[recall, 'recall'], [ndcg, 'ndcg'], [mrr, 'mrr'], [map, 'map']] as const) {
       expect(d.kind).toBe('metric');
       expect(d.name).toBe(name);
       expect(d.schema.parse({})).toEqual({});
@@ -21,6 +22,7 @@ describe('metric plugins', () => {
     expect(new RecallMetric().label(100)).toBe('recall@100');
     expect(new NdcgMetric().label(4)).toBe('ndcg@4');
     expect(new MrrMetric().label(10)).toBe('mrr@10');
+    expect(new MapMetric().label(100)).toBe('map@100');
   });
 
   it('recall counts grade > 0 items in the top k over all relevant items', () => {
@@ -57,6 +59,16 @@ describe('metric plugins', () => {
     expect(m.score([6], judged, 1)).toBe(1);
   });
 
+  it('map divides the precision at each relevant rank within k by all relevant items', () => {
+    const m = new MapMetric();
+    const judged = rel({ 1: 2, 2: 0, 3: 1, 4: 1 }); // 3 relevant
+    // ranking 3 (rel), 2 (not), 9 (unjudged), 1 (rel): precisions 1/1 and 2/4
+    expect(m.score([3, 2, 9, 1], judged, 4)).toBeCloseTo((1 + 2 / 4) / 3, 15);
+    expect(m.score([3, 2, 9, 1], judged, 3)).toBeCloseTo(1 / 3, 15);
+    expect(m.score([], judged, 10)).toBe(0);
+    expect(m.score([2], rel({ 2: 0 }), 10)).toBe(0);
+  });
+
   it('agree with a brute-force definition on random graded lists', () => {
     const rng = new Rng(7);
     const permutations = (xs: number[]): number[][] =>
@@ -75,6 +87,8 @@ describe('metric plugins', () => {
       expect(new RecallMetric().score(ranked, judged, k)).toBeCloseTo(relevant.length ? hits / relevant.length : 0, 15);
       const first = ranked.slice(0, k).findIndex((id) => relevant.includes(id));
       expect(new MrrMetric().score(ranked, judged, k)).toBe(first < 0 ? 0 : 1 / (first + 1));
+      const precisionsAtHits = ranked.slice(0, k).flatMap((id, i) => (relevant.includes(id) ? [ranked.slice(0, i + 1).filter((d) => relevant.includes(d)).length / (i + 1)] : []));
+      expect(new MapMetric().score(ranked, judged, k)).toBeCloseTo(relevant.length ? precisionsAtHits.reduce((a, b) => a + b, 0) / relevant.length : 0, 15);
     }
   });
 
@@ -91,6 +105,9 @@ describe('metric plugins', () => {
           expect(new RecallMetric().score(ordered, judged, k)).toBeCloseTo(expected[`recall_${k}`]!, 12);
           expect(new NdcgMetric().score(ordered, judged, k)).toBeCloseTo(expected[`ndcg_cut_${k}`]!, 12);
         }
+        for (const k of [1, 3, 10, 100]) expect(new MapMetric().score(ordered, judged, k)).toBeCloseTo(expected[`map_cut_${k}`]!, 12);
+        // trec_eval's uncut map is map_cut at a depth beyond the run
+        expect(new MapMetric().score(ordered, judged, 100000)).toBeCloseTo(expected.map!, 12);
         // no cutoff in recip_rank: a depth beyond the run length is the same thing
         expect(new MrrMetric().score(ordered, judged, 1000)).toBeCloseTo(expected.recip_rank!, 12);
         n++;
@@ -100,4 +117,4 @@ describe('metric plugins', () => {
   });
 });
 
-for (const d of [recall, ndcg, mrr]) describeMetricConformance(d);
+for (const d of [recall, ndcg, mrr, map]) describeMetricConformance(d);

@@ -19,7 +19,7 @@ usage:
   crops run FILE [--set key=value ...] [--only filter] [--force] [--keep-going] [--parallel N] [--plugin ./p.js] [--verbose]
   crops validate FILE [--set key=value ...] [--plugin ./p.js]
   crops plugins [KIND] [--markdown] [--plugin ./p.js]
-  crops eval --qrels FILE --run FILE -m MEASURE [-m ...] [-q] [-c] [-M n] [-l n]
+  crops eval --qrels FILE --run FILE -m MEASURE [-m ...] [-q] [-c] [-M n] [-l n] [--plugin ./p.js]
   crops push [--to URL] [--from ./mlruns] [--spool DIR]
   crops report FILE|SWEEP_RUN_ID|RUN_DIR [--out DIR] [--tracking-uri URI] [--no-charts] [--world] [--set key=value ...]
   crops data FILE [--export DIR] [--only filter] [--set key=value ...] [--json] [--plugin ./p.js]
@@ -85,6 +85,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             complete: { type: 'boolean', short: 'c' },
             'max-docs': { type: 'string', short: 'M' },
             level: { type: 'string', short: 'l' },
+            plugin: { type: 'string', multiple: true },
           },
         });
         // trec_eval's own positional form `QRELS RUN` works too
@@ -102,6 +103,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             relevanceLevel: integerFlag('-l', values.level, 0),
           },
           io,
+          async () => (await import('./metric-plugins.ts')).loadMetricPlugins(values.plugin ?? []),
         );
       }
       case 'data': {

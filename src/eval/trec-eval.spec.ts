@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.ts';
 import { evaluateRun, parseMeasures, type TrecQrels, type TrecRun } from './trec-eval.ts';
+import { PYTREC_MISSING, PYTREC_PYTHON, RUN_PYTREC } from '../../test/support/pytrec-python.ts';
 
 const L3 = Math.log2(3);
 
@@ -59,7 +60,8 @@ describe('evaluateRun', () => {
   it('uses trec_eval default cutoffs and rejects what trec_eval rejects', () => {
     expect(parseMeasures(['recall'])).toEqual([{ name: 'recall', cutoffs: [5, 10, 15, 20, 30, 100, 200, 500, 1000] }]);
     expect(parseMeasures(['ndcg_cut.10,4'])).toEqual([{ name: 'ndcg_cut', cutoffs: [4, 10] }]);
-    expect(() => parseMeasures(['map'])).toThrow(/unsupported measure 'map'/);
+    expect(() => parseMeasures(['map.10'])).toThrow(/unsupported measure 'map.10'/);
+    expect(() => parseMeasures(['err'])).toThrow(/unsupported measure 'err'/);
     expect(() => parseMeasures(['recall.0'])).toThrow(/positive/);
     expect(() => evaluateRun(runOf({ Q1: { a: 1 } }), qrelsOf({ Q9: { a: 1 } }), ['recip_rank'], { complete: true })).toThrow(/no queries/);
     const dup: TrecRun = new Map([['Q1', [{ docno: 'a', score: 1 }, { docno: 'a', score: 0.5 }]]]);
@@ -86,8 +88,8 @@ describe('evaluateRun', () => {
     expect(compared).toBeGreaterThan(1000);
   });
 
-  const pytrec = spawnSync('python3', ['-c', 'import pytrec_eval'], { encoding: 'utf8' });
-  it.skipIf(pytrec.status !== 0)('matches pytrec_eval on fresh random runs (when python3 has pytrec_eval)', () => {
+  it.runIf(RUN_PYTREC)('matches pytrec_eval on fresh random runs', () => {
+    expect(PYTREC_PYTHON, PYTREC_MISSING).toBeDefined();
     const rng = new Rng(20240611);
     const run: Record<string, Record<string, number>> = {};
     const qrels: Record<string, Record<string, number>> = {};
@@ -96,9 +98,9 @@ describe('evaluateRun', () => {
       if (q % 5 !== 0) qrels[`${q}`] = Object.fromEntries(pool.slice(0, 1 + rng.int(30)).map((d) => [d, rng.int(4)]));
       if (q % 9 !== 0) run[`${q}`] = Object.fromEntries(pool.slice(rng.int(10), 20 + rng.int(60)).map((d) => [d, rng.int(6) / 4]));
     }
-    const measures = ['recall.1,2,5,10,50', 'ndcg_cut.1,2,4,10,50', 'P.3', 'recip_rank', 'num_rel', 'num_rel_ret', 'num_ret'];
+    const measures = ['recall.1,2,5,10,50', 'ndcg_cut.1,2,4,10,50', 'P.3', 'map', 'map_cut.2,10,50', 'recip_rank', 'num_rel', 'num_rel_ret', 'num_ret'];
     const py = `import json,sys,pytrec_eval\nd=json.load(sys.stdin)\nprint(json.dumps(pytrec_eval.RelevanceEvaluator(d['qrels'],set(d['m'])).evaluate(d['run'])))`;
-    const out = spawnSync('python3', ['-c', py], { input: JSON.stringify({ run, qrels, m: measures }), encoding: 'utf8' });
+    const out = spawnSync(PYTREC_PYTHON!, ['-c', py], { input: JSON.stringify({ run, qrels, m: measures }), encoding: 'utf8' });
     expect(out.status, out.stderr).toBe(0);
     const expected = JSON.parse(out.stdout) as Record<string, Record<string, number>>;
     const got = evaluateRun(runOf(run), qrelsOf(qrels), measures, { complete: false }).perQuery;

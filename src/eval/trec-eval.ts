@@ -4,10 +4,11 @@
  * over the evaluated queries, or over every query of the qrels with `complete` (`trec_eval -c`).
  *
  * Supported measures, named as on trec_eval's command line (`-m`): `recall.K[,K...]`,
- * `ndcg_cut.K[,K...]`, `P.K[,K...]` (each without cutoffs uses trec_eval's defaults 5,10,15,20,30,
- * 100,200,500,1000), `recip_rank`, `num_q`, `num_ret`, `num_rel`, `num_rel_ret`.
+ * `ndcg_cut.K[,K...]`, `P.K[,K...]`, `map_cut.K[,K...]` (each without cutoffs uses trec_eval's
+ * defaults 5,10,15,20,30,100,200,500,1000), `map`, `recip_rank`, `num_q`, `num_ret`, `num_rel`,
+ * `num_rel_ret`.
  * crops-lab's metric plugins correspond as recall@k = `recall.k`, ndcg@k = `ndcg_cut.k`,
- * mrr@k = `recip_rank` with `maxDocsPerTopic: k` (trec_eval `-M k`).
+ * mrr@k = `recip_rank` with `maxDocsPerTopic: k` (trec_eval `-M k`), map@k = `map_cut.k`.
  */
 import { orderLikeTrecEval, compareBytes, type ScoredDoc } from './trec-order.ts';
 
@@ -35,8 +36,8 @@ export interface TrecEvalResult {
 }
 
 const DEFAULT_CUTOFFS = [5, 10, 15, 20, 30, 100, 200, 500, 1000];
-const CUT_MEASURES = ['recall', 'ndcg_cut', 'P'] as const;
-const SINGLE_MEASURES = ['recip_rank', 'num_q', 'num_ret', 'num_rel', 'num_rel_ret'] as const;
+const CUT_MEASURES = ['recall', 'ndcg_cut', 'P', 'map_cut'] as const;
+const SINGLE_MEASURES = ['map', 'recip_rank', 'num_q', 'num_ret', 'num_rel', 'num_rel_ret'] as const;
 type CutMeasure = (typeof CUT_MEASURES)[number];
 type SingleMeasure = (typeof SINGLE_MEASURES)[number];
 
@@ -114,6 +115,20 @@ function ndcgCut(res: ResRels, cutoffs: readonly number[]): number[] {
   return out;
 }
 
+/**
+ * Average precision over the first `depth` ranks, as trec_eval's `map` / `map_cut`: the precision at
+ * each relevant rank, summed and divided by all relevant documents of the query (retrieved or not).
+ */
+function averagePrecision(res: ResRels, level: number, depth: number): number {
+  if (res.numRel === 0) return 0;
+  let hits = 0;
+  let sum = 0;
+  for (let i = 0; i < Math.min(depth, res.rels.length); i++) {
+    if (res.rels[i]! >= level) sum += ++hits / (i + 1);
+  }
+  return sum / res.numRel;
+}
+
 function measureQuery(req: MeasureRequest, res: ResRels, level: number): number[] {
   const relAt = (k: number) => {
     let n = 0;
@@ -128,6 +143,10 @@ function measureQuery(req: MeasureRequest, res: ResRels, level: number): number[
       return req.cutoffs.map((k) => relAt(k) / k);
     case 'ndcg_cut':
       return ndcgCut(res, req.cutoffs);
+    case 'map':
+      return [averagePrecision(res, level, Infinity)];
+    case 'map_cut':
+      return req.cutoffs.map((k) => averagePrecision(res, level, k));
     case 'recip_rank': {
       const i = res.rels.findIndex((r) => r >= level);
       return [i < 0 ? 0 : 1 / (i + 1)];
