@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { didYouMean, editDistance } from '../core/did-you-mean.ts';
 import { CropsError } from '../core/errors.ts';
 import type { Metric } from '../extension-points/metric.ts';
-import { evaluateRun, parseMeasures, type MeasureRequest, type TrecQrels, type TrecRun } from '../eval/trec-eval.ts';
+import { evaluateRun, parseMeasures, type MeasureRequest, type TrecEvalResult, type TrecQrels, type TrecRun } from '../eval/trec-eval.ts';
 import { parseQrels, parseRun } from '../eval/trec-files.ts';
 import { orderLikeTrecEval } from '../eval/trec-order.ts';
 import type { Io } from './io.ts';
@@ -177,15 +177,14 @@ export async function evalCommand(args: EvalArgs, io: Io, loadPlugins: () => Pro
   const extra = args.measures.some(isPlugin) ? pluginMeasures(args.measures.filter(isPlugin), await loadPlugins()) : [];
   const qrels: TrecQrels = await readInput(args.qrels, 'qrels', parseQrels);
   const run: TrecRun = await readInput(args.run, 'run', parseRun);
-  let result = { names: [] as string[], perQuery: new Map<string, Record<string, number>>(), all: {} as Record<string, number> };
+  let trec: TrecEvalResult;
   try {
-    // the trec_eval measures also check the run (duplicate docnos, no query in common)
-    const checked = measures.length > 0 ? measures : ['num_q'];
-    const trec = evaluateRun(run, qrels, checked, { complete: args.complete, maxDocsPerTopic: args.maxDocsPerTopic, relevanceLevel: args.relevanceLevel });
-    result = measures.length > 0 ? trec : { names: [], perQuery: new Map([...trec.perQuery.keys()].map((q) => [q, {}])), all: {} };
+    // evaluating also checks the run (duplicate docnos, no query in common), plugin measures or not
+    trec = evaluateRun(run, qrels, measures.length > 0 ? measures : ['num_q'], { complete: args.complete, maxDocsPerTopic: args.maxDocsPerTopic, relevanceLevel: args.relevanceLevel });
   } catch (e) {
     throw new CropsError((e as Error).message);
   }
+  const result: TrecEvalResult = measures.length > 0 ? trec : { names: [], perQuery: new Map([...trec.perQuery.keys()].map((q) => [q, {}])), all: {} };
   const queries = [...result.perQuery.keys()];
   const fromPlugins = scorePluginMeasures(extra, run, qrels, queries, args.maxDocsPerTopic);
   const pluginNames = extra.flatMap(({ metric, cutoffs }) => cutoffs.map((k) => metric.label(k)));
