@@ -38,6 +38,12 @@ export const EvalSettings = z
       .describe('what to report, as metric@k/set; sets: ct, qr, judged'),
     queryBatch: z.number().int().positive().default(256).describe('queries encoded and searched per chunk'),
     writeRuns: z.boolean().default(true).describe('attach TREC run files and qrels to the trial run'),
+    runDepth: z
+      .number()
+      .int()
+      .positive()
+      .default(1000)
+      .describe("documents ranked per query of a searched set, and so kept in its TREC run file (at least the largest cutoff asked for), so `crops eval -m recall.1000` on the file is real"),
   })
   .strict();
 export type EvalSettings = z.output<typeof EvalSettings>;

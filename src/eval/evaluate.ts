@@ -4,7 +4,7 @@
  *
  * Sets named in `rerankSets` (default: `judged`) rank only each query's own judged items, scored by
  * `retriever.scoreItems` (the usual meaning of NDCG@k on a human-graded set); the other sets rank
- * the whole corpus to the largest cutoff requested for them. Before scoring, every ranking is put
+ * the whole corpus to `runDepth` (at least the largest cutoff requested for them). Before scoring, every ranking is put
  * in trec_eval's order (ties by docno descending), so the values equal `trec_eval -c` on the run
  * and qrels files that `trec-files.ts` writes from `runs`. Means are over all queries of a set.
  */
@@ -31,6 +31,8 @@ export interface EvaluateOptions {
   /** corpus size, the search depth used to re-rank when the retriever has no `scoreItems` */
   corpusSize?: number;
   onProgress?: (set: string, done: number, total: number) => void;
+  /** documents ranked per query of a searched set (default: the largest cutoff asked for); never fewer than that cutoff */
+  runDepth?: number;
   /** the docno a run file writes for an item (default: its decimal id), which fixes trec_eval's tie order */
   docno?: (itemId: number) => string;
 }
@@ -105,7 +107,7 @@ export async function evaluate(
   for (const name of new Set(specs.map((s) => s.set))) {
     const set = sets.get(name)!;
     const own = specs.filter((s) => s.set === name);
-    const depth = Math.max(...own.map((s) => s.k));
+    const depth = Math.max(opts.runDepth ?? 0, ...own.map((s) => s.k));
     const run = new Map<string, Ranking>();
     for (let start = 0; start < set.queries.length; start += batchSize) {
       const batch = set.queries.slice(start, start + batchSize);

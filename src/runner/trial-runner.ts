@@ -155,7 +155,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const metrics = new Map<string, Metric>();
     for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
     const docno = docnoOf(store);
-    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, docno });
+    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
     for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, docno)) await tracker.logArtifact(run, path, content);

@@ -88,6 +88,20 @@ describe('evaluate', () => {
     expect(out.warnings).toEqual([]);
   });
 
+  it('searches to runDepth for the run files, never above the cutoffs it scores, with the same values', async () => {
+    const specs: EvalSpec[] = ['recall@2/ct', 'mrr@10/ct', 'ndcg@2/judged'].map(parseEvalSpec);
+    const shallow = await evaluate(new ScoringRetriever(12, scoreOf), sets, specs, METRICS);
+    const r = new ScoringRetriever(12, scoreOf);
+    const deep = await evaluate(r, sets, specs, METRICS, { runDepth: 11 });
+    expect(r.searched).toEqual([{ n: 2, k: 11 }]);
+    expect(deep.runs.get('ct')!.get('q1')!.itemIds.length).toBe(11);
+    expect(deep.values).toEqual(shallow.values);
+    // a depth below the deepest cutoff still searches to that cutoff
+    const low = new ScoringRetriever(12, scoreOf);
+    await evaluate(low, sets, specs, METRICS, { runDepth: 3 });
+    expect(low.searched).toEqual([{ n: 2, k: 10 }]);
+  });
+
   it('falls back to a full-depth search when the retriever cannot score given items', async () => {
     const specs = [parseEvalSpec('ndcg@4/judged'), parseEvalSpec('ndcg@1/judged')];
     const withScores = await evaluate(new ScoringRetriever(12, scoreOf), sets, specs, METRICS);
