@@ -1,5 +1,6 @@
 import type { Rng } from '../../src/core/rng.ts';
 import type { Batch, LabelledList } from '../../src/extension-points/samples.ts';
+import type { CandidateBudget } from './sampler-params.ts';
 
 /** One training query prepared for batching. */
 export interface PreparedQuery {
@@ -21,7 +22,8 @@ export type ExtraCandidates = (query: number, rng: Rng) => readonly number[];
  * The in-batch batching logic shared by samplers: each step takes `batchQueries` queries from a
  * seeded per-epoch shuffle (the last partial batch of an epoch is skipped, so a batch never repeats
  * a query), picks up to `candidatesPerQuery` of each query's own graded candidates (positives by
- * grade first, then random lower grades), and scores every query against the union. Another
+ * grade first, then random lower grades) — or, with separate budgets, up to `graded` items of
+ * grade >= 1 and up to `negatives` of grade 0 — and scores every query against the union. Another
  * query's candidate is grade 0 for a query, or -1 (excluded) when the query's own list grades it
  * >= 1, so known positives are never pushed down as negatives. `next(step)` depends only on the
  * step and the seed (and on what `extra` returns).
@@ -34,7 +36,7 @@ export class InBatchBatches {
 
   constructor(
     private readonly rng: Rng,
-    private readonly candidatesPerQuery: number,
+    private readonly budget: CandidateBudget,
   ) {}
 
   /** Prepares the lists; without `positiveGrade` a query's top grade is its positive level. */
@@ -88,9 +90,10 @@ export class InBatchBatches {
     return { queries: chosen.map(({ q }) => q.list.query), itemIds, grades };
   }
 
-  /** Up to k list indices: positives by grade (random within a grade), then random lower-grade ones. */
+  /** List indices of the query's own candidates for one step, within the budget. */
   private pick(q: PreparedQuery, rng: Rng): number[] {
-    const k = this.candidatesPerQuery;
+    if (typeof this.budget !== 'number') return this.pickSeparately(q, rng, this.budget);
+    const k = this.budget;
     const grades = q.list.grades;
     const positives = rng.shuffle(q.positives.slice());
     // a stable sort keeps the shuffled order among equal grades
@@ -103,6 +106,18 @@ export class InBatchBatches {
       picks.push(rest[i]!);
     }
     return picks;
+  }
+
+  /** Up to `graded` items of grade >= 1 (by grade, random within one) and up to `negatives` random grade-0 items. */
+  private pickSeparately(q: PreparedQuery, rng: Rng, budget: { graded: number; negatives: number }): number[] {
+    const grades = q.list.grades;
+    const graded: number[] = [];
+    const zeros: number[] = [];
+    grades.forEach((g, i) => (g >= 1 ? graded : zeros).push(i));
+    const byGrade = rng.shuffle(graded);
+    // a stable sort keeps the shuffled order among equal grades
+    byGrade.sort((a, b) => grades[b]! - grades[a]!);
+    return [...byGrade.slice(0, budget.graded), ...rng.shuffle(zeros).slice(0, budget.negatives)];
   }
 
   /** The query order of one epoch: a shuffle seeded by the epoch number. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../../src/core/logger.ts';
+import { candidateBudget } from './sampler-params.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { InBatchBatches, protectedItems, type PreparedQuery } from './in-batch-batches.ts';
 import type { Batch, ItemTexts, TrainingSet } from '../../src/extension-points/samples.ts';
@@ -87,6 +88,7 @@ export class RefreshedNegatives {
 /** The params a {@link ModelMinedBatches} reads (see `inBatchFields` and `miningFields`). */
 export interface ModelMiningParams {
   candidatesPerQuery: number;
+  separateBudgets?: { graded: number; negatives: number };
   topK: number;
   refreshEvery: number;
   encodeChunk: number;
@@ -103,7 +105,7 @@ export class ModelMinedBatches {
   private readonly mined: RefreshedNegatives;
 
   constructor(rng: Rng, params: ModelMiningParams, logger: Logger, owner: string) {
-    this.batches = new InBatchBatches(rng, params.candidatesPerQuery);
+    this.batches = new InBatchBatches(rng, candidateBudget(params));
     const { topK, refreshEvery, encodeChunk, itemChunk, queryChunk } = params;
     this.mined = new RefreshedNegatives({ topK, refreshEvery, chunks: { encode: encodeChunk, items: itemChunk, queries: queryChunk } }, logger, owner);
   }

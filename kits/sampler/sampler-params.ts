@@ -11,7 +11,23 @@ export const inBatchFields = {
     .positive()
     .default(8)
     .describe("own candidates per query and step: positives first (highest grades), then a random sample of the query's lower grades"),
+  separateBudgets: z
+    .object({
+      graded: z.number().int().nonnegative().describe('items of grade >= 1 per query and step, highest grades first, random within a grade'),
+      negatives: z.number().int().nonnegative().describe("the query's own grade-0 items (e.g. funnel-stage negatives) per query and step, a random sample"),
+    })
+    .strict()
+    .optional()
+    .describe('when set, replaces candidatesPerQuery with two budgets, so adding a positive source never takes a slot from a negative'),
 };
+
+/** How many of its own candidates a query brings to a step: one shared budget, or one per side. */
+export type CandidateBudget = number | { graded: number; negatives: number };
+
+/** The budget the `inBatchFields` params ask for. */
+export function candidateBudget(params: { candidatesPerQuery: number; separateBudgets?: { graded: number; negatives: number } }): CandidateBudget {
+  return params.separateBudgets ?? params.candidatesPerQuery;
+}
 
 /** BM25 settings for lexical hard negatives; the defaults match the `bm25` retriever. */
 export const bm25Fields = {

@@ -10,7 +10,7 @@ import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
 import { DenseCorpusIndex, encodeInChunks, type EncodeFn } from '../../kits/sampler/dense-corpus-index.ts';
-import { bm25Fields, inBatchFields, miningFields } from '../../kits/sampler/sampler-params.ts';
+import { candidateBudget, bm25Fields, inBatchFields, miningFields } from '../../kits/sampler/sampler-params.ts';
 
 const { encodeChunk, itemChunk, queryChunk } = miningFields;
 const schema = z
@@ -52,7 +52,7 @@ export class AdoreSampler implements Sampler {
     @inject(PluginLogger) private readonly logger: Logger,
     @inject(LabelScheme) @optional() private readonly scheme?: LabelScheme,
   ) {
-    this.batches = new InBatchBatches(rng, params.candidatesPerQuery);
+    this.batches = new InBatchBatches(rng, candidateBudget(params));
   }
 
   async init(data: TrainingSet, ctx: SamplerContext): Promise<void> {

@@ -7,7 +7,7 @@ import { InBatchBatches } from '../../kits/sampler/in-batch-batches.ts';
 import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { inBatchFields } from '../../kits/sampler/sampler-params.ts';
+import { candidateBudget, inBatchFields } from '../../kits/sampler/sampler-params.ts';
 
 /** Params of `in-batch`. */
 export const InBatchParams = z.object({ ...inBatchFields }).strict();
@@ -30,7 +30,7 @@ export class InBatchSampler implements Sampler {
     @inject(TrialRng) rng: Rng,
     @inject(LabelScheme) @optional() private readonly scheme?: LabelScheme,
   ) {
-    this.batches = new InBatchBatches(rng, params.candidatesPerQuery);
+    this.batches = new InBatchBatches(rng, candidateBudget(params));
   }
 
   async init(data: TrainingSet, ctx: SamplerContext): Promise<void> {

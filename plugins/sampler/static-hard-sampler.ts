@@ -8,7 +8,7 @@ import { InBatchBatches } from '../../kits/sampler/in-batch-batches.ts';
 import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { bm25Fields, inBatchFields } from '../../kits/sampler/sampler-params.ts';
+import { candidateBudget, bm25Fields, inBatchFields } from '../../kits/sampler/sampler-params.ts';
 
 const schema = z
   .object({
@@ -35,7 +35,7 @@ export class StaticHardSampler implements Sampler {
     @inject(TrialRng) rng: Rng,
     @inject(LabelScheme) @optional() private readonly scheme?: LabelScheme,
   ) {
-    this.batches = new InBatchBatches(rng, params.candidatesPerQuery);
+    this.batches = new InBatchBatches(rng, candidateBudget(params));
   }
 
   async init(data: TrainingSet, ctx: SamplerContext): Promise<void> {
