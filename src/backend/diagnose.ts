@@ -58,7 +58,11 @@ async function runsOn(name: BackendName): Promise<string> {
     const threads = await wasmThreadCount();
     return `SIMD ${simd ? 'yes' : 'no'}, ${threads} thread${threads === 1 ? '' : 's'}`;
   }
-  if (name === 'tensorflow-gpu') return `${visibleNvidiaGpus()} NVIDIA GPU(s) visible`;
+  // the C library the binding loaded: a prebuilt download, or the one `crops setup tensorflow` took from PyPI's wheel
+  const libtensorflow = (tf.backend() as { binding?: { TF_Version?: string } }).binding?.TF_Version;
+  const library = libtensorflow ? `libtensorflow ${libtensorflow}` : '';
+  if (name === 'tensorflow-gpu') return [library, `${visibleNvidiaGpus()} NVIDIA GPU(s) visible`].filter(Boolean).join('; ');
+  if (name === 'tensorflow') return library;
   return '';
 }
 

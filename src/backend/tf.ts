@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from the kernels, and tfjs-core's own registration module is
 // not loadable as Node ESM; the layers package registers them all on the shared tfjs-core instance.
 import '@tensorflow/tfjs-layers';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { exposeNavigatorGpu, findWebGpuAdapter, missingWebGpuPackage, requestWebGpuDevice, TFJS_WEBGPU_PACKAGE } from './webgpu.ts';
 
@@ -42,12 +43,32 @@ export function probeBackend(name: BackendName): BackendProbe {
     return missing === undefined ? { name, available: true } : { name, available: false, reason: missing };
   }
   const pkg = packageOf(name);
+  let packageJson: string;
   try {
-    require.resolve(pkg);
+    packageJson = require.resolve(`${pkg}/package.json`);
   } catch {
-    return { name, available: false, reason: `${pkg} is not installed (npm i ${pkg})` };
+    const native = name === 'tensorflow' || name === 'tensorflow-gpu';
+    return { name, available: false, reason: `${pkg} is not installed (npm i ${pkg}${native ? `, or where that cannot download libtensorflow: npx crops setup ${name === 'tensorflow' ? 'tensorflow' : 'tensorflow --gpu'}` : ''})` };
+  }
+  if (name === 'tensorflow' || name === 'tensorflow-gpu') {
+    const missing = missingNativeBinding(packageJson);
+    if (missing) return { name, available: false, reason: `${pkg} is installed without its native binding (${missing}); build it with: npx crops setup ${name === 'tensorflow' ? 'tensorflow' : 'tensorflow --gpu'}` };
   }
   return { name, available: true };
+}
+
+/**
+ * Why a tfjs-node package cannot load its N-API binding, or undefined when the file is there. Its
+ * install script downloads libtensorflow; where that fails the package files may stay without it.
+ */
+function missingNativeBinding(packageJson: string): string | undefined {
+  try {
+    const nodePreGyp = createRequire(packageJson)('@mapbox/node-pre-gyp') as { find: (p: string) => string };
+    const binding = nodePreGyp.find(packageJson);
+    return existsSync(binding) ? undefined : `no ${binding}`;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
 }
 
 /** Loads, registers and selects a backend; returns the backend tfjs reports as active. */
@@ -63,6 +84,8 @@ export async function activateBackend(name: BackendName): Promise<string> {
       break;
     case 'tensorflow':
     case 'tensorflow-gpu':
+      // TensorFlow's C++ logging (CPU feature notes at load) goes to stderr unless asked otherwise
+      process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
       // The native bindings bundle their own tfjs-core copy; they register under the name 'tensorflow'.
       await import(packageOf(name));
       break;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { visibleNvidiaGpus } from '../backend/gpu.ts';
+import { probeBackend } from '../backend/tf.ts';
 import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../backend/webgpu.ts';
 import { DOCTOR_BACKENDS, formatDiagnosis } from './doctor-command.ts';
 import { main } from './main.ts';
@@ -35,8 +36,15 @@ describe('crops doctor', () => {
     expect(gflops(row('wasm'))).toBeGreaterThan(0);
     expect(gflops(row('cpu'))).toBeGreaterThan(0);
 
-    if (!installed('@tensorflow/tfjs-node')) expect(row('tensorflow')).toMatch(/^-- {2}tensorflow +@tensorflow\/tfjs-node is not installed \(npm i @tensorflow\/tfjs-node\)$/);
-    if (!installed('@tensorflow/tfjs-node-gpu')) expect(row('tensorflow-gpu')).toMatch(/is not installed \(npm i @tensorflow\/tfjs-node-gpu\)$/);
+    if (!installed('@tensorflow/tfjs-node')) expect(row('tensorflow')).toMatch(/^-- {2}tensorflow +@tensorflow\/tfjs-node is not installed \(npm i @tensorflow\/tfjs-node, or .*crops setup tensorflow\)$/);
+    else if (!probeBackend('tensorflow').available) expect(row('tensorflow')).toMatch(/^-- {2}tensorflow +@tensorflow\/tfjs-node is installed without its native binding .*crops setup tensorflow$/);
+    else {
+      // the native backend: package and C library versions, and its measured speed
+      expect(row('tensorflow')).toMatch(/^ok {2}tensorflow +@tensorflow\/tfjs-node 4\.\d+\.\d+; libtensorflow 2\.\d+\.\d+; matMul 512x512: [\d.]+ GFLOP\/s$/);
+      expect(gflops(row('tensorflow'))).toBeGreaterThan(0);
+    }
+    if (!installed('@tensorflow/tfjs-node-gpu')) expect(row('tensorflow-gpu')).toMatch(/is not installed \(npm i @tensorflow\/tfjs-node-gpu, or .*crops setup tensorflow --gpu\)$/);
+    else if (!probeBackend('tensorflow-gpu').available) expect(row('tensorflow-gpu')).toMatch(/installed without its native binding .*crops setup tensorflow --gpu$/);
     else if (visibleNvidiaGpus() === 0) expect(row('tensorflow-gpu')).toMatch(/no NVIDIA GPU is visible/);
 
     const search = await findWebGpuAdapter();
@@ -49,7 +57,9 @@ describe('crops doctor', () => {
     }
 
     const pick = lines.find((l) => l.startsWith('backend: auto picks '));
-    const nativeTf = installed('@tensorflow/tfjs-node') || (installed('@tensorflow/tfjs-node-gpu') && visibleNvidiaGpus() > 0);
+    const nativeGpu = probeBackend('tensorflow-gpu').available && visibleNvidiaGpus() > 0;
+    if (!nativeGpu && probeBackend('tensorflow').available) expect(pick).toMatch(/^backend: auto picks tensorflow \(passed over: tensorflow-gpu: .*\)$/);
+    const nativeTf = probeBackend('tensorflow').available || nativeGpu;
     if (!nativeTf) {
       const native = await findWebGpuAdapter(NATIVE_ATTEMPTS);
       const expected = native.found && !native.found.software ? 'webgpu' : 'wasm';
