@@ -13,13 +13,27 @@ import { activateBackend, probeBackend, type BackendName } from '../src/backend/
 import { meetsTarget, type BenchContext, type Figure, type Measurement } from './common.ts';
 import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
-import { mining, miningLarge } from './mining.ts';
 import { numpyFigures, numpyReference } from './numpy-reference.ts';
 import { retrieval } from './retrieval.ts';
 import { trainStep } from './train-step.ts';
-import { worldGeneration } from './world.ts';
 
-const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration, mining, miningLarge];
+/**
+ * The data-engine measurements load DuckDB and the world generator only when they run, so the tfjs
+ * subset runs from a node_modules without them (bench/gpu/ carries a pruned one to a GPU machine).
+ */
+function lazy(name: string, optIn: boolean, load: () => Promise<Measurement>): Measurement {
+  return { name, needsPeak: false, backendIndependent: true, optIn, run: async (ctx) => (await load()).run(ctx) };
+}
+
+const MEASUREMENTS: Measurement[] = [
+  matmul,
+  trainStep,
+  lossAlone,
+  retrieval,
+  lazy('world', false, async () => (await import('./world.ts')).worldGeneration),
+  lazy('mining', false, async () => (await import('./mining.ts')).mining),
+  lazy('mining-large', true, async () => (await import('./mining.ts')).miningLarge),
+];
 
 function format(v: number): string {
   if (!Number.isFinite(v)) return '—';
@@ -63,9 +77,9 @@ async function main(): Promise<number> {
   }
   // default: wasm, and the native backend where `crops setup tensorflow` (or tfjs-node) made it loadable
   const backends = (values.backend ?? (probeBackend('tensorflow').available ? 'wasm,tensorflow' : 'wasm')).split(',').filter(Boolean);
-  const badBackend = backends.find((b) => !['wasm', 'cpu', 'tensorflow'].includes(b));
+  const badBackend = backends.find((b) => !['wasm', 'cpu', 'tensorflow', 'webgpu'].includes(b));
   if (badBackend !== undefined || backends.length === 0) {
-    console.error(`--backend takes wasm, cpu or tensorflow, comma-separated, not ${values.backend}`);
+    console.error(`--backend takes wasm, cpu, tensorflow or webgpu, comma-separated, not ${values.backend}`);
     return 2;
   }
   const selected = MEASUREMENTS.filter((m) => (only.length === 0 ? !m.optIn : only.includes(m.name)));
