@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FeatureHasher } from '../src/training/tokenize.ts';
+import { FeatureHasher } from '../kits/text/tokenize.ts';
 import inBatch from '../plugins/sampler/in-batch-sampler.ts';
 import { instantiate } from '../test/support/instantiate.ts';
 import type { Figure } from './common.ts';

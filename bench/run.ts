@@ -9,7 +9,11 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { activateBackend, probeBackend, type BackendName } from '../src/backend/tf.ts';
+import { activateBackend, backendObstacle, type BackendName } from '../src/backend/tf.ts';
+// the bundled backends register their loaders when their plugin modules load; only those, so the tfjs
+// subset runs from bench/gpu's pruned node_modules (the other plugins reach DuckDB)
+import '../plugins/backend/auto-backend.ts';
+import '../plugins/backend/cpu-backend.ts';
 import { meetsTarget, type BenchContext, type Figure, type Measurement } from './common.ts';
 import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
@@ -76,7 +80,7 @@ async function main(): Promise<number> {
     return 2;
   }
   // default: wasm, and the native backend where `crops setup tensorflow` (or tfjs-node) made it loadable
-  const backends = (values.backend ?? (probeBackend('tensorflow').available ? 'wasm,tensorflow' : 'wasm')).split(',').filter(Boolean);
+  const backends = (values.backend ?? ((await backendObstacle('tensorflow')) === undefined ? 'wasm,tensorflow' : 'wasm')).split(',').filter(Boolean);
   const badBackend = backends.find((b) => !['wasm', 'cpu', 'tensorflow', 'webgpu'].includes(b));
   if (badBackend !== undefined || backends.length === 0) {
     console.error(`--backend takes wasm, cpu, tensorflow or webgpu, comma-separated, not ${values.backend}`);

@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { visibleNvidiaGpus } from '../../src/backend/gpu.ts';
-import { probeBackend } from '../../src/backend/tf.ts';
+import { visibleNvidiaGpus } from '../../kits/backend/gpu.ts';
+import { backendObstacle } from '../../src/backend/tf.ts';
 import type { Backend } from '../../src/extension-points/backend.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import autoBackend from './auto-backend.ts';
-import { plugins } from './tfjs-backend.ts';
+import cpuBackend from './cpu-backend.ts';
+import tensorflowBackend from './tensorflow-backend.ts';
+import tensorflowGpuBackend from './tensorflow-gpu-backend.ts';
+import wasmBackend from './wasm-backend.ts';
+
+const plugins = [wasmBackend, cpuBackend, tensorflowBackend, tensorflowGpuBackend];
 import { describeBackendConformance } from '../../test/conformance/infra-conformance.ts';
 
 const installed = (pkg: string) => {
@@ -18,7 +23,7 @@ const installed = (pkg: string) => {
   }
 };
 /** tfjs-node counts as there only with its native binding (see `crops setup tensorflow`) */
-const nativeReady = () => probeBackend('tensorflow').available;
+const nativeReady = async () => (await backendObstacle('tensorflow')) === undefined;
 const byName = (name: string) => plugins.find((p) => p.name === name)!;
 
 describe('backend plugins', () => {
@@ -34,7 +39,7 @@ describe('backend plugins', () => {
   it('probe says why a backend package is missing, with the install command', async () => {
     const tensorflow = instantiate<Backend>(byName('tensorflow'));
     const probe = await tensorflow.probe();
-    expect(probe.available).toBe(nativeReady());
+    expect(probe.available).toBe(await nativeReady());
     if (!probe.available) expect(probe.reason).toMatch(installed('@tensorflow/tfjs-node') ? /without its native binding.*crops setup tensorflow/ : /npm i @tensorflow\/tfjs-node, or .*crops setup tensorflow/);
   });
 
@@ -53,13 +58,15 @@ describe('backend plugins', () => {
 
   it('auto picks the first usable backend of its order and explains when there is none', async () => {
     const auto = instantiate<Backend>(autoBackend, { order: ['tensorflow', 'cpu'] });
-    expect(await auto.activate()).toBe(nativeReady() ? 'tensorflow' : 'cpu');
-    if (!nativeReady()) {
+    expect(await auto.activate()).toBe((await nativeReady()) ? 'tensorflow' : 'cpu');
+    if (!(await nativeReady())) {
       const none = instantiate<Backend>(autoBackend, { order: ['tensorflow'] });
       expect((await none.probe()).available).toBe(false);
       await expect(none.activate()).rejects.toThrow(/no usable TensorFlow.js backend.*tensorflow: .*(not installed|without its native binding)/);
     }
-    expect(autoBackend.schema.safeParse({ order: ['webgl'] }).success).toBe(false);
+    const webgl = autoBackend.schema.safeParse({ order: ['webgl'] });
+    expect(webgl.success).toBe(false);
+    expect(webgl.error?.issues[0]?.message).toMatch(/unknown backend 'webgl' \(registered: .*wasm/);
   });
 });
 

@@ -2,8 +2,8 @@ import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkBinding, CPU_FLAVOUR, findNodeHeaders, GPU_FLAVOUR, sha256Of } from '../backend/native-setup.ts';
-import { probeBackend } from '../backend/tf.ts';
+import { checkBinding, CPU_FLAVOUR, findNodeHeaders, GPU_FLAVOUR, sha256Of } from '../../kits/backend/native-setup.ts';
+import { missingNativeBinding } from '../../kits/backend/tfjs-node-loader.ts';
 import { main } from './main.ts';
 
 async function setup(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -12,6 +12,9 @@ async function setup(args: string[]): Promise<{ code: number; out: string; err: 
   const code = await main(['setup', ...args], { out: (s) => void (out += s), err: (s) => void (err += s) });
   return { code, out, err };
 }
+
+/** tfjs-node counts as there only with its native binding */
+const nativeReady = () => missingNativeBinding('@tensorflow/tfjs-node') === undefined;
 
 describe('crops setup tensorflow', () => {
   it('takes exactly one target and says what it accepts', async () => {
@@ -46,7 +49,7 @@ describe('crops setup tensorflow', () => {
 
   it('a binding that loads passes the matMul and gradient check; a missing one says why', () => {
     const check = checkBinding('@tensorflow/tfjs-node');
-    expect(check.ok).toBe(probeBackend('tensorflow').available);
+    expect(check.ok).toBe(nativeReady());
     if (check.ok) {
       expect(check.version).toMatch(/^4\.\d+\.\d+$/);
       expect(check.gflops).toBeGreaterThan(0);
@@ -59,7 +62,7 @@ describe('crops setup tensorflow', () => {
   }, 60_000);
 
   it('does nothing when the backend already works', async (ctx) => {
-    if (!probeBackend('tensorflow').available) ctx.skip('no native TensorFlow here (the parity tests require it in CI)');
+    if (!nativeReady()) ctx.skip('no native TensorFlow here (the parity tests require it in CI)');
     const res = await setup(['tensorflow']);
     expect(res.code).toBe(0);
     expect(res.out).toMatch(/^@tensorflow\/tfjs-node already works: tfjs 4\.\d+\.\d+, matMul 1024x1024 \d+ GFLOP\/s \([\d.]+ s: check [\d.]+ s\)\n$/);

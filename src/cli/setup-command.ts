@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CropsError } from '../core/errors.ts';
-import { setupNativeTensorflow } from '../backend/native-setup.ts';
-import type { Io } from './main.ts';
+import { setupNativeTensorflow } from '../../kits/backend/native-setup.ts';
+import type { Io } from './io.ts';
 
 export const SETUP_USAGE = `usage: crops setup tensorflow [--gpu] [--force] [--cache DIR]
 
@@ -10,7 +10,7 @@ from PyPI's TensorFlow wheel, for machines where the package's own install scrip
 libtensorflow. Downloads and builds are cached in DIR (default ~/.cache/crops-lab, or $CROPS_CACHE_DIR).
 Does nothing when a working binding is already installed, unless --force.`;
 
-/** `crops setup tensorflow [--gpu]`: see src/backend/native-setup.ts. */
+/** `crops setup tensorflow [--gpu]`: see kits/backend/native-setup.ts. */
 export async function setupCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,

@@ -8,10 +8,10 @@ import hashMlp from '../../plugins/encoder/hash-mlp-encoder.ts';
 import { bundledPlugins } from '../../plugins/index.ts';
 import hInfoNceDescriptor from '../../plugins/loss/h-info-nce-loss.ts';
 import infoNceDescriptor from '../../plugins/loss/info-nce-loss.ts';
-import { activateBackend, probeBackend } from '../../src/backend/tf.ts';
+import { activateBackend, backendObstacle } from '../../src/backend/tf.ts';
 import { TrainSettings } from '../../src/config/trial-config.ts';
 import type { PluginDescriptor } from '../../src/core/plugin.ts';
-import { denseTopK } from '../../src/eval/dense-top-k.ts';
+import { denseTopK } from '../../kits/retriever/dense-top-k.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Loss } from '../../src/extension-points/loss.ts';
 import type { Ranking } from '../../src/extension-points/retriever.ts';
@@ -25,13 +25,14 @@ import { describeLossConformance } from '../conformance/loss-conformance.ts';
  * The native backend computes what wasm computes. It exists here only after `crops setup tensorflow`;
  * CI runs that setup and sets CROPS_REQUIRE_TENSORFLOW=1, which turns a missing backend into a failure.
  */
-const probe = probeBackend('tensorflow');
+// the bundled plugins (imported above) have registered the tensorflow loader
+const missing = await backendObstacle('tensorflow');
 const required = process.env.CROPS_REQUIRE_TENSORFLOW === '1';
 
 function needTensorflow(ctx: TestContext): void {
-  if (probe.available) return;
-  if (required) throw new Error(`CROPS_REQUIRE_TENSORFLOW=1 but ${probe.reason}`);
-  ctx.skip(`no native TensorFlow here: ${probe.reason}`);
+  if (missing === undefined) return;
+  if (required) throw new Error(`CROPS_REQUIRE_TENSORFLOW=1 but ${missing}`);
+  ctx.skip(`no native TensorFlow here: ${missing}`);
 }
 
 const task = toyTask({ items: 48 });
@@ -130,10 +131,10 @@ describe('tensorflow against wasm', () => {
   });
 });
 
-describe.skipIf(!probe.available && !required)('every loss on tensorflow', () => {
+describe.skipIf(missing !== undefined && !required)('every loss on tensorflow', () => {
   it('the native backend is there', () => {
-    if (!probe.available) throw new Error(`CROPS_REQUIRE_TENSORFLOW=1 but ${probe.reason}`);
+    if (missing !== undefined) throw new Error(`CROPS_REQUIRE_TENSORFLOW=1 but ${missing}`);
   });
   const losses = bundledPlugins.filter((p) => p.kind === 'loss') as PluginDescriptor<z.ZodType, Loss>[];
-  if (probe.available) for (const loss of losses) describeLossConformance(loss, { backend: 'tensorflow' });
+  if (missing === undefined) for (const loss of losses) describeLossConformance(loss, { backend: 'tensorflow' });
 });
