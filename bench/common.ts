@@ -29,6 +29,8 @@ export interface Measurement {
   name: string;
   /** whether it reports fractions of the matMul peak, so the peak must be measured first */
   needsPeak: boolean;
+  /** measures no tfjs work (data engine): run once, not per backend */
+  backendIndependent?: boolean;
   /** runs only when named with `--only` (too long or too large for every bench run) */
   optIn?: boolean;
   run(ctx: BenchContext): Promise<Figure[]>;

@@ -10,10 +10,11 @@ export async function matMulPeak(n: number, runs: number): Promise<{ gflops: num
   const b = tf.tensor2d(uniform(n * n, rng), [n, n]);
   try {
     const times = await timeRuns(
-      () => {
+      async () => {
         const c = tf.matMul(a, b);
-        // reading back forces the (possibly asynchronous) kernel to finish inside the timing
-        c.dataSync();
+        // reading back forces the (possibly asynchronous) kernel to finish inside the timing; an
+        // asynchronous read, since WebGPU has no cheap synchronous one
+        await c.data();
         c.dispose();
       },
       runs,

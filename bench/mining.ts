@@ -74,6 +74,7 @@ export async function measureMining(preset: Preset): Promise<Figure[]> {
 
 export const mining: Measurement = {
   name: 'mining',
+  backendIndependent: true,
   needsPeak: false,
   run: (ctx: BenchContext) => measureMining(ctx.quick ? 'tiny' : 'small'),
 };
@@ -81,6 +82,7 @@ export const mining: Measurement = {
 /** The issue's scale check: the `large` world (over 10 million log rows); opt-in, as generating it takes minutes. */
 export const miningLarge: Measurement = {
   name: 'mining-large',
+  backendIndependent: true,
   needsPeak: false,
   optIn: true,
   run: () => measureMining('large'),

@@ -1,5 +1,5 @@
 /**
- * Performance bench: `npm run bench [-- --quick] [--only name[,name]] [--backend wasm|cpu] [--out file]`.
+ * Performance bench: `npm run bench [-- --quick] [--only name[,name]] [--backend wasm,tensorflow,cpu] [--out file]`.
  * `mining-large` (minutes, several GB) runs only when named: `npm run bench -- --only mining-large --out bench/results-large.json`.
  * Prints a table and writes the figures with machine facts to bench/results.json (see bench/README.md).
  */
@@ -9,19 +9,38 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { activateBackend, type BackendName } from '../src/backend/tf.ts';
-// the bundled backends register their loaders when their plugin modules load
-import '../plugins/index.ts';
+import { activateBackend, backendObstacle, type BackendName } from '../src/backend/tf.ts';
+// the bundled backends register their loaders when their plugin modules load; only those, so the tfjs
+// subset runs from bench/gpu's pruned node_modules (the other plugins reach DuckDB)
+import '../plugins/backend/auto-backend.ts';
+import '../plugins/backend/cpu-backend.ts';
 import { meetsTarget, type BenchContext, type Figure, type Measurement } from './common.ts';
 import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
-import { mining, miningLarge } from './mining.ts';
-import { pretrainedTower } from './pretrained-tower.ts';
+import { numpyFigures, numpyReference } from './numpy-reference.ts';
 import { retrieval } from './retrieval.ts';
 import { trainStep } from './train-step.ts';
-import { worldGeneration } from './world.ts';
 
-const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration, mining, miningLarge, pretrainedTower];
+/**
+ * The data-engine and pretrained-tower measurements load DuckDB, the world generator or the
+ * tokenizer only when they run, so the tfjs subset runs from a node_modules without them
+ * (bench/gpu/ carries a pruned one to a GPU machine).
+ */
+function lazy(name: string, flags: { optIn: boolean; needsPeak?: boolean; backendIndependent?: boolean }, load: () => Promise<Measurement>): Measurement {
+  const { optIn, needsPeak = false, backendIndependent = true } = flags;
+  return { name, needsPeak, backendIndependent, optIn, run: async (ctx) => (await load()).run(ctx) };
+}
+
+const MEASUREMENTS: Measurement[] = [
+  matmul,
+  trainStep,
+  lossAlone,
+  retrieval,
+  lazy('world', { optIn: false }, async () => (await import('./world.ts')).worldGeneration),
+  lazy('mining', { optIn: false }, async () => (await import('./mining.ts')).mining),
+  lazy('mining-large', { optIn: true }, async () => (await import('./mining.ts')).miningLarge),
+  lazy('pretrained-tower', { optIn: true, needsPeak: true, backendIndependent: false }, async () => (await import('./pretrained-tower.ts')).pretrainedTower),
+];
 
 function format(v: number): string {
   if (!Number.isFinite(v)) return '—';
@@ -43,12 +62,17 @@ function printTable(figures: Figure[]): void {
   for (const r of rows) console.log(line(r));
 }
 
+/** Per-backend copies of a figure: id `<backend>:<id>`, label prefixed, `relativeTo` kept within the backend. */
+function forBackend(backend: string, f: Figure): Figure {
+  return { ...f, id: `${backend}:${f.id}`, label: `[${backend}] ${f.label.replace(/^ +/, '')}`, ...(f.relativeTo ? { relativeTo: `${backend}:${f.relativeTo}` } : {}) };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string', multiple: true },
       quick: { type: 'boolean', default: false },
-      backend: { type: 'string', default: 'wasm' },
+      backend: { type: 'string' },
       out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) },
     },
   });
@@ -58,25 +82,49 @@ async function main(): Promise<number> {
     console.error(`unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASUREMENTS.map((m) => m.name).join(', ')}`);
     return 2;
   }
-  if (values.backend !== 'wasm' && values.backend !== 'cpu') {
-    console.error(`--backend must be wasm or cpu, not ${values.backend}`);
+  // default: wasm, and the native backend where `crops setup tensorflow` (or tfjs-node) made it loadable
+  const backends = (values.backend ?? ((await backendObstacle('tensorflow')) === undefined ? 'wasm,tensorflow' : 'wasm')).split(',').filter(Boolean);
+  const badBackend = backends.find((b) => !['wasm', 'cpu', 'tensorflow', 'webgpu'].includes(b));
+  if (badBackend !== undefined || backends.length === 0) {
+    console.error(`--backend takes wasm, cpu, tensorflow or webgpu, comma-separated, not ${values.backend}`);
     return 2;
   }
-  const backend = await activateBackend(values.backend as BackendName);
   const selected = MEASUREMENTS.filter((m) => (only.length === 0 ? !m.optIn : only.includes(m.name)));
   // fractions of peak need the peak, even when only those modules were asked for
   if (selected.some((m) => m.needsPeak) && !selected.includes(matmul)) selected.unshift(matmul);
-  const ctx: BenchContext = { quick: values.quick, backend };
+  const quick = values.quick;
   const cpus = os.cpus();
-  console.log(`bench: ${selected.map((m) => m.name).join(', ')} on ${backend}, ${cpus.length} cpus (${cpus[0]?.model ?? 'unknown'}), node ${process.version}${ctx.quick ? ', quick' : ''}`);
+  console.log(`bench: ${selected.map((m) => m.name).join(', ')} on ${backends.join(', ')}, ${cpus.length} cpus (${cpus[0]?.model ?? 'unknown'}), node ${process.version}${quick ? ', quick' : ''}`);
   const started = performance.now();
   const figures: Figure[] = [];
   const seconds: Record<string, number> = {};
-  for (const m of selected) {
+  const tfjs: Record<string, unknown> = {};
+  const byBackend: Record<string, Figure[]> = {};
+  for (const [i, name] of backends.entries()) {
+    const backend = await activateBackend(name as BackendName);
+    tfjs[name] = { backend, version: tf.version_core, ...(backend === 'wasm' ? { wasmSimd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } : {}) };
+    const ctx: BenchContext = { quick, backend };
+    byBackend[name] = [];
+    for (const m of selected) {
+      // data-engine measurements do not touch tfjs: once is enough
+      if (m.backendIndependent && i > 0) continue;
+      const t0 = performance.now();
+      const measured = await m.run(ctx);
+      const key = m.backendIndependent ? m.name : `${name}:${m.name}`;
+      seconds[key] = (performance.now() - t0) / 1000;
+      console.log(`  ${key} done in ${seconds[key]!.toFixed(1)} s`);
+      if (m.backendIndependent) figures.push(...measured);
+      else byBackend[name]!.push(...measured.map((f) => forBackend(name, f)));
+    }
+    figures.push(...byBackend[name]!);
+  }
+  let numpy: Awaited<ReturnType<typeof numpyReference>> | undefined;
+  if (selected.some((m) => ['matmul', 'train', 'retrieval'].includes(m.name))) {
     const t0 = performance.now();
-    figures.push(...(await m.run(ctx)));
-    seconds[m.name] = (performance.now() - t0) / 1000;
-    console.log(`  ${m.name} done in ${seconds[m.name]!.toFixed(1)} s`);
+    numpy = await numpyReference(quick);
+    seconds.numpy = (performance.now() - t0) / 1000;
+    console.log(`  numpy reference done in ${seconds.numpy.toFixed(1)} s`);
+    figures.push(...numpyFigures(numpy, byBackend));
   }
   console.log('');
   printTable(figures);
@@ -84,9 +132,10 @@ async function main(): Promise<number> {
   console.log(`\ntotal ${totalS.toFixed(1)} s`);
   const results = {
     timestamp: new Date().toISOString(),
-    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model, totalMemoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.arch()}`, node: process.version },
-    tfjs: { backend, version: tf.version_core, ...(backend === 'wasm' ? { wasmSimd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } : {}) },
-    options: { quick: ctx.quick, only: selected.map((m) => m.name) },
+    machine: { cpus: cpus.length, cpuModel: cpus[0]?.model, totalMemoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.arch()}`, node: process.version, loadAverage: os.loadavg().map((l) => +l.toFixed(1)) },
+    tfjs,
+    numpy: numpy && !('skipped' in numpy) ? { python: numpy.python, version: numpy.numpy, threadpools: numpy.threadpools, unsetForReference: Object.keys(numpy.unset), step: numpy.step } : numpy,
+    options: { quick, only: selected.map((m) => m.name), backends },
     seconds: { ...seconds, total: totalS },
     figures: figures.map((f) => ({ ...f, value: Number.isFinite(f.value) ? f.value : null, meetsTarget: Number.isFinite(f.value) ? meetsTarget(f) : undefined })),
   };

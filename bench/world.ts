@@ -4,6 +4,7 @@ import type { BenchContext, Figure, Measurement } from './common.ts';
 
 export const worldGeneration: Measurement = {
   name: 'world',
+  backendIndependent: true,
   needsPeak: false,
   async run(_ctx: BenchContext): Promise<Figure[]> {
     const dataset = instantiate(datasetPlugin, { preset: 'tiny' });

@@ -22,8 +22,9 @@ export interface TableSnapshot extends SparseTableOptions {
 /**
  * An embedding table kept on the host (outside the autodiff graph) with a lazy Adam optimiser:
  * only rows that received a gradient are updated. Rows are initialised on first read from a
- * counter-based generator, so the values do not depend on the order rows are touched in. Each row
- * stores its values and both Adam moments side by side, so an update touches one memory region.
+ * counter-based generator, so the values do not depend on the order rows are touched in. Values
+ * and Adam moments live in separate arrays: pooling, the hot read of every step, then walks a
+ * table a third the size (256 bytes a row at dim 64), and an update touches two regions per row.
  *
  * Lazy Adam: a row untouched for k steps has missed k zero-gradient moment updates; when it is next
  * touched its moments are first decayed by beta^k, so that m and v (and the bias correction with the
@@ -37,9 +38,10 @@ export interface TableSnapshot extends SparseTableOptions {
 export class SparseTable {
   readonly rows: number;
   readonly dim: number;
-  /** per row: dim values, then dim first moments, then dim second moments */
-  private readonly data: Float32Array;
-  private readonly stride: number;
+  /** row after row, dim values each */
+  private readonly values: Float32Array;
+  /** per row: dim first moments, then dim second moments */
+  private readonly moments: Float32Array;
   /** step of each row's last Adam update; 0 = never */
   private readonly lastStep: Int32Array;
   private readonly initialised: Uint8Array;
@@ -59,8 +61,8 @@ export class SparseTable {
     this.initScale = opts.initScale;
     this.seed = opts.seed >>> 0;
     // zero-filled allocations: the OS commits pages only when rows are first written
-    this.stride = 3 * opts.dim;
-    this.data = new Float32Array(opts.rows * this.stride);
+    this.values = new Float32Array(opts.rows * opts.dim);
+    this.moments = new Float32Array(opts.rows * 2 * opts.dim);
     this.lastStep = new Int32Array(opts.rows);
     this.initialised = new Uint8Array(opts.rows);
     this.slotOf = new Int32Array(opts.rows).fill(-1);
@@ -83,7 +85,7 @@ export class SparseTable {
   pool(offsets: Int32Array, ids: Int32Array, out = new Float32Array((offsets.length - 1) * this.dim)): Float32Array {
     this.flush();
     const dim = this.dim;
-    const data = this.data;
+    const values = this.values;
     const segments = offsets.length - 1;
     out.fill(0, 0, segments * dim);
     for (let i = 0; i < segments; i++) {
@@ -94,8 +96,8 @@ export class SparseTable {
       for (let p = start; p < end; p++) {
         const r = ids[p]!;
         if (this.initialised[r] === 0) this.initRow(r);
-        const rb = r * this.stride;
-        for (let j = 0; j < dim; j++) out[ob + j] += data[rb + j]!;
+        const rb = r * dim;
+        for (let j = 0; j < dim; j++) out[ob + j] += values[rb + j]!;
       }
       const w = 1 / (end - start);
       for (let j = 0; j < dim; j++) out[ob + j] *= w;
@@ -123,7 +125,7 @@ export class SparseTable {
   flush(): void {
     const adam = this.pendingAdam;
     if (adam === undefined) return;
-    const { dim, data, stride, slotOf } = this;
+    const { dim, values, moments, slotOf } = this;
     // 1. slots per distinct row, entry counts per slot
     let rowsTouched = 0;
     let entries = 0;
@@ -181,7 +183,7 @@ export class SparseTable {
       const fresh = last === 0 || t <= last;
       const d1 = fresh ? 0 : Math.pow(b1, t - last - 1) * b1;
       const d2 = fresh ? 0 : Math.pow(b2, t - last - 1) * b2;
-      adamRow(data, r * stride, dim, g, d1, d2, b1, b2, stepSize, invSqrtBc2, eps, decay);
+      adamRow(values, r * dim, moments, 2 * r * dim, dim, g, d1, d2, b1, b2, stepSize, invSqrtBc2, eps, decay);
       this.lastStep[r] = t;
     }
     this.pending = [];
@@ -192,7 +194,8 @@ export class SparseTable {
   clone(): SparseTable {
     this.flush();
     const copy = new SparseTable({ rows: this.rows, dim: this.dim, initScale: this.initScale, seed: this.seed });
-    copy.data.set(this.data);
+    copy.values.set(this.values);
+    copy.moments.set(this.moments);
     copy.lastStep.set(this.lastStep);
     copy.initialised.set(this.initialised);
     return copy;
@@ -207,7 +210,7 @@ export class SparseTable {
     const ids: number[] = [];
     for (let r = 0; r < this.rows; r++) if (this.initialised[r] === 1) ids.push(r);
     const values = new Float32Array(ids.length * this.dim);
-    ids.forEach((r, k) => values.set(this.data.subarray(r * this.stride, r * this.stride + this.dim), k * this.dim));
+    ids.forEach((r, k) => values.set(this.values.subarray(r * this.dim, (r + 1) * this.dim), k * this.dim));
     return { rows: this.rows, dim: this.dim, initScale: this.initScale, seed: this.seed, ids: Int32Array.from(ids), values };
   }
 
@@ -217,7 +220,7 @@ export class SparseTable {
     const table = new SparseTable(s);
     s.ids.forEach((r, k) => {
       if (!(r >= 0 && r < s.rows)) throw new Error(`table snapshot: row ${r} is outside 0..${s.rows - 1}`);
-      table.data.set(s.values.subarray(k * s.dim, (k + 1) * s.dim), r * table.stride);
+      table.values.set(s.values.subarray(k * s.dim, (k + 1) * s.dim), r * table.dim);
       table.initialised[r] = 1;
     });
     return table;
@@ -227,7 +230,7 @@ export class SparseTable {
   row(r: number): Float32Array {
     this.flush();
     if (this.initialised[r] === 0) this.initRow(r);
-    return this.data.slice(r * this.stride, r * this.stride + this.dim);
+    return this.values.slice(r * this.dim, (r + 1) * this.dim);
   }
 
   /**
@@ -235,13 +238,13 @@ export class SparseTable {
    * (seed, row); uniform rather than normal because first reads of new rows sit on the step's hot path.
    */
   private initRow(r: number): void {
-    const base = r * this.stride;
+    const base = r * this.dim;
     const scale = (2 * Math.sqrt(3) * this.initScale) / 4294967296;
     const half = Math.sqrt(3) * this.initScale;
     let state = fmix32((this.seed ^ Math.imul(r + 1, 0x9e3779b1)) >>> 0);
     for (let j = 0; j < this.dim; j++) {
       state = (state + 0x9e3779b9) | 0;
-      this.data[base + j] = fmix32(state >>> 0) * scale - half;
+      this.values[base + j] = fmix32(state >>> 0) * scale - half;
     }
     this.initialised[r] = 1;
   }
@@ -272,10 +275,12 @@ function sumWeighted(g: Float64Array, grads: ArrayLike<number>, source: Int32Arr
   }
 }
 
-/** One Adam step of the row at `base` (values, then m, then v), moments pre-decayed by d1, d2. */
+/** One Adam step of the row at `values[base..]` with moments `moments[mb..]` (m, then v), pre-decayed by d1, d2. */
 function adamRow(
-  data: Float32Array,
+  values: Float32Array,
   base: number,
+  moments: Float32Array,
+  mb: number,
   dim: number,
   g: Float64Array,
   d1: number,
@@ -287,14 +292,13 @@ function adamRow(
   eps: number,
   decay: number,
 ): void {
-  const mb = base + dim;
-  const vb = base + 2 * dim;
+  const vb = mb + dim;
   for (let j = 0; j < dim; j++) {
     const gj = g[j]!;
-    const mj = d1 * data[mb + j]! + (1 - b1) * gj;
-    const vj = d2 * data[vb + j]! + (1 - b2) * gj * gj;
-    data[mb + j] = mj;
-    data[vb + j] = vj;
-    data[base + j] = decay * data[base + j]! - (stepSize * mj) / (Math.sqrt(vj) * invSqrtBc2 + eps);
+    const mj = d1 * moments[mb + j]! + (1 - b1) * gj;
+    const vj = d2 * moments[vb + j]! + (1 - b2) * gj * gj;
+    moments[mb + j] = mj;
+    moments[vb + j] = vj;
+    values[base + j] = decay * values[base + j]! - (stepSize * mj) / (Math.sqrt(vj) * invSqrtBc2 + eps);
   }
 }

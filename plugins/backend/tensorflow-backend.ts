@@ -1,20 +1,12 @@
 import { injectable } from 'inversify';
 import { z } from 'zod';
 import { LoaderBackend } from '../../kits/backend/loader-backend.ts';
+import { tfjsNodeLoader } from '../../kits/backend/tfjs-node-loader.ts';
 import { registerBackendLoader } from '../../src/backend/tf.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 
-const PACKAGE = '@tensorflow/tfjs-node';
-
-registerBackendLoader({
-  name: 'tensorflow',
-  // the native bindings bundle their own tfjs-core copy and register under the name 'tensorflow'
-  tfjsName: 'tensorflow',
-  packages: [PACKAGE],
-  load: async () => {
-    await import(PACKAGE);
-  },
-});
+// a binding built by `crops setup tensorflow` from PyPI's wheel counts as much as a downloaded one
+registerBackendLoader(tfjsNodeLoader({ name: 'tensorflow', pkg: '@tensorflow/tfjs-node', setupArgs: 'tensorflow' }));
 
 /** Native TensorFlow C library through `@tensorflow/tfjs-node` (multi-threaded CPU). */
 @injectable()

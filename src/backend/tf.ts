@@ -43,13 +43,13 @@ export function backendLoader(name: BackendName): BackendLoader {
   return loader;
 }
 
-/** The first of `packages` that does not resolve here, as a reason with the install command. */
-export function missingPackage(packages: readonly string[]): string | undefined {
+/** The first of `packages` that does not resolve here, as a reason with the install command (and `alternative`, when given). */
+export function missingPackage(packages: readonly string[], alternative?: string): string | undefined {
   for (const pkg of packages) {
     try {
       require.resolve(pkg);
     } catch {
-      return `${pkg} is not installed (npm i ${pkg})`;
+      return `${pkg} is not installed (npm i ${pkg}${alternative ? `, or ${alternative}` : ''})`;
     }
   }
   return undefined;
@@ -66,7 +66,8 @@ export function packageVersion(pkg: string): string {
 
 /** Whether a backend's packages can be loaded here, without registering it. */
 export function probeBackend(name: BackendName): BackendProbe {
-  const missing = missingPackage(backendLoader(name).packages);
+  const loader = backendLoader(name);
+  const missing = missingPackage(loader.packages, loader.installAlternative);
   return missing === undefined ? { name, available: true } : { name, available: false, reason: missing };
 }
 
@@ -80,7 +81,7 @@ export async function backendObstacle(name: BackendName): Promise<string | undef
 /** Loads, registers and selects a backend; returns the backend tfjs reports as active. */
 export async function activateBackend(name: BackendName): Promise<string> {
   const loader = backendLoader(name);
-  const missing = missingPackage(loader.packages);
+  const missing = missingPackage(loader.packages, loader.installAlternative);
   if (missing !== undefined) throw new Error(`backend '${name}' cannot load: ${missing}`);
   await loader.load();
   noteBackendReads(loader.tfjsName, loader.readsSync ?? true, loader.hostBackend);

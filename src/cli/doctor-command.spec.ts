@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { visibleNvidiaGpus } from '../../kits/backend/gpu.ts';
 import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../../kits/backend/webgpu.ts';
+import { missingNativeBinding } from '../../kits/backend/tfjs-node-loader.ts';
 import { doctorBackends, formatDiagnosis } from './doctor-command.ts';
 import { main } from './main.ts';
 
@@ -20,6 +21,9 @@ async function doctor(): Promise<{ code: number; lines: string[] }> {
   return { code, lines: out.split('\n') };
 }
 
+/** tfjs-node counts as there only with its native binding (see `crops setup tensorflow`) */
+const nativeReady = (pkg: string) => installed(pkg) && missingNativeBinding(pkg) === undefined;
+
 describe('crops doctor', () => {
   it('reports every backend on this machine, with speed or the reason, and the one auto picks', async () => {
     const { code, lines } = await doctor();
@@ -37,8 +41,15 @@ describe('crops doctor', () => {
     expect(gflops(row('wasm'))).toBeGreaterThan(0);
     expect(gflops(row('cpu'))).toBeGreaterThan(0);
 
-    if (!installed('@tensorflow/tfjs-node')) expect(row('tensorflow')).toMatch(/^-- {2}tensorflow +@tensorflow\/tfjs-node is not installed \(npm i @tensorflow\/tfjs-node\)$/);
-    if (!installed('@tensorflow/tfjs-node-gpu')) expect(row('tensorflow-gpu')).toMatch(/is not installed \(npm i @tensorflow\/tfjs-node-gpu\)$/);
+    if (!installed('@tensorflow/tfjs-node')) expect(row('tensorflow')).toMatch(/^-- {2}tensorflow +@tensorflow\/tfjs-node is not installed \(npm i @tensorflow\/tfjs-node, or .*crops setup tensorflow\)$/);
+    else if (!nativeReady('@tensorflow/tfjs-node')) expect(row('tensorflow')).toMatch(/^-- {2}tensorflow +@tensorflow\/tfjs-node is installed without its native binding .*crops setup tensorflow$/);
+    else {
+      // the native backend: package and C library versions, and its measured speed
+      expect(row('tensorflow')).toMatch(/^ok {2}tensorflow +@tensorflow\/tfjs-node 4\.\d+\.\d+; libtensorflow 2\.\d+\.\d+; matMul 512x512: [\d.]+ GFLOP\/s$/);
+      expect(gflops(row('tensorflow'))).toBeGreaterThan(0);
+    }
+    if (!installed('@tensorflow/tfjs-node-gpu')) expect(row('tensorflow-gpu')).toMatch(/is not installed \(npm i @tensorflow\/tfjs-node-gpu, or .*crops setup tensorflow --gpu\)$/);
+    else if (!nativeReady('@tensorflow/tfjs-node-gpu')) expect(row('tensorflow-gpu')).toMatch(/installed without its native binding .*crops setup tensorflow --gpu$/);
     else if (visibleNvidiaGpus() === 0) expect(row('tensorflow-gpu')).toMatch(/no NVIDIA GPU is visible/);
 
     const search = await findWebGpuAdapter();
@@ -51,7 +62,9 @@ describe('crops doctor', () => {
     }
 
     const pick = lines.find((l) => l.startsWith('backend: auto picks '));
-    const nativeTf = installed('@tensorflow/tfjs-node') || (installed('@tensorflow/tfjs-node-gpu') && visibleNvidiaGpus() > 0);
+    const nativeGpu = nativeReady('@tensorflow/tfjs-node-gpu') && visibleNvidiaGpus() > 0;
+    if (!nativeGpu && nativeReady('@tensorflow/tfjs-node')) expect(pick).toMatch(/^backend: auto picks tensorflow \(passed over: tensorflow-gpu: .*\)$/);
+    const nativeTf = nativeReady('@tensorflow/tfjs-node') || nativeGpu;
     if (!nativeTf) {
       const native = await findWebGpuAdapter(NATIVE_ATTEMPTS);
       const expected = native.found && !native.found.software ? 'webgpu' : 'wasm';

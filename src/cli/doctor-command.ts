@@ -1,11 +1,11 @@
 import { Container } from 'inversify';
 import { resolve } from 'node:path';
 import { diagnoseBackend, type BackendDiagnosis } from '../backend/diagnose.ts';
+import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
 import type { Backend } from '../extension-points/backend.ts';
 import { PluginFactory } from '../runner/plugin-factory.ts';
 import type { Io } from './io.ts';
-import { buildRegistry } from './registry.ts';
 
 /** One line per backend: `ok`/`--`, its name, then details and speed, or the reason it does not load. */
 export function formatDiagnosis(d: BackendDiagnosis): string {
@@ -18,8 +18,13 @@ export function formatDiagnosis(d: BackendDiagnosis): string {
  * them: the candidates of the first chooser (`auto`) best first, then the rest by name. Choosers
  * themselves are not diagnosed; their choice is reported after the others.
  */
-export async function doctorBackends(pluginFiles: string[] = []): Promise<{ backends: Array<{ name: string; backend: Backend }>; chooser?: { name: string; backend: Backend } }> {
-  const registry = await buildRegistry(pluginFiles);
+export async function doctorBackends(
+  pluginFiles: string[] = [],
+  given?: PluginRegistry,
+): Promise<{ backends: Array<{ name: string; backend: Backend }>; chooser?: { name: string; backend: Backend } }> {
+  // the full registry reaches every bundled plugin and with them DuckDB, which bench/gpu's pruned
+  // node_modules leaves out: it passes a registry of the backend plugins instead
+  const registry = given ?? (await (await import('./registry.ts')).buildRegistry(pluginFiles));
   const factory = new PluginFactory(new Container(), { registry, rng: new Rng(1), cacheRoot: resolve('.crops-cache'), logLevel: 'silent' });
   const all = registry.names('backend').map((name) => ({ name, backend: factory.createChecked<Backend>('backend', { use: name, params: {} }, 'backend') }));
   const chooser = all.find((b) => b.backend.candidates);
@@ -33,11 +38,11 @@ export async function doctorBackends(pluginFiles: string[] = []): Promise<{ back
 /**
  * `crops doctor`: tries every backend plugin on this machine (each is loaded and timed on a 512×512
  * matMul), then names the one `backend: auto` would pick with its default order and why the ones
- * before it lose.
+ * before it lose. `registry` defaults to the bundled plugins.
  */
-export async function doctorCommand(io: Io): Promise<number> {
+export async function doctorCommand(io: Io, registry?: PluginRegistry): Promise<number> {
   io.out(`TensorFlow.js backends on this machine (node ${process.version}, ${process.platform}-${process.arch}):\n`);
-  const { backends, chooser } = await doctorBackends();
+  const { backends, chooser } = await doctorBackends([], registry);
   const results = new Map<string, BackendDiagnosis>();
   // TensorFlow.js name -> the plugin that loaded under it; a second one of that name cannot be tried
   const loadedAs = new Map<string, string>();

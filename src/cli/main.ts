@@ -25,6 +25,7 @@ usage:
   crops data FILE [--export DIR] [--only filter] [--set key=value ...] [--json] [--plugin ./p.js]
   crops world describe FILE [--set key=value ...] [--json] [--plugin ./p.js]
   crops doctor                 which TensorFlow.js backends load here, how fast, and which 'auto' picks
+  crops setup tensorflow [--gpu]  build the native backend from PyPI's TensorFlow wheel (cached)
 
 kinds: ${PLUGIN_KINDS.join(', ')}
 exit codes: 0 ok, 1 a trial failed, 2 invalid input, 130 interrupted`;
@@ -164,6 +165,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const { doctorCommand } = await import('./doctor-command.ts');
         return await doctorCommand(io);
       }
+      case 'setup':
+        return await (await import('./setup-command.ts')).setupCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -171,7 +174,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default: {
-        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'eval', 'data', 'world', 'report', 'push', 'doctor', 'help']);
+        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'eval', 'data', 'world', 'report', 'push', 'doctor', 'setup', 'help']);
         throw new CropsError(`unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${USAGE}`);
       }
     }

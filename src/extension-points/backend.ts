@@ -30,6 +30,8 @@ export interface BackendLoader {
   tfjsName: string;
   /** packages that must be installed, checked in order; `crops doctor` shows their versions */
   packages: readonly string[];
+  /** what to do besides `npm i <package>` where that alone cannot install it, shown when a package is missing */
+  installAlternative?: string;
   /** imports the package(s) and registers the backend with tfjs-core; may be called again */
   load(): Promise<void>;
   /** why it cannot run here although installed (no GPU visible, no adapter), or undefined */

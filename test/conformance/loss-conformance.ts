@@ -5,6 +5,7 @@ import type { PluginDescriptor } from '../../src/core/plugin.ts';
 import { Rng } from '../../src/core/rng.ts';
 import type { Loss, LossContext } from '../../src/extension-points/loss.ts';
 import { instantiate } from '../support/instantiate.ts';
+import type { BackendName } from '../../src/backend/tf.ts';
 import { useBackend } from '../support/tf.ts';
 
 /** Options of {@link describeLossConformance}. */
@@ -12,6 +13,8 @@ export interface LossConformanceOptions {
   /** params used to build the loss (default `{}`) */
   params?: Record<string, unknown>;
   ctx?: LossContext;
+  /** backend to run on (default: the test backend, see useBackend) */
+  backend?: BackendName;
 }
 
 /** Random scores in [-1, 1] and grades in -1..5 (every row keeps a grade 0 and a grade >= 1). */
@@ -52,9 +55,9 @@ export function describeLossConformance(descriptor: PluginDescriptor<z.ZodType, 
   const params = options.params ?? {};
   const ctx = options.ctx ?? { positiveGrade: 1 };
 
-  describe(`loss conformance: ${descriptor.name}`, () => {
+  describe(`loss conformance: ${descriptor.name}${options.backend ? ` on ${options.backend}` : ''}`, () => {
     beforeAll(async () => {
-      await useBackend();
+      await useBackend(options.backend);
     });
 
     it('is a loss descriptor with a kebab-case name and a summary', () => {
