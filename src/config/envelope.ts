@@ -25,6 +25,11 @@ export const Envelope = z
     description: z.string().optional(),
     seeds: z.array(z.number().int().min(0)).min(1).optional().describe('one trial per seed for each ablation cell'),
     seed: z.number().int().min(0).optional().describe('shorthand for seeds: [n]'),
+    worlds: z
+      .array(z.number().int().min(0))
+      .min(1)
+      .optional()
+      .describe("dataset seeds: one world per value (the dataset's `seed` param), crossed with the training seeds; reports aggregate over worlds x seeds"),
     train: z.unknown().optional(),
     eval: z.unknown().optional(),
     ablate: z.unknown().optional(),

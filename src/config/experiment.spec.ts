@@ -8,6 +8,7 @@ import { formatDiagnostic } from '../core/errors.ts';
 import { definePlugin, type PluginKind } from '../core/plugin.ts';
 import { PluginRegistry } from '../core/registry.ts';
 import { loadExperiment } from './experiment.ts';
+import { trialGroup } from './report-check.ts';
 
 @injectable()
 class Dummy {}
@@ -17,6 +18,8 @@ function registry(): PluginRegistry {
   const add = (kind: PluginKind, name: string, schema: z.ZodType = z.object({}).strict(), extra = {}) =>
     r.register(definePlugin({ kind, name, summary: name, schema, implementation: Dummy, ...extra }));
   add('dataset', 'toy', z.object({ size: z.number().int().positive().default(10) }).strict());
+  add('dataset', 'world', z.object({ size: z.number().int().positive().default(10), seed: z.number().int().default(7) }).strict());
+  add('dataset', 'files', z.object({ dir: z.string().default('.') }).strict());
   add('positiveSource', 'search-clicks');
   add('positiveSource', 'feed', z.object({ window: z.number().default(60) }).strict());
   add('labelScheme', 'hla', z.object({}).strict(), { provides: ['graded-labels'] });
@@ -87,6 +90,31 @@ describe('loadExperiment', () => {
     expect(hla16.config.seed).toBe(2);
     // every trial differs in config, so every hash differs
     expect(new Set(experiment!.trials.map((t) => t.hash)).size).toBe(8);
+  });
+
+  it('crosses worlds (the dataset seed) with training seeds, and both leave the report row', () => {
+    const dir = files({ 'w.yaml': ['dataset: world', 'worlds: [7, 8, 9]', 'seeds: [1, 2]', 'ablate:', '  loss: [info-nce, h-info-nce]', 'labelScheme: hla', ''].join('\n') });
+    const { experiment, diagnostics } = load(join(dir, 'w.yaml'));
+    expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+    const trials = experiment!.trials;
+    expect(trials).toHaveLength(12);
+    expect(trials[0]!.id).toBe('loss=info-nce,world=7,seed=1');
+    const t = trials.find((x) => x.id === 'loss=h-info-nce,world=9,seed=2')!;
+    expect(t.config.dataset.params).toEqual({ size: 10, seed: 9 });
+    expect(t.config.seed).toBe(2);
+    expect(new Set(trials.map((x) => x.hash)).size).toBe(12);
+    expect(new Set(trials.map((x) => trialGroup(x.id, x.config.seed)))).toEqual(new Set(['loss=info-nce', 'loss=h-info-nce']));
+    // one world: no world part in the id, the seed is still set
+    const one = load(join(files({ 'o.yaml': 'dataset: world\nworlds: [3]\n' }), 'o.yaml')).experiment!;
+    expect(one.trials.map((x) => [x.id, x.config.dataset.params.seed])).toEqual([['base', 3]]);
+  });
+
+  it('refuses worlds on a dataset without a seed param, and a seed set twice', () => {
+    const noSeed = load(join(files({ 'n.yaml': 'dataset: files\nworlds: [1, 2]\n' }), 'n.yaml'));
+    expect(noSeed.experiment).toBeUndefined();
+    expect(noSeed.diagnostics.map(formatDiagnostic).join('\n')).toMatch(/n\.yaml:2:1 .*worlds: dataset 'files' has no seed param/);
+    const twice = load(join(files({ 't.yaml': 'dataset: { use: world, params: { seed: 4 } }\nworlds: [1, 2]\n' }), 't.yaml'));
+    expect(twice.diagnostics.map(formatDiagnostic).join('\n')).toMatch(/dataset\.params\.seed sets it too/);
   });
 
   it('names the rows of a zip block with label: in place of their overrides', () => {

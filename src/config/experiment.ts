@@ -62,15 +62,20 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map);
   diagnostics.push(...expandDiagnostics);
 
+  const worlds = envelope.success ? envelope.data.worlds : undefined;
   const trials: Trial[] = [];
   const perTrial = new Map<string, Diagnostic & { trials: string[] }>();
   for (const cell of cells) {
-    const body = { ...cell.value };
-    for (const k of ['name', 'description', 'seeds', 'seed', 'report']) delete body[k];
-    for (const seed of envelope.success ? seeds : [seeds[0] ?? 1]) {
+    const cellBody = { ...cell.value };
+    for (const k of ['name', 'description', 'seeds', 'seed', 'worlds', 'report']) delete cellBody[k];
+    const worldProblem = worlds ? worldSeedProblem(cellBody.dataset, opts.registry) : undefined;
+    if (worldProblem) diagnostics.push({ ...merged.map.key(['worlds']), path: 'worlds', message: worldProblem });
+    for (const [world, seed] of (worlds && !worldProblem ? worlds : [undefined]).flatMap((w) => (envelope.success ? seeds : [seeds[0] ?? 1]).map((s) => [w, s] as const))) {
       const parts = Object.entries(cell.labels).map(([k, v]) => (k === ROW_LABEL ? v : `${k}=${v}`));
+      if (worlds && worlds.length > 1) parts.push(`world=${world}`);
       if (seeds.length > 1) parts.push(`seed=${seed}`);
       const id = uniqueId(parts.join(',') || 'base', trials);
+      const body = world === undefined ? cellBody : { ...cellBody, dataset: withDatasetSeed(cellBody.dataset, world) };
       const { config, diagnostics: trialDiagnostics } = resolveTrial(body, cell.map, seed, name, opts.registry);
       for (const d of trialDiagnostics) {
         const key = stableStringify({ ...d, trials: undefined });
@@ -114,6 +119,28 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
     },
     diagnostics: [],
   };
+}
+
+/** The dataset node of a trial with its `seed` param set to one of `worlds`. */
+function withDatasetSeed(node: unknown, world: number): unknown {
+  if (typeof node === 'string') return { use: node, params: { seed: world } };
+  const ref = node as { use?: unknown; params?: Record<string, unknown> };
+  return { ...ref, params: { ...(ref.params ?? {}), seed: world } };
+}
+
+/**
+ * Why `worlds` cannot apply to this dataset node, if it cannot: the dataset plugin must take a
+ * `seed` param, and the file must not also fix that seed (which of the two would win is a guess).
+ */
+function worldSeedProblem(node: unknown, registry: PluginRegistry): string | undefined {
+  const ref = typeof node === 'string' ? { use: node } : (node as { use?: unknown; params?: Record<string, unknown> } | undefined);
+  if (!ref || typeof ref.use !== 'string' || !registry.has('dataset', ref.use)) return undefined; // reported with the dataset itself
+  const schema = registry.get('dataset', ref.use).schema as { shape?: Record<string, unknown> };
+  if (!schema.shape || !('seed' in schema.shape)) {
+    return `dataset '${ref.use}' has no seed param, so worlds cannot vary its world; remove worlds, or use a dataset that takes a seed (e.g. synthetic-world)`;
+  }
+  if (ref.params && 'seed' in ref.params) return `worlds sets the dataset's seed, and dataset.params.seed sets it too; keep one of them`;
+  return undefined;
 }
 
 function uniqueId(id: string, trials: Trial[]): string {

@@ -3,14 +3,15 @@ import type { Diagnostic } from '../core/errors.ts';
 import type { SourceMap } from './source-map.ts';
 
 /**
- * The trial group (report row) of a trial: its id without the `seed=N` part that
- * {@link loadExperiment} appends when an experiment has several seeds
- * (`labelScheme=hla,seed=2` -> `labelScheme=hla`). Only the last part can be the seed, so values
+ * The trial group (report row) of a trial: its id without the `world=W` and `seed=N` parts that
+ * {@link loadExperiment} appends when an experiment has several worlds or seeds
+ * (`labelScheme=hla,world=8,seed=2` -> `labelScheme=hla`). Only the last part can be the seed, so values
  * that contain commas are left alone; a sweep without ablation axes is the group `base`.
  */
 export function trialGroup(trialId: string, seed?: number): string {
   const seedPart = seed === undefined ? String.raw`seed=\d+` : `seed=${seed}`;
-  const stripped = trialId.replace(new RegExp(`(^|,)${seedPart}(?=(#\\d+)?$)`), '');
+  // the world (dataset seed) of `worlds:` is a replicate too, written just before the seed
+  const stripped = trialId.replace(new RegExp(`(^|,)${seedPart}(?=(#\\d+)?$)`), '').replace(/(^|,)world=\d+(?=(#\d+)?$)/, '');
   return stripped === '' || stripped.startsWith('#') ? `base${stripped}` : stripped;
 }
 
