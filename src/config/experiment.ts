@@ -6,7 +6,7 @@ import { CODE_VERSION } from '../core/version.ts';
 import { Envelope, type ReportSettings } from './envelope.ts';
 import { applySets, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
 import { SLOT_DEFAULTS } from './plugin-slots.ts';
-import { loadWithExtends } from './extends.ts';
+import { loadWithExtends, type InlineSource } from './extends.ts';
 import { checkReportSection } from './report-check.ts';
 import { resolveTrial } from './resolve-trial.ts';
 import type { TrialConfig } from './trial-config.ts';
@@ -38,6 +38,10 @@ export interface LoadOptions {
   registry: PluginRegistry;
   /** `--set key=value` overrides */
   sets?: string[];
+  /** `--sweep key=a,b,...` extra ablation axes, added after the file's */
+  sweeps?: string[];
+  /** the experiment's YAML when it is not read from `file` (which then only anchors relative `extends` paths) */
+  inline?: InlineSource;
 }
 
 /**
@@ -45,7 +49,7 @@ export interface LoadOptions {
  * expanded trial; all problems are returned together, and no experiment is returned if any exist.
  */
 export function loadExperiment(file: string, opts: LoadOptions): { experiment?: Experiment; diagnostics: Diagnostic[] } {
-  const merged = loadWithExtends(file);
+  const merged = loadWithExtends(file, opts.inline);
   if (merged.diagnostics.length > 0) return { diagnostics: sortDiagnostics(merged.diagnostics) };
   const diagnostics: Diagnostic[] = [];
   diagnostics.push(...applySets(merged.value, merged.map, opts.sets ?? []));
@@ -106,7 +110,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   return {
     experiment: {
       name,
-      file,
+      file: opts.inline?.displayName ?? file,
       files: merged.files,
       trials,
       report: envelope.success ? envelope.data.report : undefined,

@@ -1,21 +1,9 @@
+import { inject, injectable } from 'inversify';
 import type { z } from 'zod';
 
-/** The plugin kinds of architecture §2; each is also the YAML key of its slot. */
-export const PLUGIN_KINDS = [
-  'dataset',
-  'positiveSource',
-  'discriminator',
-  'llm',
-  'labelScheme',
-  'sampler',
-  'encoder',
-  'loss',
-  'retriever',
-  'metric',
-  'tracker',
-  'backend',
-] as const;
-export type PluginKind = (typeof PLUGIN_KINDS)[number];
+import { PLUGIN_KINDS, type PluginKind } from './plugin-kinds.ts';
+
+export { PLUGIN_KINDS, type PluginKind };
 
 /** Constructor of an `@injectable` implementation class. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -38,10 +26,32 @@ export interface PluginDescriptor<S extends z.ZodType = z.ZodType, T = unknown> 
   provides?: string[];
   /** capabilities some other plugin of the same trial must provide, with the reason shown when none does */
   requires?: Array<{ trait: string; because: string }>;
+  /**
+   * For implementations without decorators (plain JavaScript): the token of each constructor
+   * parameter, in order, e.g. `[PluginParams, PluginLogger]`. `definePlugin` then makes the class
+   * injectable itself. Leave it out for a class that carries `@injectable()` and `@inject(TOKEN)`.
+   */
+  inject?: readonly symbol[];
 }
 
-/** Helper that keeps the schema's inferred type attached to the descriptor. */
+const prepared = new WeakSet<object>();
+
+/**
+ * Keeps the schema's inferred type attached to the descriptor, and wires an undecorated
+ * implementation for injection from its `inject` list (the same as `@injectable()` on the class and
+ * `@inject(TOKEN)` on each constructor parameter).
+ */
 export function definePlugin<S extends z.ZodType, T>(d: PluginDescriptor<S, T>): PluginDescriptor<S, T> {
+  const impl = d.implementation;
+  if (d.inject && !prepared.has(impl)) {
+    if (d.inject.length < impl.length) {
+      throw new Error(`plugin ${d.kind}/${d.name}: its constructor takes ${impl.length} parameters but inject lists ${d.inject.length} tokens; list one token per parameter`);
+    }
+    injectable()(impl);
+    // a parameter decorator applied by hand: (class, no property key, parameter index)
+    d.inject.forEach((token, i) => inject(token)(impl, undefined, i));
+    prepared.add(impl);
+  }
   return d;
 }
 

@@ -3,7 +3,7 @@ import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { runParallelSweep } from './parallel-sweep.ts';
 import type { Progress } from './progress.ts';
-import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags } from './sweep-setup.ts';
+import { createSweepServices, finishedBefore, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags } from './sweep-setup.ts';
 import { join } from 'node:path';
 import { MinedCache } from './mining.ts';
 import { runTrial, type SweepContext, type TrialResult } from './trial-runner.ts';
@@ -27,7 +27,7 @@ export interface SweepOptions {
 }
 
 /**
- * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
+ * A worker is a module (compiled, or TypeScript run through `bin/run-ts.js`); it loads the experiment again from
  * `load` (the composition root knows how) and serves trials with `serveTrials`.
  */
 export interface WorkerSpawn {
@@ -40,8 +40,11 @@ export interface SweepResult {
   results: TrialResult[];
   location: string | undefined;
   backend: string;
-  parentRunId: string;
+  /** undefined only when every trial finished before and the tracker does not name their sweep run */
+  parentRunId: string | undefined;
   interrupted: boolean;
+  /** every trial had finished before: nothing ran and no sweep run was created */
+  resumedOnly?: boolean;
 }
 
 export function selectTrials(trials: Trial[], only?: string): Trial[] {
@@ -59,6 +62,11 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
   const trials = selectTrials(experiment.trials, opts.only);
   const services = createSweepServices(experiment, opts);
+  const resumed = opts.force ? undefined : await finishedBefore(services.tracker, experiment, trials, opts.progress);
+  if (resumed) {
+    await services.tracker.flush();
+    return resumed;
+  }
   if ((opts.parallel ?? 1) > 1) return runParallelSweep(experiment, trials, services, opts);
 
   const backend = await services.activateBackend();
