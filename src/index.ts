@@ -21,3 +21,5 @@ export * from './extension-points/index.ts';
 export type * from './engine/log-store.ts';
 export type * from './engine/samples.ts';
 export { losses } from './losses/index.ts';
+/** zod, for plugin params schemas: the same copy crops-lab validates with */
+export { z } from 'zod';
