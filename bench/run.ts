@@ -15,10 +15,11 @@ import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
 import { mining, miningLarge } from './mining.ts';
 import { retrieval } from './retrieval.ts';
+import { startup } from './startup.ts';
 import { trainStep } from './train-step.ts';
 import { worldGeneration } from './world.ts';
 
-const MEASUREMENTS: Measurement[] = [matmul, trainStep, lossAlone, retrieval, worldGeneration, mining, miningLarge];
+const MEASUREMENTS: Measurement[] = [startup, matmul, trainStep, lossAlone, retrieval, worldGeneration, mining, miningLarge];
 
 function format(v: number): string {
   if (!Number.isFinite(v)) return '—';

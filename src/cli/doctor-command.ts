@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { diagnoseBackend, type BackendDiagnosis } from '../backend/diagnose.ts';
 import type { BackendName } from '../backend/tf.ts';
 import autoBackend, { AutoBackend } from '../../plugins/backend/auto-backend.ts';
@@ -17,6 +18,9 @@ export function formatDiagnosis(d: BackendDiagnosis): string {
  * then names the one `backend: auto` would pick with its default order and why the ones before it lose.
  */
 export async function doctorCommand(io: Io): Promise<number> {
+  // the table is the whole output: tfjs's console advice (the "Hi, looks like you are running
+  // TensorFlow.js in Node.js" banner of the cpu backend) goes through its log, which PROD turns off
+  tf.env().set('PROD', true);
   io.out(`TensorFlow.js backends on this machine (node ${process.version}, ${process.platform}-${process.arch}):\n`);
   const results = new Map<BackendName, BackendDiagnosis>();
   for (const name of DOCTOR_BACKENDS) {
