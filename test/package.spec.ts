@@ -147,8 +147,17 @@ describe('the npm package, packed and installed into a fresh project', () => {
     expect(res.status).toBe(0);
   });
 
-  it('answers --help without a build of TypeScript at run time (no tsx installed)', () => {
+  it('answers --help and loads JavaScript plugins without a TypeScript loader; a .ts plugin says what it needs', () => {
     const out = execFileSync(process.execPath, [join(app, 'node_modules/crops-lab/bin/crops.js'), '--help'], { cwd: app, encoding: 'utf8' });
     expect(out).toMatch(/completion\s+print a shell completion script/);
+    const plugin = `import { definePlugin, PluginParams, z } from 'crops-lab';\nclass Probe { constructor(p) { this.p = p; } }\nexport default definePlugin({ kind: 'loss', name: 'probe-loss', summary: 'a plain-JS probe', schema: z.object({}).strict(), implementation: Probe, inject: [PluginParams] });\n`;
+    writeFileSync(join(app, 'probe.js'), plugin);
+    const listed = run('npx', ['crops', 'plugins', 'loss', '--plugin', './probe.js'], app);
+    expect(listed.status, listed.all).toBe(0);
+    expect(listed.out).toContain('probe-loss');
+    writeFileSync(join(app, 'probe.ts'), plugin);
+    const ts = run('npx', ['crops', 'plugins', 'loss', '--plugin', './probe.ts'], app);
+    expect(ts.status).toBe(2);
+    expect(ts.err).toContain('a TypeScript plugin file needs the tsx package');
   });
 });
