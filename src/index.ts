@@ -12,14 +12,14 @@ export type { Experiment, Trial } from './config/experiment.ts';
 export type { TrialConfig, PluginRef } from './config/trial-config.ts';
 export type { TrialResult, TrialStatus } from './runner/trial-runner.ts';
 export type { LogLevel, Logger } from './core/logger.ts';
-export { definePlugin, PLUGIN_KINDS, type Implementation, type PluginDescriptor, type PluginKind, type PluginModule } from './core/plugin.ts';
+export { definePlugin, PLUGIN_KINDS, PLUGIN_KIND_SLOTS, type Implementation, type PluginDescriptor, type PluginKind, type PluginModule } from './core/plugin.ts';
 export { PluginParams, TrialRng, PluginLogger, CacheDir, TrialInfo, PluginCreator } from './core/services.ts';
 export { Rng } from './core/rng.ts';
 export { DiskCache } from './core/disk-cache.ts';
 export { CropsError, TrialFailure, type Diagnostic } from './core/errors.ts';
 export * from './extension-points/index.ts';
-export type * from './engine/log-store.ts';
-export type * from './engine/samples.ts';
-export { losses } from './losses/index.ts';
+export type * from './extension-points/log-store.ts';
+export type * from './extension-points/samples.ts';
+export { losses } from './cli/bundled-losses.ts';
 /** zod, for plugin params schemas: the same copy crops-lab validates with */
 export { z } from 'zod';

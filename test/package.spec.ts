@@ -19,9 +19,10 @@ function run(cmd: string, args: string[], cwd: string, timeout = 240_000) {
 
 const CONSUMER_SCRIPT = `
 import { runSweep, validateExperiment, createRegistry, definePlugin, PluginParams, PLUGIN_KINDS, z } from 'crops-lab';
+import { tokenize } from 'crops-lab/kits/text/tokenize';
 
 
-// a plain-JS plugin: no decorators; definePlugin wires the constructor from its inject list
+// a plain-JS plugin: no decorators; registering it wires the constructor from its inject list
 class ScaledRetriever {
   constructor(params) { this.params = params; }
 }
@@ -43,6 +44,7 @@ const outcome = await runSweep({
 }, { sweeps: ['loss=info-nce,h-info-nce'] });
 console.log(JSON.stringify({
   kinds: PLUGIN_KINDS.length,
+  tokens: tokenize('Dense retrieval, two towers'),
   trials: outcome.results.map((r) => [r.trial.id, r.status, Object.keys(r.metrics).length]),
   runIds: outcome.runIds,
   backend: outcome.backend,
@@ -51,6 +53,7 @@ console.log(JSON.stringify({
 
 const CONSUMER_TS = `
 import { createRegistry, definePlugin, loadExperiment, runSweep, PluginParams, Tracker, z, type Experiment, type SweepOutcome, type PluginDescriptor } from 'crops-lab';
+import { Bm25Index } from 'crops-lab/kits/text/bm25-index';
 
 
 class NoopLoss {
@@ -64,7 +67,8 @@ export async function main(): Promise<number> {
   const experiment: Experiment = await loadExperiment('quickstart.yaml', { registry, sets: ['train.steps=10'] });
   const outcome: SweepOutcome = await runSweep(experiment.file, { only: 'hla', force: true, parallel: 1 });
   const token: symbol = Tracker;
-  return outcome.results.length + experiment.trials.length + (typeof token === 'symbol' ? 0 : 1);
+  const kit: typeof Bm25Index = Bm25Index;
+  return outcome.results.length + experiment.trials.length + (typeof token === 'symbol' ? 0 : 1) + (kit.name ? 0 : 1);
 }
 `;
 
@@ -92,8 +96,11 @@ describe('the npm package, packed and installed into a fresh project', () => {
     expect(files).toEqual(expect.arrayContaining(['bin/crops.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'experiments/quickstart.yaml', 'README.md']));
     // runtime assets next to their compiled modules
     expect(files).toContain('dist/plugins/positive-source/llm-knowledge/prompt.md');
+    expect(files).toContain('dist/src/config/slot-defaults.yaml');
+    // the plugin kits, compiled, for external plugin authors (`crops-lab/kits/...`)
+    expect(files).toEqual(expect.arrayContaining(['dist/kits/text/tokenize.js', 'dist/kits/text/tokenize.d.ts', 'dist/kits/loss/temperature-loss.js']));
     for (const f of files) {
-      expect(f).not.toMatch(/^(test|bench|\.ci|src|plugins|scripts)\//);
+      expect(f).not.toMatch(/^(test|bench|\.ci|src|kits|plugins|scripts)\//);
       expect(f).not.toMatch(/\.spec\.|tsbuildinfo|bin\/run-ts\.js|bin\/crops-dev\.js/);
     }
     expect(readdirSync(join(app, 'node_modules'))).not.toContain('tsx');
@@ -114,8 +121,9 @@ describe('the npm package, packed and installed into a fresh project', () => {
     writeFileSync(join(app, 'sweep.mjs'), CONSUMER_SCRIPT);
     const res = run(process.execPath, ['sweep.mjs'], app, 280_000);
     expect(res.status, res.all).toBe(0);
-    const result = JSON.parse(res.out.trim().split('\n').at(-1)!) as { kinds: number; trials: Array<[string, string, number]>; runIds: Record<string, string | undefined> };
+    const result = JSON.parse(res.out.trim().split('\n').at(-1)!) as { kinds: number; tokens: string[]; trials: Array<[string, string, number]>; runIds: Record<string, string | undefined> };
     expect(result.kinds).toBe(12);
+    expect(result.tokens).toEqual(['dense', 'retrieval', 'two', 'towers']);
     expect(result.trials).toEqual([
       ['loss=info-nce', 'FINISHED', 3],
       ['loss=h-info-nce', 'FINISHED', 3],

@@ -1,4 +1,4 @@
-import type { CommandSpec } from './main.ts';
+import type { CommandSpec } from './command-spec.ts';
 
 /**
  * Shell completion generated from the command table: commands, each command's options, and its

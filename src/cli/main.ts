@@ -3,41 +3,15 @@
 // the plugins), only when that command runs, so `crops --help` answers at once.
 import { parseArgs } from 'node:util';
 import { CropsError, formatDiagnostic } from '../core/errors.ts';
-import { PLUGIN_KINDS, type PluginKind } from '../core/plugin-kinds.ts';
+import { PLUGIN_KINDS, type PluginKind } from '../core/plugin.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
 import { integerFlag } from './flags.ts';
+import type { CommandSpec, OptionSpec, Values } from './command-spec.ts';
+import type { Io } from './io.ts';
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+export type { Io, CommandSpec };
 
 const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
-
-interface OptionSpec {
-  type: 'string' | 'boolean';
-  short?: string;
-  multiple?: boolean;
-  default?: string;
-  /** placeholder of the value in help, e.g. `key=value` */
-  value?: string;
-  help: string;
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-/** One command: its help and options, and how it runs (importing its module only then). */
-export interface CommandSpec {
-  summary: string;
-  /** positional arguments in the usage line, e.g. `FILE` */
-  args?: string;
-  /** more help shown by `crops COMMAND --help` */
-  details?: string;
-  options: Record<string, OptionSpec>;
-  /** what the shell completes for positionals: files, or fixed words */
-  complete?: 'files' | readonly string[];
-  run(values: Values, positionals: string[], io: Io): Promise<number>;
-}
 
 const EXPERIMENT_OPTIONS: Record<string, OptionSpec> = {
   set: { type: 'string', multiple: true, value: 'key=value', help: 'override a value of the file (YAML value; repeatable), e.g. --set train.steps=100' },

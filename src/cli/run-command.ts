@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
 import { runSweep } from '../runner/sweep.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 import { WORKER_ENTRY } from './worker-entry.ts';
 

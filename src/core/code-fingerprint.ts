@@ -6,14 +6,14 @@ import { CODE_ROOT } from './version.ts';
 let cached: string | undefined;
 
 /**
- * A hash of the framework's own code (every non-test module and text asset under `src/`, `plugins/` and
- * `kits/`, as TypeScript sources or as the compiled `dist/`),
+ * A hash of the framework's own code (every non-test module and text asset under `src/`, `kits/` and
+ * `plugins/`, as TypeScript sources or as the compiled `dist/`),
  * plus any extra files given (external plugin modules). Caches keyed by it never serve results
  * computed by different code, even between releases. Computed once per process (a few ms).
  */
 export function codeFingerprint(extraFiles: readonly string[] = []): string {
   cached ??= hashFiles(
-    ['src', 'plugins', 'kits']
+    ['src', 'kits', 'plugins']
       .map((d) => join(CODE_ROOT, d))
       .filter((d) => existsSync(d))
       .flatMap(sourceFiles),

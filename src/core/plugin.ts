@@ -1,9 +1,30 @@
-import { inject, injectable } from 'inversify';
 import type { z } from 'zod';
 
-import { PLUGIN_KINDS, type PluginKind } from './plugin-kinds.ts';
+/**
+ * The plugin kinds of architecture §2, in the one place that lists them. Each kind is also the
+ * experiment-file key of its slot: `one` takes a single plugin, `list` one or more, `optional` none
+ * or one, and `none` means the kind has no slot of its own (metrics are named in `eval.metrics`).
+ * The slot table of the config loader and the trial config type are derived from this.
+ */
+export const PLUGIN_KIND_SLOTS = {
+  dataset: 'one',
+  positiveSource: 'list',
+  discriminator: 'optional',
+  llm: 'optional',
+  labelScheme: 'one',
+  sampler: 'one',
+  encoder: 'one',
+  loss: 'one',
+  retriever: 'one',
+  metric: 'none',
+  tracker: 'one',
+  backend: 'one',
+} as const satisfies Record<string, 'one' | 'list' | 'optional' | 'none'>;
+export type PluginKind = keyof typeof PLUGIN_KIND_SLOTS;
+export const PLUGIN_KINDS = Object.keys(PLUGIN_KIND_SLOTS) as readonly PluginKind[];
 
-export { PLUGIN_KINDS, type PluginKind };
+/** Kinds whose slot takes (at most) `S` plugins, e.g. `KindsWithSlot<'list'>` is `'positiveSource'`. */
+export type KindsWithSlot<S extends string> = { [K in PluginKind]: (typeof PLUGIN_KIND_SLOTS)[K] extends S ? K : never }[PluginKind];
 
 /** Constructor of an `@injectable` implementation class. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -28,30 +49,18 @@ export interface PluginDescriptor<S extends z.ZodType = z.ZodType, T = unknown> 
   requires?: Array<{ trait: string; because: string }>;
   /**
    * For implementations without decorators (plain JavaScript): the token of each constructor
-   * parameter, in order, e.g. `[PluginParams, PluginLogger]`. `definePlugin` then makes the class
-   * injectable itself. Leave it out for a class that carries `@injectable()` and `@inject(TOKEN)`.
+   * parameter, in order, e.g. `[PluginParams, PluginLogger]`. Registering the descriptor then makes
+   * the class injectable itself. Leave it out for a class that carries `@injectable()` and `@inject(TOKEN)`.
    */
   inject?: readonly symbol[];
 }
 
-const prepared = new WeakSet<object>();
-
 /**
- * Keeps the schema's inferred type attached to the descriptor, and wires an undecorated
- * implementation for injection from its `inject` list (the same as `@injectable()` on the class and
- * `@inject(TOKEN)` on each constructor parameter).
+ * Keeps the schema's inferred type attached to the descriptor. An undecorated implementation with an
+ * `inject` list is wired for injection when the descriptor is registered (see `registry.ts`), so this
+ * module stays free of the injection library and the command line can read the kinds at no cost.
  */
 export function definePlugin<S extends z.ZodType, T>(d: PluginDescriptor<S, T>): PluginDescriptor<S, T> {
-  const impl = d.implementation;
-  if (d.inject && !prepared.has(impl)) {
-    if (d.inject.length < impl.length) {
-      throw new Error(`plugin ${d.kind}/${d.name}: its constructor takes ${impl.length} parameters but inject lists ${d.inject.length} tokens; list one token per parameter`);
-    }
-    injectable()(impl);
-    // a parameter decorator applied by hand: (class, no property key, parameter index)
-    d.inject.forEach((token, i) => inject(token)(impl, undefined, i));
-    prepared.add(impl);
-  }
   return d;
 }
 
