@@ -19,6 +19,7 @@ import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';
 import { numpyFigures, numpyReference } from './numpy-reference.ts';
 import { retrieval } from './retrieval.ts';
+import { startup } from './startup.ts';
 import { trainStep } from './train-step.ts';
 
 /**
@@ -32,6 +33,7 @@ function lazy(name: string, flags: { optIn: boolean; needsPeak?: boolean; backen
 }
 
 const MEASUREMENTS: Measurement[] = [
+  startup,
   matmul,
   trainStep,
   lossAlone,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript; tsx compiles it on the fly so a clone runs without a build step.
-// The project's tsconfig is named explicitly: legacy decorators must be on whatever the working directory.
-import { register } from 'tsx/esm/api';
+// The `crops` binary: runs the compiled CLI in dist/ (built by `npm run build`, which `npm ci` runs).
+// From a clone, `node bin/crops-dev.js` runs the TypeScript sources instead, without a build.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // `crops plugins | head` closes the pipe early; that is not an error
@@ -10,6 +10,10 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.runtime.json', import.meta.url)) });
-const { main } = await import('../src/cli/main.ts');
+const entry = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  console.error('error crops-lab is not built (dist/src/cli/main.js is missing): run `npm run build` in the package folder');
+  process.exit(2);
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

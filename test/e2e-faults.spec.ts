@@ -53,7 +53,7 @@ describe('faults leave every finished result recorded and the sweep resumable', 
   it('marks the running trial KILLED on Ctrl-C, exits 130, and leaves it to be re-run', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-sigint-'));
     const file = experiment(cwd, 100_000);
-    const child = spawn(process.execPath, [resolve('bin/crops.js'), 'run', file, '--only', 'info-nce', '--plugin', nanLoss], {
+    const child = spawn(process.execPath, [resolve('bin/crops-dev.js'), 'run', file, '--only', 'info-nce', '--plugin', nanLoss], {
       cwd,
       env: { ...process.env, MLFLOW_TRACKING_URI: '' },
     });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
 import { completion, FakeChatServer } from './support/fake-chat-server.ts';
 
-const BIN = resolve(import.meta.dirname, '../bin/crops.js');
+const BIN = resolve(import.meta.dirname, '../bin/crops-dev.js');
 const KEY_ENV = 'CROPS_E2E_LLM_KEY';
 const KEY = 'sk-e2e-5d8e2b7a91c4-must-stay-secret';
 

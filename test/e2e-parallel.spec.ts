@@ -151,7 +151,7 @@ describe('crops run --parallel N', () => {
 
 /** Starts `crops run --parallel 2` in its own process group and sends SIGINT to the whole group, as a terminal's Ctrl-C does. */
 async function interruptedRun(cwd: string, file: string, ready: (stderr: string) => boolean): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [resolve('bin/crops.js'), 'run', file, '--parallel', '2'], { cwd, detached: true, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+  const child = spawn(process.execPath, [resolve('bin/crops-dev.js'), 'run', file, '--parallel', '2'], { cwd, detached: true, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
   let stderr = '';
   let sent = false;
   const code = await new Promise<number | null>((done) => {

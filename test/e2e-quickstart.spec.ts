@@ -61,7 +61,10 @@ describe('quickstart, end to end through the real CLI', () => {
     }
   });
 
-  it('skips finished trials on a re-run and reports the same numbers', { timeout: 90_000 }, () => {
+  it('skips finished trials on a re-run, reports the same numbers and adds no sweep run', { timeout: 90_000 }, async () => {
+    const store = new MlflowFileStore(join(cwd, 'mlruns'));
+    const before = await store.listRuns('quickstart');
+    const parent = before.find((r) => r.tags['crops.role'] === 'sweep')!;
     const res = runCli(['run', QUICKSTART], { cwd, timeoutMs: 60_000 });
     expect(res.status).toBe(0);
     expect(res.stderr.match(/skipped: finished before/g)).toHaveLength(2);
@@ -70,6 +73,9 @@ describe('quickstart, end to end through the real CLI', () => {
       expect(rows.get(t)!.status).toBe('skipped');
       expect(rows.get(t)!.values).toEqual(firstRows.get(t)!.values);
     }
+    // nothing ran, so nothing new is recorded: the existing sweep run is named instead
+    expect((await store.listRuns('quickstart')).map((r) => r.runId).sort()).toEqual(before.map((r) => r.runId).sort());
+    expect(res.stdout).toContain(`no new sweep run (existing sweep run ${parent.runId}`);
   });
 
   it('reproduces a trial exactly from its seed when forced to re-run', { timeout: 150_000 }, () => {

@@ -102,15 +102,17 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     expect(readFileSync(join(cwd, 'by-dir', 'report.csv'), 'utf8')).toBe(firstCsv);
   }, 180_000);
 
-  it('still reports every trial after a re-run that reused them all', async () => {
+  it('still reports every trial after a re-run that reused them all, from the existing sweep run', async () => {
     const rerun = runCli(['run', QUICKSTART, ...sets, '--quiet'], { cwd, timeoutMs: 120_000 });
     expect(rerun.status).toBe(0);
     expect(rerun.stdout.match(/ skipped$/gm)).toHaveLength(4);
+    expect(rerun.stdout).toContain(`no new sweep run (existing sweep run ${parent.runId}`);
     const res = runCli(['report', QUICKSTART, '--no-charts', '--world'], { cwd });
     expect(res.status).toBe(0);
-    const latest = (await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep').at(-1)!;
-    expect(latest.runId).not.toBe(parent.runId);
-    expect(res.stdout).toContain(`sweep run ${latest.runId}`);
+    // a re-run that ran nothing recorded nothing: the latest sweep run is still the first one
+    const sweeps = (await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep');
+    expect(sweeps.map((r) => r.runId)).toEqual([parent.runId]);
+    expect(res.stdout).toContain(`sweep run ${parent.runId}`);
     expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.csv'), 'utf8')).toBe(firstCsv);
     // --world describes the simulated logs the trials trained on
     expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.html'), 'utf8')).toMatch(/<h2>Simulated world<\/h2>\n<h3>synthetic-world [^<]*tiny[^<]*<\/h3><table>.*<td>items<\/td>/s);

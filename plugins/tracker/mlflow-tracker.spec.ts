@@ -144,7 +144,7 @@ describe('none tracker', () => {
     expect(() => t.logMetrics(child, [{ key: 'a@b', value: 1, step: 0 }])).toThrow(/invalid MLflow metric key/);
     expect(await t.findFinished('s', 'h')).toBeUndefined();
     await t.endRun(child, 'FINISHED');
-    expect(await t.findFinished('s', 'h')).toEqual({ run: child, metrics: { loss: 2 } });
+    expect(await t.findFinished('s', 'h')).toEqual({ run: child, metrics: { loss: 2 }, tags: expect.objectContaining({ 'crops.configHash': 'h', 'mlflow.parentRunId': parent.runId }) });
     const [, c] = t.runs();
     expect(c).toMatchObject({ runName: 'c', status: 'FINISHED', params: { lr: '0.1' }, tags: { 'mlflow.parentRunId': parent.runId } });
     expect(c!.metrics).toEqual([{ key: 'loss', value: 2, step: 3, timestamp: expect.any(Number) }]);

@@ -85,7 +85,7 @@ export class NoneTracker implements Tracker {
     // the last point logged per key is its latest value
     const metrics: Record<string, number> = {};
     for (const p of hit.metrics) metrics[p.key] = p.value;
-    return { run: hit.ref, metrics };
+    return { run: hit.ref, metrics, tags: hit.tags };
   }
 
   async flush(): Promise<void> {}

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { visibleNvidiaGpus } from '../../kits/backend/gpu.ts';
 import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../../kits/backend/webgpu.ts';
 import { missingNativeBinding } from '../../kits/backend/tfjs-node-loader.ts';
@@ -15,10 +15,15 @@ const installed = (pkg: string) => {
   }
 };
 
-async function doctor(): Promise<{ code: number; lines: string[] }> {
+async function doctor(): Promise<{ code: number; lines: string[]; warnings: string[] }> {
   let out = '';
-  const code = await main(['doctor'], { out: (s) => void (out += s), err: () => {} });
-  return { code, lines: out.split('\n') };
+  const warn = vi.spyOn(console, 'warn');
+  try {
+    const code = await main(['doctor'], { out: (s) => void (out += s), err: () => {} });
+    return { code, lines: out.split('\n'), warnings: warn.mock.calls.map((c) => c.join(' ')) };
+  } finally {
+    warn.mockRestore();
+  }
 }
 
 /** tfjs-node counts as there only with its native binding (see `crops setup tensorflow`) */
@@ -26,8 +31,10 @@ const nativeReady = (pkg: string) => installed(pkg) && missingNativeBinding(pkg)
 
 describe('crops doctor', () => {
   it('reports every backend on this machine, with speed or the reason, and the one auto picks', async () => {
-    const { code, lines } = await doctor();
+    const { code, lines, warnings } = await doctor();
     expect(code).toBe(0);
+    // only its own table: no tfjs advice banner from the cpu backend's first use
+    expect(warnings.filter((w) => /looks like you are running TensorFlow\.js in Node\.js/.test(w))).toEqual([]);
     const rows = lines.filter((l) => /^(ok|--) {2}\S/.test(l));
     // the bundled backends, in the order of auto's candidates, then the rest
     expect(rows.map((l) => l.slice(4).split(/\s+/)[0])).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
@@ -80,6 +87,6 @@ describe('crops doctor', () => {
     expect(formatDiagnosis({ name: 'wasm', ok: true, details: 'x', gflops: 12.345 })).toBe('ok  wasm           x; matMul 512x512: 12 GFLOP/s');
     let err = '';
     expect(await main(['doctor', 'extra'], { out: () => {}, err: (s) => void (err += s) })).toBe(2);
-    expect(err).toMatch(/Unexpected argument 'extra'/);
+    expect(err).toMatch(/crops doctor takes no arguments \(got extra\)/);
   });
 });

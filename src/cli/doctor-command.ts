@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { Container } from 'inversify';
 import { resolve } from 'node:path';
 import { diagnoseBackend, type BackendDiagnosis } from '../backend/diagnose.ts';
@@ -41,6 +42,9 @@ export async function doctorBackends(
  * before it lose. `registry` defaults to the bundled plugins.
  */
 export async function doctorCommand(io: Io, registry?: PluginRegistry): Promise<number> {
+  // the table is the whole output: tfjs's console advice (the "Hi, looks like you are running
+  // TensorFlow.js in Node.js" banner of the cpu backend) goes through its log, which PROD turns off
+  tf.env().set('PROD', true);
   io.out(`TensorFlow.js backends on this machine (node ${process.version}, ${process.platform}-${process.arch}):\n`);
   const { backends, chooser } = await doctorBackends([], registry);
   const results = new Map<string, BackendDiagnosis>();

@@ -212,10 +212,3 @@ export async function evalCommand(args: EvalArgs, io: Io, loadPlugins: () => Pro
   return 0;
 }
 
-/** Parses an integer flag value of at least `min`; undefined when the flag is absent. */
-export function integerFlag(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new CropsError(`${flag} expects an integer >= ${min}, got '${value}'`);
-  return n;
-}

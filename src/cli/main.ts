@@ -1,191 +1,316 @@
-import 'reflect-metadata';
+// The `crops` command line. This module stays light: it holds the command table (options, help text,
+// completion) and imports a command's module, with its heavy dependencies (TensorFlow.js, DuckDB, vega,
+// the plugins), only when that command runs, so `crops --help` answers at once.
 import { parseArgs } from 'node:util';
 import { CropsError, formatDiagnostic } from '../core/errors.ts';
 import { PLUGIN_KINDS, type PluginKind } from '../core/plugin.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
-import { runCommand } from './run-command.ts';
-import { validateCommand } from './validate-command.ts';
-import { pluginsCommand } from './plugins-command.ts';
-import { evalCommand, integerFlag } from './eval-command.ts';
-import { pushCommand } from './push-command.ts';
-import { reportCommand } from './report-command.ts';
-import { worldDescribeCommand } from './world-command.ts';
-import { dataCommand } from './data-command.ts';
+import { integerFlag } from './flags.ts';
+import type { CommandSpec, OptionSpec, Values } from './command-spec.ts';
 import type { Io } from './io.ts';
 
-const USAGE = `crops — dense-retrieval experiments from YAML
-
-usage:
-  crops run FILE [--set key=value ...] [--only filter] [--force] [--keep-going] [--parallel N] [--plugin ./p.js] [--verbose]
-  crops validate FILE [--set key=value ...] [--plugin ./p.js]
-  crops plugins [KIND] [--markdown] [--plugin ./p.js]
-  crops eval --qrels FILE --run FILE -m MEASURE [-m ...] [-q] [-c] [-M n] [-l n] [--plugin ./p.js]
-  crops push [--to URL] [--from ./mlruns] [--spool DIR]
-  crops report FILE|SWEEP_RUN_ID|RUN_DIR [--out DIR] [--tracking-uri URI] [--no-charts] [--world] [--set key=value ...]
-  crops data FILE [--export DIR] [--only filter] [--set key=value ...] [--json] [--plugin ./p.js]
-  crops world describe FILE [--set key=value ...] [--json] [--plugin ./p.js]
-  crops doctor                 which TensorFlow.js backends load here, how fast, and which 'auto' picks
-  crops setup tensorflow [--gpu]  build the native backend from PyPI's TensorFlow wheel (cached)
-
-kinds: ${PLUGIN_KINDS.join(', ')}
-exit codes: 0 ok, 1 a trial failed, 2 invalid input, 130 interrupted`;
-
-export type { Io };
+export type { Io, CommandSpec };
 
 const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+const EXPERIMENT_OPTIONS: Record<string, OptionSpec> = {
+  set: { type: 'string', multiple: true, value: 'key=value', help: 'override a value of the file (YAML value; repeatable), e.g. --set train.steps=100' },
+  sweep: { type: 'string', multiple: true, value: 'key=a,b', help: 'add an ablation axis over comma-separated values (repeatable; axes combine as a cartesian product), e.g. --sweep loss=info-nce,h-info-nce' },
+  plugin: { type: 'string', multiple: true, value: 'FILE', help: 'load extra plugins from a module file (.js; .ts needs tsx installed; repeatable)' },
+};
+const VERBOSE: OptionSpec = { type: 'boolean', help: 'print stack traces of unexpected errors and debug logs' };
+
+const strings = (v: unknown): string[] => (v as string[] | undefined) ?? [];
+const oneFile = (command: string, positionals: string[], what = 'one experiment file') => {
+  if (positionals.length !== 1) throw usageError(command, `crops ${command} takes ${what} (got ${positionals.length})`);
+  return positionals[0]!;
+};
+
+/** Every command; adding one is one entry here (and its module). */
+export const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    summary: 'run an experiment: validate it, train and evaluate every trial, print the results table',
+    args: 'FILE',
+    details: 'Trials that finished before with the same config are skipped (resume); when all are, no new sweep run is made.',
+    complete: 'files',
+    options: {
+      ...EXPERIMENT_OPTIONS,
+      only: { type: 'string', value: 'filter', help: 'run only trials whose id contains every comma-separated part, e.g. --only loss=h-info-nce' },
+      force: { type: 'boolean', help: 'run trials again even if they finished before' },
+      'keep-going': { type: 'boolean', help: 'continue with the other trials after a trial fails' },
+      parallel: { type: 'string', value: 'N', help: 'run N trials at once, each in its own worker process (default 1)' },
+      quiet: { type: 'boolean', help: 'no progress lines on stderr' },
+      verbose: VERBOSE,
+    },
+    async run(v, p, io) {
+      const { runCommand } = await import('./run-command.ts');
+      const file = oneFile('run', p);
+      return runCommand(
+        {
+          file,
+          sets: strings(v.set),
+          sweeps: strings(v.sweep),
+          plugins: strings(v.plugin),
+          only: v.only as string | undefined,
+          force: Boolean(v.force),
+          keepGoing: Boolean(v['keep-going']),
+          verbose: Boolean(v.verbose),
+          quiet: Boolean(v.quiet),
+          parallel: integerFlag('--parallel', v.parallel as string | undefined, 1) ?? 1,
+        },
+        io,
+      );
+    },
+  },
+  validate: {
+    summary: 'check an experiment file and list its trials, without running anything',
+    args: 'FILE',
+    complete: 'files',
+    options: { ...EXPERIMENT_OPTIONS, verbose: VERBOSE },
+    async run(v, p, io) {
+      const { validateCommand } = await import('./validate-command.ts');
+      return validateCommand({ file: oneFile('validate', p), sets: strings(v.set), sweeps: strings(v.sweep), plugins: strings(v.plugin) }, io);
+    },
+  },
+  plugins: {
+    summary: 'list the plugins of every kind, or of one kind, with their params',
+    args: '[KIND]',
+    details: `kinds: ${PLUGIN_KINDS.join(', ')}`,
+    complete: PLUGIN_KINDS,
+    options: {
+      markdown: { type: 'boolean', help: 'print the reference as Markdown (docs/plugins.md)' },
+      plugin: EXPERIMENT_OPTIONS.plugin!,
+    },
+    async run(v, p, io) {
+      const kind = p[0];
+      if (p.length > 1) throw usageError('plugins', `crops plugins takes at most one kind (got ${p.length})`);
+      if (kind !== undefined && !PLUGIN_KINDS.includes(kind as PluginKind)) {
+        const guess = didYouMean(kind, PLUGIN_KINDS);
+        throw new CropsError(`unknown plugin kind '${kind}'${guess ? `; did you mean '${guess}'?` : ''} (kinds: ${PLUGIN_KINDS.join(', ')})`);
+      }
+      const { pluginsCommand } = await import('./plugins-command.ts');
+      return pluginsCommand({ kind: kind as PluginKind | undefined, markdown: Boolean(v.markdown), plugins: strings(v.plugin) }, io);
+    },
+  },
+  eval: {
+    summary: "score a TREC run file against qrels, as trec_eval does (same measures and output)",
+    args: '[QRELS RUN]',
+    complete: 'files',
+    options: {
+      qrels: { type: 'string', value: 'FILE', help: 'the relevance judgements (TREC qrels format)' },
+      run: { type: 'string', value: 'FILE', help: 'the ranking to score (TREC run format)' },
+      measure: { type: 'string', short: 'm', multiple: true, value: 'MEASURE', help: 'a trec_eval measure (-m ndcg_cut.10 -m recall.100 -m map) or a metric plugin as NAME@K (-m ndcg@10); repeatable' },
+      'per-query': { type: 'boolean', short: 'q', help: 'print each query’s values as well as the summary' },
+      complete: { type: 'boolean', short: 'c', help: 'average over every query of the qrels, counting queries missing from the run as 0' },
+      'max-docs': { type: 'string', short: 'M', value: 'N', help: 'score only the top N documents of each query' },
+      level: { type: 'string', short: 'l', value: 'N', help: 'smallest relevance grade that counts as relevant for the trec_eval measures (default 1)' },
+      plugin: { ...EXPERIMENT_OPTIONS.plugin!, help: "load extra metric plugins from a module file, scored as NAME@K (repeatable)" },
+    },
+    async run(v, p, io) {
+      // trec_eval's own positional form `QRELS RUN` works too
+      const usePositionals = p.length > 0 && v.qrels === undefined && v.run === undefined;
+      const [qrels, run] = usePositionals ? p : [v.qrels as string | undefined, v.run as string | undefined];
+      if (!qrels || !run || (usePositionals ? p.length !== 2 : p.length > 0)) throw usageError('eval', 'crops eval takes --qrels FILE and --run FILE (or QRELS RUN)');
+      const { evalCommand } = await import('./eval-command.ts');
+      return evalCommand(
+        {
+          qrels,
+          run,
+          measures: strings(v.measure),
+          perQuery: Boolean(v['per-query']),
+          complete: Boolean(v.complete),
+          maxDocsPerTopic: integerFlag('-M', v['max-docs'] as string | undefined, 1),
+          relevanceLevel: integerFlag('-l', v.level as string | undefined, 0),
+        },
+        io,
+        async () => (await import('./metric-plugins.ts')).loadMetricPlugins(strings(v.plugin)),
+      );
+    },
+  },
+  data: {
+    summary: 'show (or export) the training data an experiment builds: logs, labels, positives, samples',
+    args: 'FILE',
+    complete: 'files',
+    options: {
+      set: EXPERIMENT_OPTIONS.set!,
+      plugin: EXPERIMENT_OPTIONS.plugin!,
+      export: { type: 'string', value: 'DIR', help: 'write the labelled samples as CSV and Parquet files into DIR, for auditing' },
+      only: { type: 'string', value: 'filter', help: 'only trials whose id contains every comma-separated part' },
+      json: { type: 'boolean', help: 'print machine-readable JSON instead of tables' },
+    },
+    async run(v, p, io) {
+      const file = oneFile('data', p);
+      const { dataCommand } = await import('./data-command.ts');
+      return dataCommand({ file, sets: strings(v.set), plugins: strings(v.plugin), exportDir: v.export as string | undefined, only: v.only as string | undefined, json: Boolean(v.json) }, io);
+    },
+  },
+  world: {
+    summary: "describe the simulated world an experiment uses: sizes, behaviour rates, and whether they hit their targets",
+    args: 'describe FILE',
+    complete: ['describe'],
+    options: { set: EXPERIMENT_OPTIONS.set!, plugin: EXPERIMENT_OPTIONS.plugin!, json: { type: 'boolean', help: 'print machine-readable JSON' } },
+    async run(v, p, io) {
+      if (p[0] !== 'describe' || p.length !== 2) throw usageError('world', 'usage: crops world describe FILE');
+      const { worldDescribeCommand } = await import('./world-command.ts');
+      return worldDescribeCommand({ file: p[1]!, sets: strings(v.set), plugins: strings(v.plugin), json: Boolean(v.json) }, io);
+    },
+  },
+  report: {
+    summary: 'write the HTML/Markdown/LaTeX report of a sweep (from its file, sweep run id or run folder)',
+    args: 'FILE|SWEEP_RUN_ID|RUN_DIR',
+    complete: 'files',
+    options: {
+      out: { type: 'string', value: 'DIR', help: 'where to write the report (default reports/<experiment>)' },
+      'tracking-uri': { type: 'string', value: 'URI', help: "read runs from this MLflow server or mlruns folder instead of the experiment's tracker or the default store" },
+      'no-charts': { type: 'boolean', help: 'leave out the charts (tables only)' },
+      world: { type: 'boolean', help: 'add the simulated-world section (ground-truth metrics)' },
+      set: EXPERIMENT_OPTIONS.set!,
+      plugin: EXPERIMENT_OPTIONS.plugin!,
+    },
+    async run(v, p, io) {
+      const target = oneFile('report', p, 'one experiment file, sweep run id or run directory');
+      const { reportCommand } = await import('./report-command.ts');
+      return reportCommand(
+        { target, out: v.out as string | undefined, trackingUri: v['tracking-uri'] as string | undefined, sets: strings(v.set), plugins: strings(v.plugin), charts: !v['no-charts'], world: Boolean(v.world) },
+        io,
+      );
+    },
+  },
+  push: {
+    summary: 'copy runs from a local mlruns folder (or the offline spool) to an MLflow server',
+    options: {
+      to: { type: 'string', value: 'URL', help: 'the MLflow server (default $MLFLOW_TRACKING_URI)' },
+      from: { type: 'string', value: 'DIR', help: 'also copy the runs of this file store (an mlruns folder or file: URI)' },
+      spool: { type: 'string', default: '.crops-cache/spool', value: 'DIR', help: 'where writes that could not reach the server wait (default .crops-cache/spool)' },
+    },
+    async run(v, p, io) {
+      if (p.length > 0) throw usageError('push', `crops push takes no positional arguments (got ${p.join(' ')})`);
+      const { pushCommand } = await import('./push-command.ts');
+      return pushCommand({ to: v.to as string | undefined, from: v.from as string | undefined, spool: v.spool as string }, io);
+    },
+  },
+  doctor: {
+    summary: "which TensorFlow.js backends load here, how fast, and which 'auto' picks",
+    options: {},
+    async run(_v, p, io) {
+      if (p.length > 0) throw usageError('doctor', `crops doctor takes no arguments (got ${p.join(' ')})`);
+      const { doctorCommand } = await import('./doctor-command.ts');
+      return doctorCommand(io);
+    },
+  },
+  setup: {
+    summary: 'build the native TensorFlow backend from PyPI\'s TensorFlow wheel (cached), where tfjs-node cannot download libtensorflow',
+    args: 'tensorflow',
+    complete: ['tensorflow'],
+    details:
+      'Builds @tensorflow/tfjs-node (with --gpu @tensorflow/tfjs-node-gpu) against the libtensorflow of the\n' +
+      'hash-pinned TensorFlow wheel. Downloads and builds are cached in DIR (default ~/.cache/crops-lab, or\n' +
+      '$CROPS_CACHE_DIR). Does nothing when a working binding is already installed, unless --force.',
+    options: {
+      gpu: { type: 'boolean', help: 'build @tensorflow/tfjs-node-gpu against the CUDA build of the wheel' },
+      force: { type: 'boolean', help: 'rebuild even when a working binding is installed' },
+      cache: { type: 'string', value: 'DIR', help: 'where downloads and builds are cached' },
+    },
+    async run(v, p, io) {
+      if (p.length !== 1 || p[0] !== 'tensorflow') throw usageError('setup', `crops setup takes one target, 'tensorflow' (got ${p.join(' ') || 'none'})`);
+      const { setupCommand } = await import('./setup-command.ts');
+      return setupCommand({ gpu: Boolean(v.gpu), force: Boolean(v.force), cache: v.cache as string | undefined }, io);
+    },
+  },
+  completion: {
+    summary: 'print a shell completion script: eval "$(crops completion bash)" (or zsh)',
+    args: 'bash|zsh',
+    complete: ['bash', 'zsh'],
+    options: {},
+    async run(_v, p, io) {
+      if (p.length !== 1 || (p[0] !== 'bash' && p[0] !== 'zsh')) throw usageError('completion', 'crops completion takes the shell: bash or zsh');
+      const { completionScript } = await import('./completion.ts');
+      io.out(completionScript(p[0], COMMANDS));
+      return 0;
+    },
+  },
+};
+
+const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
+
+function usageLine(name: string, spec: CommandSpec): string {
+  return `crops ${name}${spec.args ? ` ${spec.args}` : ''}${Object.keys(spec.options).length > 0 ? ' [options]' : ''}`;
+}
+
+function optionLabel(name: string, o: OptionSpec): string {
+  return `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+}
+
+/** `crops COMMAND --help`. */
+export function commandHelp(name: string): string {
+  const spec = COMMANDS[name]!;
+  const options = { ...spec.options, help: HELP_OPTION };
+  const labels = Object.entries(options).map(([n, o]) => [optionLabel(n, o), o.help] as const);
+  const width = Math.max(...labels.map(([l]) => l.length));
+  const lines = [`usage: ${usageLine(name, spec)}`, '', spec.summary];
+  if (spec.details) lines.push('', spec.details);
+  lines.push('', 'options:', ...labels.map(([l, h]) => `  ${l.padEnd(width)}  ${h}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `crops --help`. */
+export function mainHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    'crops — dense-retrieval experiments from YAML',
+    '',
+    'usage: crops COMMAND [options]      crops COMMAND --help for its options',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]!.summary}`),
+    '',
+    'exit codes: 0 ok, 1 a trial failed, 2 invalid input, 130 interrupted',
+    '',
+  ].join('\n');
+}
+
+function usageError(command: string, message: string): CropsError {
+  return new CropsError(`${message}\n\n${commandHelp(command).trimEnd()}`);
+}
 
 /** Entry point of the `crops` binary; returns the exit code instead of exiting, for tests. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   const [command, ...rest] = argv;
   let verbose = rest.includes('--verbose');
   try {
-    switch (command) {
-      case 'run':
-      case 'validate': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            set: { type: 'string', multiple: true },
-            plugin: { type: 'string', multiple: true },
-            only: { type: 'string' },
-            force: { type: 'boolean' },
-            'keep-going': { type: 'boolean' },
-            verbose: { type: 'boolean' },
-            quiet: { type: 'boolean' },
-            parallel: { type: 'string' },
-          },
-        });
-        verbose = Boolean(values.verbose);
-        if (positionals.length !== 1) throw new CropsError(`crops ${command} takes one experiment file (got ${positionals.length})\n\n${USAGE}`);
-        const common = { file: positionals[0]!, sets: values.set ?? [], plugins: values.plugin ?? [] };
-        if (command === 'validate') return await validateCommand(common, io);
-        return await runCommand(
-          { ...common, only: values.only, force: Boolean(values.force), keepGoing: Boolean(values['keep-going']), verbose, quiet: Boolean(values.quiet), parallel: integerFlag('--parallel', values.parallel, 1) ?? 1 },
-          io,
-        );
-      }
-      case 'plugins': {
-        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { markdown: { type: 'boolean' }, plugin: { type: 'string', multiple: true } } });
-        const kind = positionals[0];
-        if (kind !== undefined && !PLUGIN_KINDS.includes(kind as PluginKind)) {
-          const guess = didYouMean(kind, PLUGIN_KINDS);
-          throw new CropsError(`unknown plugin kind '${kind}'${guess ? `; did you mean '${guess}'?` : ''} (kinds: ${PLUGIN_KINDS.join(', ')})`);
-        }
-        return await pluginsCommand({ kind: kind as PluginKind | undefined, markdown: Boolean(values.markdown), plugins: values.plugin ?? [] }, io);
-      }
-      case 'eval': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            qrels: { type: 'string' },
-            run: { type: 'string' },
-            measure: { type: 'string', short: 'm', multiple: true },
-            'per-query': { type: 'boolean', short: 'q' },
-            complete: { type: 'boolean', short: 'c' },
-            'max-docs': { type: 'string', short: 'M' },
-            level: { type: 'string', short: 'l' },
-            plugin: { type: 'string', multiple: true },
-          },
-        });
-        // trec_eval's own positional form `QRELS RUN` works too
-        const usePositionals = positionals.length > 0 && values.qrels === undefined && values.run === undefined;
-        const [qrels, run] = usePositionals ? positionals : [values.qrels, values.run];
-        if (!qrels || !run || (usePositionals ? positionals.length !== 2 : positionals.length > 0)) throw new CropsError(`crops eval takes --qrels FILE and --run FILE (or QRELS RUN)\n\n${USAGE}`);
-        return await evalCommand(
-          {
-            qrels,
-            run,
-            measures: values.measure ?? [],
-            perQuery: Boolean(values['per-query']),
-            complete: Boolean(values.complete),
-            maxDocsPerTopic: integerFlag('-M', values['max-docs'], 1),
-            relevanceLevel: integerFlag('-l', values.level, 0),
-          },
-          io,
-          async () => (await import('./metric-plugins.ts')).loadMetricPlugins(values.plugin ?? []),
-        );
-      }
-      case 'data': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            set: { type: 'string', multiple: true },
-            plugin: { type: 'string', multiple: true },
-            export: { type: 'string' },
-            only: { type: 'string' },
-            json: { type: 'boolean' },
-          },
-        });
-        if (positionals.length !== 1) throw new CropsError(`crops data takes one experiment file (got ${positionals.length})\n\n${USAGE}`);
-        return await dataCommand({ file: positionals[0]!, sets: values.set ?? [], plugins: values.plugin ?? [], exportDir: values.export, only: values.only, json: Boolean(values.json) }, io);
-      }
-      case 'world': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { set: { type: 'string', multiple: true }, plugin: { type: 'string', multiple: true }, json: { type: 'boolean' } },
-        });
-        if (positionals[0] !== 'describe' || positionals.length !== 2) throw new CropsError(`usage: crops world describe FILE\n\n${USAGE}`);
-        return await worldDescribeCommand({ file: positionals[1]!, sets: values.set ?? [], plugins: values.plugin ?? [], json: Boolean(values.json) }, io);
-      }
-      case 'report': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            out: { type: 'string' },
-            'tracking-uri': { type: 'string' },
-            'no-charts': { type: 'boolean' },
-            world: { type: 'boolean' },
-            set: { type: 'string', multiple: true },
-            plugin: { type: 'string', multiple: true },
-          },
-        });
-        if (positionals.length !== 1) throw new CropsError(`crops report takes one experiment file, sweep run id or run directory (got ${positionals.length})\n\n${USAGE}`);
-        return await reportCommand(
-          { target: positionals[0]!, out: values.out, trackingUri: values['tracking-uri'], sets: values.set ?? [], plugins: values.plugin ?? [], charts: !values['no-charts'], world: Boolean(values.world) },
-          io,
-        );
-      }
-      case 'push': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { to: { type: 'string' }, from: { type: 'string' }, spool: { type: 'string', default: '.crops-cache/spool' } },
-        });
-        if (positionals.length > 0) throw new CropsError(`crops push takes no positional arguments (got ${positionals.join(' ')})\n\n${USAGE}`);
-        return await pushCommand({ to: values.to, from: values.from, spool: values.spool! }, io);
-      }
-      case 'doctor': {
-        parseArgs({ args: rest, allowPositionals: false, options: {} });
-        // loaded on demand: it pulls in every backend package
-        const { doctorCommand } = await import('./doctor-command.ts');
-        return await doctorCommand(io);
-      }
-      case 'setup':
-        return await (await import('./setup-command.ts')).setupCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.out(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
-      default: {
-        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'eval', 'data', 'world', 'report', 'push', 'doctor', 'setup', 'help']);
-        throw new CropsError(`unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${USAGE}`);
-      }
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      const topic = command === 'help' ? rest[0] : undefined;
+      if (topic !== undefined && COMMANDS[topic]) io.out(commandHelp(topic));
+      else io.out(mainHelp());
+      return command === undefined ? 2 : 0;
     }
+    const spec = COMMANDS[command];
+    if (!spec) {
+      const guess = didYouMean(command, Object.keys(COMMANDS));
+      throw new CropsError(`unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${mainHelp().trimEnd()}`);
+    }
+    const options = Object.fromEntries(
+      // node's parser rejects keys present with an undefined value
+      Object.entries({ ...spec.options, help: HELP_OPTION }).map(([n, o]) => [n, JSON.parse(JSON.stringify({ type: o.type, short: o.short, multiple: o.multiple, default: o.default }))]),
+    );
+    let parsed: { values: Values; positionals: string[] };
+    try {
+      parsed = parseArgs({ args: rest, allowPositionals: true, options }) as typeof parsed;
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw usageError(command, (e as Error).message);
+      throw e;
+    }
+    if (parsed.values.help) {
+      io.out(commandHelp(command));
+      return 0;
+    }
+    verbose = Boolean(parsed.values.verbose);
+    return await spec.run(parsed.values, parsed.positionals, io);
   } catch (e) {
     if (e instanceof CropsError) {
       io.err(`${e.diagnostics.map(formatDiagnostic).join('\n')}\n`);
       return e.exitCode;
-    }
-    if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`error ${(e as Error).message}\n\n${USAGE}\n`);
-      return 2;
     }
     io.err(`error ${(e as Error).message}\n${verbose ? `${(e as Error).stack}\n` : '(run with --verbose for the stack trace)\n'}`);
     return 1;

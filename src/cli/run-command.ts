@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
 import { runSweep } from '../runner/sweep.ts';
 import type { Io } from './io.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
+import { WORKER_ENTRY } from './worker-entry.ts';
 
 export interface RunArgs extends ExperimentArgs {
   only?: string;
@@ -16,8 +16,6 @@ export interface RunArgs extends ExperimentArgs {
   parallel: number;
 }
 
-/** The module a `--parallel` worker process runs. */
-const WORKER_ENTRY = fileURLToPath(new URL('./trial-worker-main.ts', import.meta.url));
 
 /** `crops run`: validate everything first, then run the sweep and print the results table. */
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
@@ -47,13 +45,14 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
       cacheRoot: resolve('.crops-cache'),
       logLevel: args.verbose ? 'debug' : 'warn',
       parallel: args.parallel,
-      workers: { entry: WORKER_ENTRY, load: { file: args.file, sets: args.sets, plugins: args.plugins } satisfies ExperimentArgs },
+      workers: { entry: WORKER_ENTRY, load: { file: args.file, sets: args.sets, sweeps: args.sweeps, plugins: args.plugins } satisfies ExperimentArgs },
     });
     const columns = experiment.trials[0]!.config.eval.metrics;
     const rows = sweep.results.map((r) => ({ label: r.trial.id, status: r.status, values: r.metrics }));
     io.out(`\n${formatResultsTable(rows, columns)}\n\n`);
     io.out(`metrics in percent; * marks the best per column. backend: ${sweep.backend}; ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-    io.out(sweep.location ? `runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n` : 'runs were not kept (tracker: none)\n');
+    if (sweep.resumedOnly) io.out(`every trial finished before: no new sweep run${sweep.parentRunId ? ` (existing sweep run ${sweep.parentRunId}` : ''}${sweep.location ? ` in ${sweep.location})` : sweep.parentRunId ? ')' : ''}; use --force to run again\n`);
+    else io.out(sweep.location ? `runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n` : 'runs were not kept (tracker: none)\n');
     for (const r of sweep.results.filter((x) => x.status === 'FAILED')) io.err(`trial ${r.trial.id} FAILED: ${r.error}\n`);
     if (sweep.interrupted) return 130;
     return sweep.results.some((r) => r.status === 'FAILED') ? 1 : 0;

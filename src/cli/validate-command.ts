@@ -7,13 +7,15 @@ import { buildRegistry } from './registry.ts';
 export interface ExperimentArgs {
   file: string;
   sets: string[];
+  /** `--sweep key=a,b` extra ablation axes */
+  sweeps?: string[];
   plugins: string[];
 }
 
 /** Loads plugins and the experiment; throws a CropsError (exit 2) listing every problem. */
 export async function loadValidated(args: ExperimentArgs): Promise<{ experiment: Experiment; registry: PluginRegistry }> {
   const registry = await buildRegistry(args.plugins);
-  const { experiment, diagnostics } = loadExperiment(args.file, { registry, sets: args.sets });
+  const { experiment, diagnostics } = loadExperiment(args.file, { registry, sets: args.sets, sweeps: args.sweeps });
   if (!experiment) {
     const n = diagnostics.length;
     throw new CropsError([...diagnostics, { message: `${n} problem${n === 1 ? '' : 's'} found; nothing was run`, severity: 'error' }], 2);

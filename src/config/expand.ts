@@ -202,3 +202,115 @@ export function expandAblation(value: Record<string, unknown>, map: SourceMap): 
   }
   return { cells, diagnostics };
 }
+
+/**
+ * Applies `--sweep key=a,b,...`: each becomes an ablation axis after the file's, validated and named
+ * like one. Values are split at top-level commas (not inside `[...]`, `{...}` or quotes) and parsed as YAML.
+ */
+export function applySweeps(value: Record<string, unknown>, map: SourceMap, sweeps: string[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  if (sweeps.length === 0) return diagnostics;
+  if (value.ablate !== undefined && value.ablate !== null && !isPlainObject(value.ablate)) return diagnostics; // expandAblation reports it
+  const ablate: Record<string, unknown> = { ...((value.ablate as Record<string, unknown> | undefined) ?? {}) };
+  const fileAxes = axisPaths(ablate, map);
+  sweeps.forEach((s, i) => {
+    const eq = s.indexOf('=');
+    const where = { file: '--sweep', line: i + 1, col: 1 };
+    if (eq <= 0 || eq === s.length - 1) {
+      diagnostics.push({ ...where, message: `expected key=value1,value2,... (got '${s}'), e.g. --sweep loss=info-nce,h-info-nce` });
+      return;
+    }
+    const key = s.slice(0, eq).trim();
+    const err = checkPath(key);
+    if (err) {
+      diagnostics.push({ ...where, path: key, message: err });
+      return;
+    }
+    const clash = fileAxes.find((a) => a.path === key) ?? (key in ablate ? { path: key, at: map.key(['ablate', key]) } : undefined);
+    if (clash) {
+      const at = clash.at ? ` (${clash.at.file}:${clash.at.line}:${clash.at.col})` : '';
+      diagnostics.push({ ...where, path: key, message: `'${key}' is already an ablation axis${at}; give its values in one place` });
+      return;
+    }
+    const values: unknown[] = [];
+    for (const part of splitTopLevel(s.slice(eq + 1))) {
+      try {
+        values.push(parseYamlValue(part.text));
+        map.setValue(['ablate', key, values.length - 1], { ...where, col: eq + 2 + part.start });
+      } catch (e) {
+        diagnostics.push({ ...where, col: eq + 2 + part.start, path: key, message: `value '${part.text}' is not valid YAML: ${(e as Error).message.split('\n')[0]}` });
+        return;
+      }
+    }
+    ablate[key] = values;
+    map.setKey(['ablate', key], where);
+    map.setValue(['ablate', key], { ...where, col: eq + 2 });
+  });
+  value.ablate = ablate;
+  return diagnostics;
+}
+
+/** `a,[b,c],{d: 1}` -> `a`, `[b,c]`, `{d: 1}`, with each part's offset. */
+function splitTopLevel(text: string): Array<{ text: string; start: number }> {
+  const parts: Array<{ text: string; start: number }> = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') depth--;
+    else if ((c === ',' && depth === 0) || c === undefined) {
+      parts.push({ text: text.slice(start, i), start });
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+/** The axis paths of an `ablate:` mapping (plain axes and those of `zip:` blocks) with where each is written. */
+export function axisPaths(ablate: unknown, map: SourceMap): Array<{ path: string; at: ReturnType<SourceMap['key']> }> {
+  if (!isPlainObject(ablate)) return [];
+  const out: Array<{ path: string; at: ReturnType<SourceMap['key']> }> = [];
+  for (const [key, v] of Object.entries(ablate)) {
+    if (key !== 'zip') {
+      out.push({ path: key, at: map.key(['ablate', key]) });
+      continue;
+    }
+    const blocks = Array.isArray(v) ? v : [v];
+    blocks.forEach((block, bi) => {
+      if (!isPlainObject(block)) return;
+      const blockPath: Path = Array.isArray(v) ? ['ablate', 'zip', bi] : ['ablate', 'zip'];
+      for (const p of Object.keys(block)) if (p !== ROW_LABEL) out.push({ path: p, at: map.key([...blockPath, p]) });
+    });
+  }
+  return out;
+}
+
+/**
+ * An axis replaces the whole value at its path in every trial. A value at or under that path written in
+ * the experiment file itself or given with `--set` would never be used: that is an error at the value,
+ * not a silent drop. Values inherited through `extends` are defaults and may be replaced.
+ */
+export function checkOverriddenByAxes(value: Record<string, unknown>, map: SourceMap, ownFiles: readonly string[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  for (const axis of axisPaths(value.ablate, map)) {
+    const path = splitPath(axis.path);
+    const written = map
+      .valuesUnder(path)
+      .filter((e) => ownFiles.includes(e.loc.file))
+      .sort((a, b) => a.loc.file.localeCompare(b.loc.file) || a.loc.line - b.loc.line || a.loc.col - b.loc.col);
+    const first = written[0];
+    if (!first) continue;
+    const at = axis.at ? ` (${axis.at.file}:${axis.at.line}:${axis.at.col})` : '';
+    diagnostics.push({
+      ...first.loc,
+      path: first.path,
+      message: `never used: the ablation axis '${axis.path}'${at} replaces ${first.path === axis.path ? 'this value' : `'${axis.path}'`} in every trial; put the value into each of the axis's values (e.g. { use: NAME, params: {...} }) or remove it`,
+    });
+  }
+  return diagnostics;
+}

@@ -44,7 +44,8 @@ function files(entries: Record<string, string>): string {
   return dir;
 }
 
-const load = (file: string, sets: string[] = []) => loadExperiment(file, { registry: registry(), sets });
+const load = (file: string, sets: string[] = [], sweeps: string[] = []) => loadExperiment(file, { registry: registry(), sets, sweeps });
+const shown = (dir: string, file: string) => join(dir, file).replace(process.cwd() + '/', '');
 
 describe('loadExperiment', () => {
   it('merges extends chains: mappings key by key, lists replace, a different plugin replaces its node', () => {
@@ -182,5 +183,68 @@ describe('loadExperiment', () => {
   it('refuses a sweep whose trials disagree on the tracker', () => {
     const dir = files({ 'x.yaml': 'dataset: toy\nablate:\n  tracker: [mlflow, none]\n' });
     expect(load(join(dir, 'x.yaml')).diagnostics.map(formatDiagnostic)[0]).toMatch(/tracker: the tracker is shared by the whole sweep/);
+  });
+
+  it('refuses a --set value that an ablation axis replaces in every trial, at the --set and naming the axis', () => {
+    const dir = files({ 'x.yaml': 'dataset: toy\nablate:\n  zip:\n    labelScheme: [binary, hla]\n    loss: [info-nce, h-info-nce]\n' });
+    const { experiment, diagnostics } = load(join(dir, 'x.yaml'), ['loss.params.temperature=0.1']);
+    expect(experiment).toBeUndefined();
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      `--set:1:1 error loss.params.temperature: never used: the ablation axis 'loss' (${shown(dir, 'x.yaml')}:5:5) replaces 'loss' in every trial; put the value into each of the axis's values (e.g. { use: NAME, params: {...} }) or remove it`,
+    ]);
+    // a --set on a path no axis replaces still applies to every trial
+    const kept = load(join(dir, 'x.yaml'), ['train.steps=16']).experiment!;
+    expect(kept.trials.map((t) => t.config.train.steps)).toEqual([16, 16]);
+  });
+
+  it('refuses a value written in the file that an axis replaces in every trial, but lets an extended base be replaced', () => {
+    const dir = files({
+      'base.yaml': 'dataset: toy\nloss: { use: info-nce, params: { temperature: 0.2 } }\n',
+      'own.yaml': 'dataset: toy\nloss: { use: info-nce, params: { temperature: 0.2 } }\nablate:\n  loss.params.temperature: [0.1, 0.3]\n',
+      'inherits.yaml': 'extends: ./base.yaml\nablate:\n  loss.params.temperature: [0.1, 0.3]\n',
+    });
+    expect(load(join(dir, 'own.yaml')).diagnostics.map(formatDiagnostic)).toEqual([
+      `${shown(dir, 'own.yaml')}:2:47 error loss.params.temperature: never used: the ablation axis 'loss.params.temperature' (${shown(dir, 'own.yaml')}:4:3) replaces this value in every trial; put the value into each of the axis's values (e.g. { use: NAME, params: {...} }) or remove it`,
+    ]);
+    const { experiment, diagnostics } = load(join(dir, 'inherits.yaml'));
+    expect(diagnostics).toEqual([]);
+    expect(experiment!.trials.map((t) => t.config.loss.params)).toEqual([{ temperature: 0.1 }, { temperature: 0.3 }]);
+  });
+
+  it('reports a misspelled plugin in a base slot that every ablation row replaces', () => {
+    const dir = files({
+      'base.yaml': 'dataset: toy\nloss: infonce\n',
+      'x.yaml': 'extends: ./base.yaml\nablate:\n  loss: [info-nce, h-info-nce]\nlabelScheme: hla\n',
+    });
+    const { experiment, diagnostics } = load(join(dir, 'x.yaml'));
+    expect(experiment).toBeUndefined();
+    expect(diagnostics.map(formatDiagnostic)).toEqual([`${shown(dir, 'base.yaml')}:2:7 error loss: unknown loss plugin 'infonce'; did you mean 'info-nce'? (available: h-info-nce, info-nce)`]);
+  });
+
+  it('adds --sweep axes as a cartesian product, named and validated like file axes', () => {
+    const dir = files({ 'x.yaml': 'dataset: toy\nlabelScheme: hla\nablate:\n  encoder.params.dim: [8, 16]\n' });
+    const { experiment, diagnostics } = load(join(dir, 'x.yaml'), [], ['loss=info-nce,h-info-nce', 'train.lr=1e-3,3e-3']);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(experiment!.trials.map((t) => t.id)).toEqual([
+      'encoder.params.dim=8,loss=info-nce,train.lr=0.001',
+      'encoder.params.dim=8,loss=info-nce,train.lr=0.003',
+      'encoder.params.dim=8,loss=h-info-nce,train.lr=0.001',
+      'encoder.params.dim=8,loss=h-info-nce,train.lr=0.003',
+      'encoder.params.dim=16,loss=info-nce,train.lr=0.001',
+      'encoder.params.dim=16,loss=info-nce,train.lr=0.003',
+      'encoder.params.dim=16,loss=h-info-nce,train.lr=0.001',
+      'encoder.params.dim=16,loss=h-info-nce,train.lr=0.003',
+    ]);
+    expect(experiment!.trials[7]!.config.train.lr).toBe(0.003);
+    // the same trials as the axes written in the file
+    const inFile = files({ 'y.yaml': 'dataset: toy\nlabelScheme: hla\nablate:\n  encoder.params.dim: [8, 16]\n  loss: [info-nce, h-info-nce]\n  train.lr: [1e-3, 3e-3]\n' });
+    expect(experiment!.trials.map((t) => t.hash)).toEqual(load(join(inFile, 'y.yaml')).experiment!.trials.map((t) => t.hash));
+    const bad = load(join(dir, 'x.yaml'), [], ['loss=info-nce,hinfonce', 'encoder.params.dim=4', 'trian.lr=1', 'seeds']);
+    expect(bad.diagnostics.map(formatDiagnostic)).toEqual([
+      "--sweep:1:15 error loss: unknown loss plugin 'hinfonce'; did you mean 'h-info-nce'? (available: h-info-nce, info-nce) [trials encoder.params.dim=8,loss=hinfonce, encoder.params.dim=16,loss=hinfonce]",
+      `--sweep:2:1 error encoder.params.dim: 'encoder.params.dim' is already an ablation axis (${shown(dir, 'x.yaml')}:4:3); give its values in one place`,
+      "--sweep:3:1 error trian.lr: unknown top-level key 'trian'; did you mean 'train'?",
+      "--sweep:4:1 error expected key=value1,value2,... (got 'seeds'), e.g. --sweep loss=info-nce,h-info-nce",
+    ]);
   });
 });

@@ -4,9 +4,10 @@ import { configHash, stableStringify } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { CODE_VERSION } from '../core/version.ts';
 import { Envelope, type ReportSettings } from './envelope.ts';
-import { applySets, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
-import { SLOT_DEFAULTS } from './plugin-slots.ts';
-import { loadWithExtends } from './extends.ts';
+import { applySets, applySweeps, axisPaths, checkOverriddenByAxes, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
+import type { SourceMap } from './source-map.ts';
+import { isPlainObject, PLUGIN_SLOTS, SLOT_DEFAULTS } from './plugin-slots.ts';
+import { loadWithExtends, type InlineSource } from './extends.ts';
 import { checkReportSection } from './report-check.ts';
 import { resolveTrial } from './resolve-trial.ts';
 import type { TrialConfig } from './trial-config.ts';
@@ -38,6 +39,10 @@ export interface LoadOptions {
   registry: PluginRegistry;
   /** `--set key=value` overrides */
   sets?: string[];
+  /** `--sweep key=a,b,...` extra ablation axes, added after the file's */
+  sweeps?: string[];
+  /** the experiment's YAML when it is not read from `file` (which then only anchors relative `extends` paths) */
+  inline?: InlineSource;
 }
 
 /**
@@ -45,10 +50,15 @@ export interface LoadOptions {
  * expanded trial; all problems are returned together, and no experiment is returned if any exist.
  */
 export function loadExperiment(file: string, opts: LoadOptions): { experiment?: Experiment; diagnostics: Diagnostic[] } {
-  const merged = loadWithExtends(file);
+  const merged = loadWithExtends(file, opts.inline);
   if (merged.diagnostics.length > 0) return { diagnostics: sortDiagnostics(merged.diagnostics) };
   const diagnostics: Diagnostic[] = [];
   diagnostics.push(...applySets(merged.value, merged.map, opts.sets ?? []));
+  diagnostics.push(...applySweeps(merged.value, merged.map, opts.sweeps ?? []));
+  // nothing written in the file or on the command line may be dropped in silence
+  const topFile = merged.files[0];
+  diagnostics.push(...checkOverriddenByAxes(merged.value, merged.map, topFile ? [topFile, '--set'] : ['--set']));
+  diagnostics.push(...checkReplacedPluginNames(merged.value, merged.map, opts.registry));
   // defaults go in before expansion so an axis like `loss.params.temperature` lands on a full node
   for (const [key, def] of Object.entries(SLOT_DEFAULTS)) {
     if (merged.value[key] === undefined) merged.value[key] = normaliseAt([key], structuredClone(def));
@@ -111,7 +121,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   return {
     experiment: {
       name,
-      file,
+      file: opts.inline?.displayName ?? file,
       files: merged.files,
       trials,
       report: envelope.success ? envelope.data.report : undefined,
@@ -160,4 +170,24 @@ function sortDiagnostics(ds: Diagnostic[]): Diagnostic[] {
       return true;
     })
     .sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+/**
+ * Plugin names in slots that ablation axes replace in every trial are never resolved by a trial, so
+ * they are checked here: a misspelled name is reported even where no trial would use it.
+ */
+function checkReplacedPluginNames(value: Record<string, unknown>, map: SourceMap, registry: PluginRegistry): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const axes = axisPaths(value.ablate, map).map((a) => a.path);
+  for (const [key, slot] of Object.entries(PLUGIN_SLOTS)) {
+    if (value[key] === undefined || !axes.some((p) => p === key || p.startsWith(`${key}.`))) continue;
+    const entries = slot.list && Array.isArray(value[key]) ? (value[key] as unknown[]).map((e, i) => [e, [key, i]] as const) : [[value[key], [key]] as const];
+    for (const [entry, path] of entries) {
+      const use = isPlainObject(entry) ? entry.use : undefined;
+      if (typeof use === 'string' && !registry.has(slot.kind, use)) {
+        diagnostics.push({ ...map.value([...path, 'use']), path: path.join('.'), message: registry.unknownMessage(slot.kind, use) });
+      }
+    }
+  }
+  return diagnostics;
 }

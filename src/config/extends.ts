@@ -2,7 +2,14 @@ import { dirname, relative, resolve } from 'node:path';
 import type { Diagnostic } from '../core/errors.ts';
 import { isPlainObject, normaliseSlots, PLUGIN_SLOTS } from './plugin-slots.ts';
 import { SourceMap, type Path } from './source-map.ts';
-import { loadYamlFile } from './yaml-source.ts';
+import { loadYamlFile, parseYamlWithPositions } from './yaml-source.ts';
+
+/** An experiment that is not a file on disk (given as an object through the API), as YAML text. */
+export interface InlineSource {
+  text: string;
+  /** how diagnostics name it, e.g. `(experiment object)` */
+  displayName: string;
+}
 
 export interface MergedExperiment {
   value: Record<string, unknown>;
@@ -23,12 +30,13 @@ export const displayPath = (abs: string): string => {
  * Mappings merge key by key; lists and scalars replace; a plugin slot naming a different plugin
  * replaces the base slot whole (the base's params belong to the other plugin).
  */
-export function loadWithExtends(file: string): MergedExperiment {
+export function loadWithExtends(file: string, inline?: InlineSource): MergedExperiment {
   const files: string[] = [];
   const diagnostics: Diagnostic[] = [];
   const load = (abs: string, stack: string[]): { value: Record<string, unknown>; map: SourceMap } | undefined => {
-    const shown = displayPath(abs);
-    const parsed = loadYamlFile(abs, shown);
+    const top = inline !== undefined && stack.length === 1;
+    const shown = top ? inline.displayName : displayPath(abs);
+    const parsed = top ? parseYamlWithPositions(inline.text, shown) : loadYamlFile(abs, shown);
     if (parsed.diagnostics.length > 0) {
       diagnostics.push(...parsed.diagnostics);
       return undefined;

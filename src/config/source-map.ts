@@ -40,6 +40,14 @@ export class SourceMap {
     return this.keys.get(pathKey(path)) ?? this.value(path);
   }
 
+  /** Positions of the values at or below `path` (not of ancestors), by path. */
+  valuesUnder(path: Path): Array<{ path: string; loc: Loc }> {
+    const prefix = pathKey(path);
+    return [...this.values]
+      .filter(([k]) => k === prefix || k.startsWith(`${prefix}.`) || prefix === '')
+      .map(([k, loc]) => ({ path: k, loc }));
+  }
+
   /** Drops every entry at or below `path` (the value there was replaced). */
   clear(path: Path): void {
     const prefix = pathKey(path);

@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PACKAGE_ROOT } from './version.ts';
+import { CODE_ROOT } from './version.ts';
 
 let cached: string | undefined;
 
 /**
- * A hash of the framework's own source (every non-test `.ts` file under `src/`, `kits/` and `plugins/`),
+ * A hash of the framework's own code (every non-test module and text asset under `src/`, `kits/` and
+ * `plugins/`, as TypeScript sources or as the compiled `dist/`),
  * plus any extra files given (external plugin modules). Caches keyed by it never serve results
  * computed by different code, even between releases. Computed once per process (a few ms).
  */
 export function codeFingerprint(extraFiles: readonly string[] = []): string {
-  cached ??= hashFiles(['src', 'kits', 'plugins'].flatMap((d) => sourceFiles(join(PACKAGE_ROOT, d))));
+  cached ??= hashFiles(
+    ['src', 'kits', 'plugins']
+      .map((d) => join(CODE_ROOT, d))
+      .filter((d) => existsSync(d))
+      .flatMap(sourceFiles),
+  );
   if (extraFiles.length === 0) return cached;
   return createHash('sha256').update(cached).update(hashFiles([...extraFiles].sort())).digest('hex').slice(0, 16);
 }
@@ -21,7 +27,7 @@ function sourceFiles(dir: string): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|md)$/.test(entry.name) && !entry.name.endsWith('.spec.ts')) out.push(path);
+    else if (/\.(ts|js|md|ya?ml)$/.test(entry.name) && !/\.(spec|d)\.ts$/.test(entry.name)) out.push(path);
   }
   return out.sort();
 }
@@ -29,7 +35,7 @@ function sourceFiles(dir: string): string[] {
 function hashFiles(files: readonly string[]): string {
   const h = createHash('sha256');
   for (const f of files) {
-    h.update(relative(PACKAGE_ROOT, f)).update('\0');
+    h.update(relative(CODE_ROOT, f)).update('\0');
     try {
       h.update(readFileSync(f)).update('\0');
     } catch {

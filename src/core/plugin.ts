@@ -52,9 +52,19 @@ export interface PluginDescriptor<S extends z.ZodType = z.ZodType, T = unknown> 
    * for these (parsed) params, so `eval.metrics` can name them before any data is read.
    */
   testSets?(params: z.output<S>): string[];
+  /**
+   * For implementations without decorators (plain JavaScript): the token of each constructor
+   * parameter, in order, e.g. `[PluginParams, PluginLogger]`. Registering the descriptor then makes
+   * the class injectable itself. Leave it out for a class that carries `@injectable()` and `@inject(TOKEN)`.
+   */
+  inject?: readonly symbol[];
 }
 
-/** Helper that keeps the schema's inferred type attached to the descriptor. */
+/**
+ * Keeps the schema's inferred type attached to the descriptor. An undecorated implementation with an
+ * `inject` list is wired for injection when the descriptor is registered (see `registry.ts`), so this
+ * module stays free of the injection library and the command line can read the kinds at no cost.
+ */
 export function definePlugin<S extends z.ZodType, T>(d: PluginDescriptor<S, T>): PluginDescriptor<S, T> {
   return d;
 }

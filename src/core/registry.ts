@@ -1,3 +1,5 @@
+import { inject, injectable } from 'inversify';
+
 import { CropsError } from './errors.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { PLUGIN_KINDS, type PluginDescriptor, type PluginKind, type PluginModule } from './plugin.ts';
@@ -29,6 +31,7 @@ export class PluginRegistry {
         `duplicate plugin ${descriptor.kind}/${descriptor.name}: registered by ${existing.origin} and again by ${origin}; rename one of them`,
       );
     }
+    wireInjection(descriptor, origin);
     names.set(descriptor.name, { descriptor, origin });
   }
 
@@ -77,4 +80,25 @@ export class PluginRegistry {
     const hint = guess ? `; did you mean '${guess}'?` : '';
     return `unknown ${kind} plugin '${name}'${hint} (available: ${names.join(', ') || 'none'})`;
   }
+}
+
+const wired = new WeakSet<object>();
+
+/**
+ * Wires an undecorated implementation (plain JavaScript) for injection from its descriptor's `inject`
+ * list: the same as `@injectable()` on the class and `@inject(TOKEN)` on each constructor parameter.
+ * Done once per class, however many registries it joins.
+ */
+function wireInjection(descriptor: PluginDescriptor, origin: string): void {
+  const impl = descriptor.implementation;
+  if (!descriptor.inject || wired.has(impl)) return;
+  if (descriptor.inject.length < impl.length) {
+    throw new CropsError(
+      `plugin ${descriptor.kind}/${descriptor.name} from ${origin}: its constructor takes ${impl.length} parameters but inject lists ${descriptor.inject.length} tokens; list one token per parameter`,
+    );
+  }
+  injectable()(impl);
+  // a parameter decorator applied by hand: (class, no property key, parameter index)
+  descriptor.inject.forEach((token, i) => inject(token)(impl, undefined, i));
+  wired.add(impl);
 }

@@ -10,6 +10,8 @@ export interface RunRef {
 export interface FinishedRun {
   run: RunRef;
   metrics: Record<string, number>;
+  /** the run's tags (`mlflow.parentRunId` names its sweep run), where the store returns them */
+  tags?: Record<string, string>;
 }
 
 export interface MetricPoint {

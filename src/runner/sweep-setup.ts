@@ -33,7 +33,7 @@ export interface SweepOptions {
 }
 
 /**
- * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
+ * A worker is a module (compiled, or TypeScript run through `bin/run-ts.js`); it loads the experiment again from
  * `load` (the composition root knows how) and serves trials with `serveTrials`.
  */
 export interface WorkerSpawn {
@@ -46,8 +46,11 @@ export interface SweepResult {
   results: TrialResult[];
   location: string | undefined;
   backend: string;
-  parentRunId: string;
+  /** undefined only when every trial finished before and the tracker does not name their sweep run */
+  parentRunId: string | undefined;
   interrupted: boolean;
+  /** every trial had finished before: nothing ran and no sweep run was created */
+  resumedOnly?: boolean;
 }
 
 export interface SweepServices {
@@ -90,13 +93,36 @@ export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: 
 }
 
 /** The SKIPPED result of a trial that finished before with the same config hash, if there is one. */
-export async function skipIfFinished(tracker: Tracker, experiment: Experiment, trial: Trial, progress: TrialProgress): Promise<TrialResult | undefined> {
+export async function skipIfFinished(tracker: Tracker, experiment: Experiment, trial: Trial, progress?: TrialProgress): Promise<TrialResult | undefined> {
   const done = await tracker.findFinished?.(experiment.name, trial.hash);
   if (!done) return undefined;
-  progress.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
+  progress?.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
   // the store keys metrics by their MLflow form; the table wants the labels back
   const metrics = Object.fromEntries(trial.config.eval.metrics.filter((m) => metricKey(m) in done.metrics).map((m) => [m, done.metrics[metricKey(m)]!]));
-  return { trial, status: 'SKIPPED', metrics, runId: done.run.runId, seconds: 0 };
+  return { trial, status: 'SKIPPED', metrics, runId: done.run.runId, seconds: 0, sweepRunId: done.tags?.[TAG.parentRunId], backend: done.tags?.[TAG.backend] };
+}
+
+/**
+ * When every selected trial finished before, the sweep is only a report of those runs: it returns them
+ * as SKIPPED without starting a sweep run (a re-run adds nothing to the tracker) and names the latest
+ * sweep run they belong to. Undefined as soon as one trial still has to run.
+ */
+export async function finishedBefore(tracker: Tracker, experiment: Experiment, trials: Trial[], progress: TrialProgress): Promise<SweepResult | undefined> {
+  if (trials.length === 0 || !tracker.findFinished) return undefined;
+  const results: TrialResult[] = [];
+  for (const trial of trials) {
+    const skipped = await skipIfFinished(tracker, experiment, trial);
+    if (!skipped) return undefined;
+    results.push(skipped);
+  }
+  for (const r of results) await skipIfFinished(tracker, experiment, r.trial, progress);
+  // trials resumed over several sweeps belong to several sweep runs: name the one most of them belong to
+  const counts = new Map<string, number>();
+  for (const r of results) if (r.sweepRunId) counts.set(r.sweepRunId, (counts.get(r.sweepRunId) ?? 0) + 1);
+  const sweepRun = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  progress.line(`all ${trials.length} trial${trials.length === 1 ? '' : 's'} finished before; no new sweep run${sweepRun ? ` (existing sweep run ${sweepRun})` : ''} (use --force to re-run)`);
+  const backend = results.find((r) => r.backend)?.backend ?? 'unknown';
+  return { results, location: tracker.location(), backend, parentRunId: sweepRun, interrupted: false, resumedOnly: true };
 }
 
 /** Prints the outcome line of a trial that ran. */

@@ -2,7 +2,7 @@ import type { Experiment, Trial } from '../config/experiment.ts';
 import type { Tracker } from '../extension-points/tracker.ts';
 import { InProcessLauncher } from './in-process-launcher.ts';
 import type { Launcher } from './launcher.ts';
-import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
+import { createSweepServices, finishedBefore, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
 import type { TrialResult } from './trial-runner.ts';
 import { WorkerPoolLauncher } from './worker-pool-launcher.ts';
 
@@ -18,12 +18,20 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
  * Runs the trials of an experiment under one parent run. Finished trials with the same config
  * hash are skipped (resume) unless `force`; the first failure stops the sweep unless `keepGoing`;
  * an abort marks the running trial(s) KILLED and leaves the rest for the next run. With
- * `parallel` above 1 the trials run in local worker processes, else here one by one.
+ * `parallel` above 1 the trials run in local worker processes, else here one by one. When every
+ * selected trial finished before, no sweep run is started (see `finishedBefore`).
  */
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
   const services = createSweepServices(experiment, opts);
+  const trials = selectTrials(experiment.trials, opts.only);
+  // a re-run with nothing left to do reports the existing runs and starts no backend and no sweep run
+  const resumed = opts.force ? undefined : await finishedBefore(services.tracker, experiment, trials, opts.progress);
+  if (resumed) {
+    await services.tracker.flush();
+    return resumed;
+  }
   const launcher = (opts.parallel ?? 1) > 1 ? new WorkerPoolLauncher(experiment, services, opts) : new InProcessLauncher(experiment, services, opts);
-  return driveSweep(experiment, selectTrials(experiment.trials, opts.only), services.tracker, launcher, opts);
+  return driveSweep(experiment, trials, services.tracker, launcher, opts);
 }
 
 /**

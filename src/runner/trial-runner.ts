@@ -39,6 +39,9 @@ export interface TrialResult {
   runId?: string;
   error?: string;
   seconds: number;
+  /** of a SKIPPED trial: the sweep run and backend it finished under, where the tracker knows */
+  sweepRunId?: string;
+  backend?: string;
 }
 
 export interface SweepContext {

@@ -5,8 +5,11 @@ import { CropsError } from '../core/errors.ts';
 import type { Progress } from './progress.ts';
 import type { FromWorker, ProgressEvent, ToWorker, WorkerInit } from './worker-protocol.ts';
 
-/** Runs a TypeScript module through tsx with the project's tsconfig, as `bin/crops.js` does. */
+/** Runs a TypeScript module through tsx with the project's tsconfig, as `bin/crops-dev.js` does. */
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
+
+/** A compiled worker module runs as it is; a TypeScript one (running from the sources) through tsx. */
+const forkArgs = (entry: string): [string, string[]] => (/\.[mc]?ts$/.test(entry) ? [RUN_TS, [entry]] : [entry, []]);
 
 type Reply = Exclude<FromWorker, { type: 'progress' } | { type: 'fatal' }>;
 
@@ -25,7 +28,7 @@ export class TrialWorker {
     private readonly progress: Progress,
   ) {
     // stderr goes through the display so warnings do not tear the live lines apart
-    this.child = fork(RUN_TS, [entry], { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    this.child = fork(...forkArgs(entry), { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
     let partial = '';
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');

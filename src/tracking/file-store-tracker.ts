@@ -77,7 +77,7 @@ export class FileStoreTracker implements Tracker {
     const ref = await this.store.findFinished(experimentName, configHash);
     if (!ref) return undefined;
     const stored = await this.store.getRun(ref);
-    return { run: ref, metrics: Object.fromEntries(Object.entries(stored.metrics).map(([k, m]) => [k, m.value])) };
+    return { run: ref, metrics: Object.fromEntries(Object.entries(stored.metrics).map(([k, m]) => [k, m.value])), tags: stored.tags };
   }
 
   async flush(): Promise<void> {

@@ -149,7 +149,8 @@ export class RestTracker implements Tracker {
     const [hit] = await this.client.searchRuns([experimentId], filter, ['attributes.end_time DESC'], 1);
     if (!hit) return undefined;
     const metrics = Object.fromEntries((hit.data.metrics ?? []).map((m) => [m.key, decodeMetricValue(m.value)]));
-    return { run: { experimentId, runId: hit.info.run_id }, metrics };
+    const tags = Object.fromEntries((hit.data.tags ?? []).map((t) => [t.key, t.value]));
+    return { run: { experimentId, runId: hit.info.run_id }, metrics, tags };
   }
 
   async flush(): Promise<void> {

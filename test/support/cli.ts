@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const BIN = resolve(import.meta.dirname, '../../bin/crops.js');
+/**
+ * `crops` from the TypeScript sources, so a test never runs a stale build; the compiled package
+ * (dist/, bin/crops.js) is tested by test/package.spec.ts, which packs and installs it.
+ */
+export const BIN = resolve(import.meta.dirname, '../../bin/crops-dev.js');
 
-/** Runs the real `crops` binary in a child process, as a user would. */
+/** Runs the `crops` command line in a child process, as a user would. */
 export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number }) {
   const res = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
