@@ -18,7 +18,7 @@ const TARGETS: Record<string, { target?: readonly [number, number]; about: strin
   testClickSessionShare: { target: [0.5, 0.85], about: 'same on the test day, which has its own exposure policy' },
   exposureTop10Share: { target: [0.5, 0.9], about: 'shown impressions going to the top 10% of items; popularity-biased feeds put most exposure there' },
   exposureGini: { target: [0.6, 0.95], about: 'Gini of shown impressions per item' },
-  relevantNeverShownShare: { target: [0.3, 0.8], about: 'items relevant to a meaning asked for on the train day that the legacy system never showed: the bubble P1-P3 reach into' },
+  relevantNeverShownShare: { target: [0.3, 0.8], about: 'items relevant (grade >= 2) to a meaning asked for on the train day that the legacy system never showed: the bubble P1-P3 reach into' },
   trainReformulationRate: { target: [0.1, 0.3], about: 'sessions that reformulate the previous one; web and video search logs report 10-30%' },
   testReformulationRate: { target: [0.05, 0.3], about: 'same on the test day (fewer, as its policy serves more intents)' },
   ambiguousSessionShare: { target: [0.3, 0.6], about: 'sessions with a head-word-only query; ambiguous queries are a large part of short-video traffic' },

@@ -21,7 +21,8 @@ export function worldDiagnostics(world: World, train: DayLog, test: DayLog, judg
   let relevant = 0;
   let neverShown = 0;
   for (const it of world.items) {
-    const rel = asked.has(it.subtopic) || (asked.has(it.secondary) && world.relevance(it.secondary, it.id) >= 2);
+    // grade >= 2 for an asked meaning, as documented (an item of an asked subtopic can still be grade 1)
+    const rel = [it.subtopic, it.secondary].some((m) => asked.has(m) && world.relevance(m, it.id) >= 2);
     if (!rel) continue;
     relevant++;
     if (shownCounts[it.id] === 0) neverShown++;
