@@ -9,6 +9,7 @@ import { pluginsCommand } from './plugins-command.ts';
 import { evalCommand, integerFlag } from './eval-command.ts';
 import { pushCommand } from './push-command.ts';
 import { reportCommand } from './report-command.ts';
+import { statusCommand } from './status-command.ts';
 import { worldDescribeCommand } from './world-command.ts';
 import { dataCommand } from './data-command.ts';
 import type { Io } from './io.ts';
@@ -16,7 +17,8 @@ import type { Io } from './io.ts';
 const USAGE = `crops — dense-retrieval experiments from YAML
 
 usage:
-  crops run FILE [--set key=value ...] [--only filter] [--force] [--keep-going] [--parallel N] [--plugin ./p.js] [--verbose]
+  crops run FILE [--set key=value ...] [--only filter] [--force] [--keep-going] [--parallel N] [--launcher local|slurm] [--detach] [--plugin ./p.js] [--verbose]
+  crops status FILE|SWEEP_RUN_ID [--tracking-uri URI]   scheduler and MLflow state of every trial of a sweep
   crops validate FILE [--set key=value ...] [--plugin ./p.js]
   crops plugins [KIND] [--markdown] [--plugin ./p.js]
   crops eval --qrels FILE --run FILE -m MEASURE [-m ...] [-q] [-c] [-M n] [-l n]
@@ -53,6 +55,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
             verbose: { type: 'boolean' },
             quiet: { type: 'boolean' },
             parallel: { type: 'string' },
+            launcher: { type: 'string' },
+            detach: { type: 'boolean' },
           },
         });
         verbose = Boolean(values.verbose);
@@ -60,7 +64,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const common = { file: positionals[0]!, sets: values.set ?? [], plugins: values.plugin ?? [] };
         if (command === 'validate') return await validateCommand(common, io);
         return await runCommand(
-          { ...common, only: values.only, force: Boolean(values.force), keepGoing: Boolean(values['keep-going']), verbose, quiet: Boolean(values.quiet), parallel: integerFlag('--parallel', values.parallel, 1) ?? 1 },
+          { ...common, only: values.only, force: Boolean(values.force), keepGoing: Boolean(values['keep-going']), verbose, quiet: Boolean(values.quiet), parallel: integerFlag('--parallel', values.parallel, 1) ?? 1, launcher: values.launcher, detach: Boolean(values.detach) },
           io,
         );
       }
@@ -147,6 +151,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           io,
         );
       }
+      case 'status': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { 'tracking-uri': { type: 'string' }, set: { type: 'string', multiple: true }, plugin: { type: 'string', multiple: true } } });
+        if (positionals.length !== 1) throw new CropsError(`crops status takes one experiment file or sweep run id (got ${positionals.length})\n\n${USAGE}`);
+        return await statusCommand({ target: positionals[0]!, trackingUri: values['tracking-uri'], sets: values.set ?? [], plugins: values.plugin ?? [] }, io);
+      }
       case 'push': {
         const { values, positionals } = parseArgs({
           args: rest,
@@ -169,7 +178,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         io.out(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default: {
-        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'eval', 'data', 'world', 'report', 'push', 'doctor', 'help']);
+        const guess = didYouMean(command, ['run', 'validate', 'plugins', 'eval', 'data', 'world', 'report', 'status', 'push', 'doctor', 'help']);
         throw new CropsError(`unknown command '${command}'${guess ? `; did you mean '${guess}'?` : ''}\n\n${USAGE}`);
       }
     }

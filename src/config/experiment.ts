@@ -4,6 +4,7 @@ import { configHash, stableStringify } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { CODE_VERSION } from '../core/version.ts';
 import { Envelope, type ReportSettings } from './envelope.ts';
+import type { LauncherSettings } from './launcher-settings.ts';
 import { applySets, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
 import { SLOT_DEFAULTS } from './plugin-slots.ts';
 import { loadWithExtends } from './extends.ts';
@@ -30,6 +31,8 @@ export interface Experiment {
   files: string[];
   trials: Trial[];
   report?: z.output<typeof ReportSettings>;
+  /** where the trials run; not part of any trial's hash */
+  launcher?: LauncherSettings;
   /** identity of the whole sweep (all trial hashes) */
   hash: string;
 }
@@ -66,7 +69,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   const perTrial = new Map<string, Diagnostic & { trials: string[] }>();
   for (const cell of cells) {
     const body = { ...cell.value };
-    for (const k of ['name', 'description', 'seeds', 'seed', 'report']) delete body[k];
+    for (const k of ['name', 'description', 'seeds', 'seed', 'report', 'launcher']) delete body[k];
     for (const seed of envelope.success ? seeds : [seeds[0] ?? 1]) {
       const parts = Object.entries(cell.labels).map(([k, v]) => (k === ROW_LABEL ? v : `${k}=${v}`));
       if (seeds.length > 1) parts.push(`seed=${seed}`);
@@ -110,6 +113,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
       files: merged.files,
       trials,
       report: envelope.success ? envelope.data.report : undefined,
+      launcher: envelope.success ? envelope.data.launcher : undefined,
       hash: configHash(trials.map((t) => t.hash)),
     },
     diagnostics: [],

@@ -10,6 +10,7 @@ import { Tracker, type Backend, type RunRef } from '../extension-points/index.ts
 import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
 import { metricKey } from '../tracking/mlflow-keys.ts';
 import { PluginFactory } from './plugin-factory.ts';
+import type { Launcher } from './launcher.ts';
 import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
 import type { TrialResult } from './trial-runner.ts';
 
@@ -29,6 +30,10 @@ export interface SweepOptions {
   parallel?: number;
   /** how a worker process is started; required when `parallel` is above 1 */
   workers?: WorkerSpawn;
+  /** runs the pending trials elsewhere (a cluster); undefined runs them on this machine */
+  launcher?: Launcher;
+  /** with a launcher: return once the trials are handed over, leaving them running */
+  detach?: boolean;
 }
 
 /**
@@ -47,6 +52,8 @@ export interface SweepResult {
   backend: string;
   parentRunId: string;
   interrupted: boolean;
+  /** set when the sweep was handed to a launcher and left running (`--detach`) */
+  detached?: { id: string; pending: number };
 }
 
 export interface SweepServices {

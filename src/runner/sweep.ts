@@ -1,4 +1,5 @@
 import type { Experiment, Trial } from '../config/experiment.ts';
+import { runLaunchedSweep } from './launched-sweep.ts';
 import { runParallelSweep } from './parallel-sweep.ts';
 import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
 
@@ -22,6 +23,7 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
   const trials = selectTrials(experiment.trials, opts.only);
   const services = createSweepServices(experiment, opts);
+  if (opts.launcher) return runLaunchedSweep(experiment, trials, services, opts, opts.launcher);
   if ((opts.parallel ?? 1) > 1) return runParallelSweep(experiment, trials, services, opts);
 
   const backend = await services.activateBackend();

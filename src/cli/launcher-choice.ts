@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Experiment } from '../config/experiment.ts';
+import { LauncherSettings } from '../config/launcher-settings.ts';
+import { CropsError } from '../core/errors.ts';
+import type { LogLevel } from '../core/logger.ts';
+import type { Launcher } from '../runner/launcher.ts';
+import { SlurmLauncher } from '../runner/launchers/slurm-launcher.ts';
+import type { ExperimentArgs } from './validate-command.ts';
+
+/** The module each Slurm array task runs. */
+const SLURM_TASK_ENTRY = fileURLToPath(new URL('./slurm-task-main.ts', import.meta.url));
+
+export const LAUNCHERS = ['local', 'slurm'] as const;
+
+/**
+ * The launcher of a run: `--launcher` wins over the file's `launcher:` section (whose sbatch
+ * settings still apply); undefined means this machine (`local`).
+ */
+export function chooseLauncher(
+  experiment: Experiment,
+  opts: { flag?: string; detach: boolean; load: ExperimentArgs; cacheRoot: string; logLevel: LogLevel },
+): Launcher | undefined {
+  if (opts.flag !== undefined && !(LAUNCHERS as readonly string[]).includes(opts.flag)) {
+    throw new CropsError(`--launcher: expected one of ${LAUNCHERS.join(', ')} (got '${opts.flag}')`, 2);
+  }
+  const use = opts.flag ?? experiment.launcher?.use ?? 'local';
+  if (use === 'local') {
+    if (opts.detach) throw new CropsError('--detach needs a launcher that runs trials elsewhere (--launcher slurm); a local sweep lives in this process', 2);
+    return undefined;
+  }
+  const settings = experiment.launcher?.use === 'slurm' ? experiment.launcher : LauncherSettings.parse('slurm');
+  if (settings.use !== 'slurm') throw new Error('unreachable');
+  const load: ExperimentArgs = { ...opts.load, file: resolve(opts.load.file) };
+  return new SlurmLauncher({ settings, taskEntry: SLURM_TASK_ENTRY, load, cacheRoot: opts.cacheRoot, logLevel: opts.logLevel, cwd: process.cwd() });
+}
