@@ -1,0 +1,93 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MlflowFileStore } from '../src/tracking/file-store.ts';
+import { runCli } from './support/cli.ts';
+import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
+import { slurmCluster } from './support/slurm/slurm-cluster.ts';
+
+// End-to-end through the real CLI on a real (single-node) Slurm cluster: sbatch, squeue, scancel
+// and the job-completion file. Step counts stay small: the test cluster shares the CI machine.
+const cluster = slurmCluster();
+const QUICKSTART = resolve('experiments/quickstart.yaml');
+const MINUTES = 60_000;
+
+const trialMetrics = async (cwd: string, experiment: string) => {
+  const runs = await new MlflowFileStore(join(cwd, 'mlruns')).listRuns(experiment);
+  return Object.fromEntries(runs.filter((r) => r.tags['crops.role'] !== 'sweep').map((r) => [r.runName, Object.fromEntries(Object.entries(r.metrics).filter(([k]) => !k.startsWith('train/')).map(([k, m]) => [k, m.value]))]));
+};
+
+const runs = async (cwd: string, experiment: string) => new MlflowFileStore(join(cwd, 'mlruns')).listRuns(experiment);
+
+describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm cluster', () => {
+  it('gives the quickstart the same metrics as a local run', async () => {
+    const local = mkdtempSync(join(tmpdir(), 'crops-slurm-local-'));
+    const slurm = mkdtempSync(join(tmpdir(), 'crops-slurm-'));
+    const args = ['run', QUICKSTART, '--set', 'train.steps=30'];
+    const a = runCli(args, { cwd: local });
+    expect(a.status, a.stderr).toBe(0);
+    const b = runCli([...args, '--launcher', 'slurm', '--parallel', '2'], { cwd: slurm, timeoutMs: 5 * MINUTES });
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/submitted job array \d+: 2 trials, at most 2 at once/);
+    expect(b.stderr).toMatch(/running on \S+ \(task \d+_1/);
+    const localMetrics = await trialMetrics(local, 'quickstart');
+    expect(Object.keys(localMetrics).sort()).toEqual(['labelScheme=binary,loss=info-nce', 'labelScheme=hla,loss=h-info-nce']);
+    expect(await trialMetrics(slurm, 'quickstart')).toEqual(localMetrics);
+    // the printed tables agree too
+    const table = (out: string) => out.split('\n').filter((l) => l.startsWith('labelScheme='));
+    expect(table(b.stdout)).toEqual(table(a.stdout));
+    const sweep = (await runs(slurm, 'quickstart')).find((r) => r.tags['crops.role'] === 'sweep')!;
+    expect(sweep.status).toBe('FINISHED');
+    expect(sweep.tags['crops.launcher']).toBe('slurm');
+  }, 8 * MINUTES);
+
+  it('records a task cancelled mid-trial as KILLED, and a re-run submits only that trial', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'crops-slurm-cancel-'));
+    const file = join(cwd, 'cancel.yaml');
+    writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-cancel\nlabelScheme: hla\nloss: h-info-nce\nablate:\n  train.steps: [20, 250]\n`);
+    const child = spawn(process.execPath, [resolve('bin/crops.js'), 'run', file, '--launcher', 'slurm', '--parallel', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let cancelled = false;
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const log = /running on \S+ \(task (\d+)_1; log (\S+)\)/.exec(stderr);
+        if (log && !cancelled) {
+          cancelled = true;
+          // cancel once the long trial is training, not before it has a run
+          const timer = setInterval(() => {
+            if (!existsSync(log[2]!) || !readFileSync(log[2]!, 'utf8').includes('training')) return;
+            clearInterval(timer);
+            setTimeout(() => spawnSync('scancel', [`${log[1]}_1`]), 1000);
+          }, 200);
+        }
+      });
+      child.on('exit', (c) => done(c));
+    });
+    expect(cancelled, stderr).toBe(true);
+    // a killed trial leaves the sweep unfinished: exit 1, and the other trial's result stands
+    expect(code, stderr).toBe(1);
+    expect(stdout).toMatch(/train\.steps=20\s+\d+\.\d+.*finished/);
+    expect(stdout).toMatch(/train\.steps=250\s.*killed/);
+    let all = await runs(cwd, 'slurm-cancel');
+    const killed = all.find((r) => r.runName === 'train.steps=250')!;
+    expect(killed.status).toBe('KILLED');
+    expect(killed.tags['crops.slurm.state']).toMatch(/^CANCELLED/);
+    expect(killed.tags['crops.slurm.signal']).toBe('SIGTERM');
+    expect(all.filter((r) => r.status === 'RUNNING')).toEqual([]);
+
+    // the re-run of the same file skips the finished trial and submits one task
+    const again = runCli(['run', file, '--launcher', 'slurm', '--parallel', '2'], { cwd, timeoutMs: 5 * MINUTES });
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/train\.steps=20 {2}skipped: finished before/);
+    expect(again.stderr).toMatch(/submitted job array \d+: 1 trial,/);
+    all = await runs(cwd, 'slurm-cancel');
+    const byTrial = (id: string) => all.filter((r) => r.runName === id).map((r) => r.status).sort();
+    expect(byTrial('train.steps=20')).toEqual(['FINISHED']);
+    expect(byTrial('train.steps=250')).toEqual(['FINISHED', 'KILLED']);
+  }, 8 * MINUTES);
+});
