@@ -11,6 +11,7 @@ import { slurmCluster } from './support/slurm/slurm-cluster.ts';
 // End-to-end through the real CLI on a real (single-node) Slurm cluster: sbatch, squeue, scancel
 // and the job-completion file. Step counts stay small: the test cluster shares the CI machine.
 const cluster = slurmCluster();
+const { file: nanLoss } = writeNanLossPlugin('slurm');
 const QUICKSTART = resolve('experiments/quickstart.yaml');
 const MINUTES = 60_000;
 
@@ -89,5 +90,45 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
     const byTrial = (id: string) => all.filter((r) => r.runName === id).map((r) => r.status).sort();
     expect(byTrial('train.steps=20')).toEqual(['FINISHED']);
     expect(byTrial('train.steps=250')).toEqual(['FINISHED', 'KILLED']);
+  }, 8 * MINUTES);
+
+  it('--detach returns with the job id; status shows scheduler and MLflow state; a failing trial leaves the other finished; report reads the sweep', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'crops-slurm-detach-'));
+    const file = join(cwd, 'faults.yaml');
+    writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-faults\nlabelScheme: hla\ntrain: { steps: 20 }\nablate:\n  loss: [nan-loss, info-nce]\n`);
+    const plugin = ['--plugin', nanLoss];
+    const detached = runCli(['run', file, ...plugin, '--launcher', 'slurm', '--parallel', '2', '--detach'], { cwd });
+    expect(detached.status, detached.stderr).toBe(0);
+    const jobId = /submitted 2 trials as job array (\d+); sweep run (\w+)/.exec(detached.stdout);
+    expect(jobId, detached.stdout).not.toBeNull();
+    const sweepRunId = jobId![2]!;
+    // right away the trials are queued or running, and the sweep run is open
+    const early = runCli(['status', sweepRunId], { cwd });
+    expect(early.status, early.stderr).toBe(0);
+    expect(early.stdout).toContain(`sweep run ${sweepRunId}`);
+    expect(early.stdout).toMatch(new RegExp(`${jobId![1]}_0\\s+loss=nan-loss\\s+(PENDING|RUNNING|COMPLETED|FAILED)`));
+
+    // the finishing job ends the sweep run once the array is done
+    let status = early;
+    const deadline = Date.now() + 4 * MINUTES;
+    while (!/^sweep run \w+ \(.*\): (FAILED|FINISHED|KILLED)/.test(status.stdout) && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 2000));
+      status = runCli(['status', file, ...plugin], { cwd });
+    }
+    expect(status.stdout).toMatch(/: FAILED, Slurm job array \d+/);
+    expect(status.stdout).toMatch(/_0\s+loss=nan-loss\s+FAILED\s+FAILED/);
+    expect(status.stdout).toMatch(/_1\s+loss=info-nce\s+COMPLETED\s+FINISHED/);
+    const all = await runs(cwd, 'slurm-faults');
+    expect(all.map((r) => [r.runName, r.status]).sort()).toEqual([
+      ['loss=info-nce', 'FINISHED'],
+      ['loss=nan-loss', 'FAILED'],
+      ['slurm-faults (2 trials)', 'FAILED'],
+    ]);
+    expect(all.find((r) => r.runName === 'loss=nan-loss')!.tags['crops.error']).toMatch(/NaN at step 0/);
+
+    const report = runCli(['report', file, ...plugin], { cwd });
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toContain(`sweep run ${sweepRunId}`);
+    expect(report.stdout).toMatch(/loss=info-nce/);
   }, 8 * MINUTES);
 });
