@@ -44,52 +44,69 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
     expect(sweep.tags['crops.launcher']).toBe('slurm');
   }, 8 * MINUTES);
 
-  it('records a task cancelled mid-trial as KILLED, and a re-run submits only that trial', async () => {
+  it('records a task cancelled mid-trial as KILLED and one killed without a word as FAILED, and a re-run submits only those', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-slurm-cancel-'));
     const file = join(cwd, 'cancel.yaml');
-    writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-cancel\nlabelScheme: hla\nloss: h-info-nce\nablate:\n  train.steps: [20, 250]\n`);
-    const child = spawn(process.execPath, [resolve('bin/crops.js'), 'run', file, '--launcher', 'slurm', '--parallel', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-cancel\nlabelScheme: hla\nloss: h-info-nce\nablate:\n  train.steps: [20, 150, 151]\n`);
+    const child = spawn(process.execPath, [resolve('bin/crops.js'), 'run', file, '--launcher', 'slurm', '--parallel', '3'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    let cancelled = false;
+    const stopped = new Set<string>();
+    // once a long trial is training: scancel one (SIGTERM, which the task traps), SIGKILL the other
+    // (the task dies without a word, as after a time limit's grace period or the OOM killer)
+    const stopWhenTraining = (task: string, log: string, stop: () => void) => {
+      stopped.add(task);
+      const timer = setInterval(() => {
+        if (!existsSync(log) || !readFileSync(log, 'utf8').includes('training')) return;
+        clearInterval(timer);
+        setTimeout(stop, 1000);
+      }, 200);
+    };
+    // the task's own process, found through the scheduler (single node: it runs on this machine)
+    const killTask = (job: string, task: string) => {
+      const raw = spawnSync('squeue', ['-h', '-r', '-j', job, '-o', '%K %A'], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.startsWith(`${task} `))?.split(' ')[1];
+      const pids = spawnSync('scontrol', ['listpids', raw ?? 'none'], { encoding: 'utf8' }).stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).filter((p) => p > 0);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+    };
     const code = await new Promise<number | null>((done) => {
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        const log = /running on \S+ \(task (\d+)_1; log (\S+)\)/.exec(stderr);
-        if (log && !cancelled) {
-          cancelled = true;
-          // cancel once the long trial is training, not before it has a run
-          const timer = setInterval(() => {
-            if (!existsSync(log[2]!) || !readFileSync(log[2]!, 'utf8').includes('training')) return;
-            clearInterval(timer);
-            setTimeout(() => spawnSync('scancel', [`${log[1]}_1`]), 1000);
-          }, 200);
+        for (const m of stderr.matchAll(/running on \S+ \(task (\d+)_([12]); log (\S+)\)/g)) {
+          const [, job, task, log] = m;
+          if (stopped.has(task!)) continue;
+          stopWhenTraining(task!, log!, task === '1' ? () => spawnSync('scancel', [`${job}_1`]) : () => killTask(job!, task!));
         }
       });
       child.on('exit', (c) => done(c));
     });
-    expect(cancelled, stderr).toBe(true);
-    // a killed trial leaves the sweep unfinished: exit 1, and the other trial's result stands
+    expect([...stopped].sort(), stderr).toEqual(['1', '2']);
+    // unfinished trials leave the sweep unfinished: exit 1, and the other trial's result stands
     expect(code, stderr).toBe(1);
     expect(stdout).toMatch(/train\.steps=20\s+\d+\.\d+.*finished/);
-    expect(stdout).toMatch(/train\.steps=250\s.*killed/);
+    expect(stdout).toMatch(/train\.steps=150\s.*killed/);
+    expect(stdout).toMatch(/train\.steps=151\s.*failed/);
     let all = await runs(cwd, 'slurm-cancel');
-    const killed = all.find((r) => r.runName === 'train.steps=250')!;
+    const killed = all.find((r) => r.runName === 'train.steps=150')!;
     expect(killed.status).toBe('KILLED');
     expect(killed.tags['crops.slurm.state']).toMatch(/^CANCELLED/);
     expect(killed.tags['crops.slurm.signal']).toBe('SIGTERM');
+    const died = all.find((r) => r.runName === 'train.steps=151')!;
+    expect(died.status).toBe('FAILED');
+    expect(died.tags['crops.slurm.state']).toBeTruthy();
+    expect(died.tags['crops.error']).toBeTruthy();
     expect(all.filter((r) => r.status === 'RUNNING')).toEqual([]);
 
-    // the re-run of the same file skips the finished trial and submits one task
+    // the re-run of the same file skips the finished trial and submits the other two
     const again = runCli(['run', file, '--launcher', 'slurm', '--parallel', '2'], { cwd, timeoutMs: 5 * MINUTES });
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/train\.steps=20 {2}skipped: finished before/);
-    expect(again.stderr).toMatch(/submitted job array \d+: 1 trial,/);
+    expect(again.stderr).toMatch(/submitted job array \d+: 2 trials,/);
     all = await runs(cwd, 'slurm-cancel');
     const byTrial = (id: string) => all.filter((r) => r.runName === id).map((r) => r.status).sort();
     expect(byTrial('train.steps=20')).toEqual(['FINISHED']);
-    expect(byTrial('train.steps=250')).toEqual(['FINISHED', 'KILLED']);
+    expect(byTrial('train.steps=150')).toEqual(['FINISHED', 'KILLED']);
+    expect(byTrial('train.steps=151')).toEqual(['FAILED', 'FINISHED']);
   }, 8 * MINUTES);
 
   it('--detach returns with the job id; status shows scheduler and MLflow state; a failing trial leaves the other finished; report reads the sweep', async () => {
