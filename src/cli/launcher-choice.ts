@@ -29,8 +29,7 @@ export function chooseLauncher(
     if (opts.detach) throw new CropsError('--detach needs a launcher that runs trials elsewhere (--launcher slurm); a local sweep lives in this process', 2);
     return undefined;
   }
-  const settings = experiment.launcher?.use === 'slurm' ? experiment.launcher : LauncherSettings.parse('slurm');
-  if (settings.use !== 'slurm') throw new Error('unreachable');
+  const settings = experiment.launcher ?? LauncherSettings.parse({});
   const load: ExperimentArgs = { ...opts.load, file: resolve(opts.load.file) };
   return new SlurmLauncher({ settings, taskEntry: SLURM_TASK_ENTRY, load, cacheRoot: opts.cacheRoot, logLevel: opts.logLevel, cwd: process.cwd() });
 }

@@ -57,6 +57,8 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
     if (merged.value[key] === undefined) merged.value[key] = normaliseAt([key], structuredClone(def));
   }
 
+  // `launcher: slurm` is short for `launcher: { use: slurm }`
+  if (typeof merged.value.launcher === 'string') merged.value.launcher = { use: merged.value.launcher };
   const envelope = Envelope.safeParse(merged.value);
   if (!envelope.success) diagnostics.push(...zodDiagnostics(envelope.error, merged.value, [], merged.map, Envelope));
   const name = typeof merged.value.name === 'string' ? merged.value.name : basename(file, extname(file));

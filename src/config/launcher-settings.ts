@@ -32,14 +32,11 @@ export type SlurmSettings = z.output<typeof SlurmSettings>;
 
 /**
  * Where a sweep's trials run: `local` (this machine; `--parallel N` worker processes) or `slurm`
- * (one Slurm job array per sweep). Not part of any trial's config hash: the same trial is the same
- * result wherever it runs.
+ * (one Slurm job array per sweep, with the sbatch settings above). Not part of any trial's config
+ * hash: the same trial is the same result wherever it runs. `launcher: slurm` is short for
+ * `launcher: { use: slurm }`.
  */
-export const LauncherSettings = z.preprocess(
-  (v) => (typeof v === 'string' ? { use: v } : v),
-  z.discriminatedUnion('use', [
-    z.object({ use: z.literal('local') }).strict(),
-    z.object({ use: z.literal('slurm'), ...SlurmSettings.shape }).strict(),
-  ]),
-);
+export const LauncherSettings = z
+  .object({ use: z.enum(['local', 'slurm']).default('local').describe('local: this machine; slurm: a Slurm job array'), ...SlurmSettings.shape })
+  .strict();
 export type LauncherSettings = z.output<typeof LauncherSettings>;

@@ -164,7 +164,7 @@ class AttachedArray implements LaunchedTrials {
       cancelled: () => this.cancelled,
       onQueued: (task, q) => {
         if (q.state === 'RUNNING') progress.line(`${head(task)}  running on ${q.node} (task ${this.id}_${task}; log ${taskLog(this.dir, task)})`);
-        else if (q.state !== 'PENDING') progress.line(`${head(task)}  ${q.state.toLowerCase()}${q.reason && q.reason !== 'None' ? ` (${q.reason})` : ''}`);
+        else if (q.state !== 'PENDING' && q.state !== 'COMPLETING') progress.line(`${head(task)}  ${q.state.toLowerCase()}${q.reason && q.reason !== 'None' ? ` (${q.reason})` : ''}`);
       },
       onRunning: (runs) => {
         if (!progress.tty) return;
