@@ -5,6 +5,7 @@
  */
 import type { Experiment, Trial } from '../config/experiment.ts';
 import type { RunRef } from '../extension-points/index.ts';
+import { endOrphanedRun } from './orphan-runs.ts';
 import { finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult, type SweepServices } from './sweep-setup.ts';
 import type { TrialResult } from './trial-runner.ts';
 import { startWorkers, stopWorkers, type TrialWorker } from './worker-pool.ts';
@@ -37,7 +38,7 @@ export async function runParallelSweep(experiment: Experiment, trials: Trial[], 
       while (!stop && !signal.aborted && worker.alive) {
         const trial = pending.shift();
         if (!trial) break;
-        const result = await runOn(worker, trial, parent, tags);
+        const result = await runOn(worker, trial, parent, tags, experiment);
         progress.release(worker.slot);
         if (!result) break;
         results.push(result);
@@ -59,7 +60,7 @@ export async function runParallelSweep(experiment: Experiment, trials: Trial[], 
 }
 
 /** Runs one trial on a worker; undefined when an interrupt came first and the trial never started. */
-async function runOn(worker: TrialWorker, trial: Trial, parent: RunRef, tags: Record<string, string>): Promise<TrialResult | undefined> {
+async function runOn(worker: TrialWorker, trial: Trial, parent: RunRef, tags: Record<string, string>, experiment: Experiment): Promise<TrialResult | undefined> {
   const started = Date.now();
   try {
     const reply = await worker.request({ type: 'trial', index: trial.index, parent, tags });
@@ -67,7 +68,9 @@ async function runOn(worker: TrialWorker, trial: Trial, parent: RunRef, tags: Re
     if (reply.type !== 'result' || reply.index !== trial.index) throw new Error(`worker ${worker.slot + 1} answered out of turn (${reply.type})`);
     return { trial, status: reply.status, metrics: reply.metrics, runId: reply.runId, error: reply.error, seconds: reply.seconds };
   } catch (e) {
-    // the process died mid-trial (out of memory, a native crash); its run could not be ended
-    return { trial, status: 'FAILED', metrics: {}, error: e instanceof Error ? e.message : String(e), seconds: (Date.now() - started) / 1000 };
+    // the process died mid-trial (out of memory, a native crash); its run is ended here instead
+    const error = e instanceof Error ? e.message : String(e);
+    const runId = await endOrphanedRun(experiment, parent, trial.id, error).catch(() => undefined);
+    return { trial, status: 'FAILED', metrics: {}, runId, error, seconds: (Date.now() - started) / 1000 };
   }
 }
