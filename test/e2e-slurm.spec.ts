@@ -47,7 +47,7 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
   it('records a task cancelled mid-trial as KILLED and one killed without a word as FAILED, and a re-run submits only those', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-slurm-cancel-'));
     const file = join(cwd, 'cancel.yaml');
-    writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-cancel\nlabelScheme: hla\nloss: h-info-nce\nablate:\n  train.steps: [20, 150, 151]\n`);
+    writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-cancel\nlabelScheme: hla\nloss: h-info-nce\nablate:\n  train.steps: [20, 100, 101]\n`);
     const child = spawn(process.execPath, [resolve('bin/crops.js'), 'run', file, '--launcher', 'slurm', '--parallel', '3'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
     let stderr = '';
     let stdout = '';
@@ -84,14 +84,14 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
     // unfinished trials leave the sweep unfinished: exit 1, and the other trial's result stands
     expect(code, stderr).toBe(1);
     expect(stdout).toMatch(/train\.steps=20\s+\d+\.\d+.*finished/);
-    expect(stdout).toMatch(/train\.steps=150\s.*killed/);
-    expect(stdout).toMatch(/train\.steps=151\s.*failed/);
+    expect(stdout).toMatch(/train\.steps=100\s.*killed/);
+    expect(stdout).toMatch(/train\.steps=101\s.*failed/);
     let all = await runs(cwd, 'slurm-cancel');
-    const killed = all.find((r) => r.runName === 'train.steps=150')!;
+    const killed = all.find((r) => r.runName === 'train.steps=100')!;
     expect(killed.status).toBe('KILLED');
     expect(killed.tags['crops.slurm.state']).toMatch(/^CANCELLED/);
     expect(killed.tags['crops.slurm.signal']).toBe('SIGTERM');
-    const died = all.find((r) => r.runName === 'train.steps=151')!;
+    const died = all.find((r) => r.runName === 'train.steps=101')!;
     expect(died.status).toBe('FAILED');
     expect(died.tags['crops.slurm.state']).toBeTruthy();
     expect(died.tags['crops.error']).toBeTruthy();
@@ -105,8 +105,8 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
     all = await runs(cwd, 'slurm-cancel');
     const byTrial = (id: string) => all.filter((r) => r.runName === id).map((r) => r.status).sort();
     expect(byTrial('train.steps=20')).toEqual(['FINISHED']);
-    expect(byTrial('train.steps=150')).toEqual(['FINISHED', 'KILLED']);
-    expect(byTrial('train.steps=151')).toEqual(['FAILED', 'FINISHED']);
+    expect(byTrial('train.steps=100')).toEqual(['FINISHED', 'KILLED']);
+    expect(byTrial('train.steps=101')).toEqual(['FAILED', 'FINISHED']);
   }, 8 * MINUTES);
 
   it('--detach returns with the job id; status shows scheduler and MLflow state; a failing trial leaves the other finished; report reads the sweep', async () => {
