@@ -80,7 +80,8 @@ function latest(runs: ReadRun[]): ReadRun | undefined {
 
 function mlflowState(run: ReadRun | undefined): string {
   if (!run) return 'no run yet';
-  const reason = run.tags['crops.slurm.state'] ? ` (${run.tags['crops.slurm.state']})` : '';
+  const state = run.tags['crops.slurm.state'];
+  const reason = state && state !== run.status ? ` (${state})` : '';
   const loss = run.status === 'RUNNING' && run.metrics['train/loss'] !== undefined ? ` loss ${run.metrics['train/loss'].toPrecision(4)}` : '';
   return `${run.status}${reason}${loss}`;
 }

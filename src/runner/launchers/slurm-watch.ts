@@ -49,9 +49,10 @@ export async function watchArray(spec: SlurmJobSpec, dir: string, jobId: string,
       const state = states.get(task);
       const result = await readResult(dir, task);
       if (result) {
-        if (result.status !== 'FINISHED' && state && result.runId) {
+        // the trial stopped because the scheduler stopped it (not a failure of its own): say so on its run
+        if (result.status !== 'FINISHED' && state && !/^(COMPLETED|FAILED)/.test(state) && result.runId) {
           await store.setTags({ experimentId: spec.parent.experimentId, runId: result.runId }, { 'crops.slurm.state': state, 'crops.slurm.reason': describeState(state) });
-          if (state !== 'COMPLETED' && !/^FAILED/.test(state)) result.error = `${describeState(state)} (${result.error ?? result.status})`;
+          result.error = `${describeState(state)} (${result.error ?? result.status})`;
         }
         open.delete(task);
         hooks.onEnded(task, result);
