@@ -93,7 +93,9 @@ PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 CONF
 
 stop_pid "$STATE/slurmd.pid"; stop_pid "$STATE/slurmctld.pid"
-# -c: a clean start, no jobs from an earlier life of the test cluster
+# -c: a clean start, no jobs from an earlier life of the test cluster; job ids start again, so the
+# job-completion records of that life go too
+: >"$STATE/jobcomp.txt"
 slurmctld -c
 for _ in $(seq 100); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.1; done
 slurmd
