@@ -12,5 +12,5 @@ export { CropsError, TrialFailure, type Diagnostic } from './core/errors.ts';
 export * from './extension-points/index.ts';
 export type * from './extension-points/log-store.ts';
 export type * from './extension-points/samples.ts';
-export { losses } from './losses/index.ts';
+export { losses } from './cli/bundled-losses.ts';
 export { loadExperiment, type Experiment, type Trial } from './config/experiment.ts';

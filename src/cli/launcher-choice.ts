@@ -4,8 +4,8 @@ import type { Experiment } from '../config/experiment.ts';
 import { LauncherSettings } from '../config/launcher-settings.ts';
 import { CropsError } from '../core/errors.ts';
 import type { LogLevel } from '../core/logger.ts';
-import type { Launcher } from '../runner/launcher.ts';
-import { SlurmLauncher } from '../runner/launchers/slurm-launcher.ts';
+import { SlurmLauncher } from '../runner/slurm-launcher.ts';
+import type { LauncherFactory } from '../runner/sweep-setup.ts';
 import type { ExperimentArgs } from './validate-command.ts';
 
 /** The module each Slurm array task runs. */
@@ -15,12 +15,13 @@ export const LAUNCHERS = ['local', 'slurm'] as const;
 
 /**
  * The launcher of a run: `--launcher` wins over the file's `launcher:` section (whose sbatch
- * settings still apply); undefined means this machine (`local`).
+ * settings still apply); undefined means this machine (`local`: in process, or the worker pool
+ * with `--parallel`).
  */
 export function chooseLauncher(
   experiment: Experiment,
   opts: { flag?: string; detach: boolean; load: ExperimentArgs; cacheRoot: string; logLevel: LogLevel },
-): Launcher | undefined {
+): LauncherFactory | undefined {
   if (opts.flag !== undefined && !(LAUNCHERS as readonly string[]).includes(opts.flag)) {
     throw new CropsError(`--launcher: expected one of ${LAUNCHERS.join(', ')} (got '${opts.flag}')`, 2);
   }
@@ -31,5 +32,7 @@ export function chooseLauncher(
   }
   const settings = experiment.launcher ?? LauncherSettings.parse({});
   const load: ExperimentArgs = { ...opts.load, file: resolve(opts.load.file) };
-  return new SlurmLauncher({ settings, taskEntry: SLURM_TASK_ENTRY, load, cacheRoot: opts.cacheRoot, logLevel: opts.logLevel, cwd: process.cwd() });
+  const slurm = { settings, taskEntry: SLURM_TASK_ENTRY, load, cacheRoot: opts.cacheRoot, logLevel: opts.logLevel, cwd: process.cwd() };
+  return (swept, services, sweep) =>
+    new SlurmLauncher(slurm, { experiment: swept, activateBackend: () => services.activateBackend(), progress: sweep.progress, parallel: sweep.parallel ?? 1, detach: Boolean(sweep.detach) });
 }

@@ -2,7 +2,7 @@
 // SLURM_ARRAY_TASK_ID; `finish JOB_JSON` ends a detached sweep after its array. The experiment and
 // plugins load the same way the command loaded them.
 import 'reflect-metadata';
-import { finishDetachedSweep, runSlurmTask } from '../runner/launchers/slurm-task.ts';
+import { finishDetachedSweep, runSlurmTask } from '../runner/slurm-task.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 
 const [mode, file] = process.argv.slice(2);

@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { CropsError } from '../core/errors.ts';
-import { endedStates, squeue } from '../runner/launchers/slurm-commands.ts';
-import { readJobSpec, jobFile, type SlurmJobSpec } from '../runner/launchers/slurm-job.ts';
-import { openSweepStore } from '../runner/launchers/sweep-store.ts';
+import { endedStates, squeue } from '../runner/slurm-commands.ts';
+import { readJobSpec, jobFile, type SlurmJobSpec } from '../runner/slurm-job.ts';
+import { openSweepStore } from '../runner/sweep-store.ts';
 import type { SweepResult } from '../runner/sweep.ts';
 import type { ReadRun } from '../tracking/sweep-reader.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
+import { SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 import type { Io } from './io.ts';
 import { loadValidated } from './validate-command.ts';
 
@@ -45,10 +46,10 @@ export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
   const reader = store.reader;
   const parent = experimentName ? await reader.latestSweep(experimentName) : await reader.getRun(args.target);
   if (!parent) throw new CropsError(isFile ? `no sweep of experiment '${experimentName}' in ${reader.location}; run it first: crops run ${args.target}` : `'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
-  if (parent.tags['crops.role'] !== 'sweep') throw new CropsError(`run ${parent.runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
+  if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${parent.runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
   const runs = await reader.childRuns(parent);
-  const jobId = parent.tags['crops.slurm.jobId'];
-  const dir = parent.tags['crops.slurm.dir'];
+  const jobId = parent.tags[TAG.slurmJobId];
+  const dir = parent.tags[TAG.slurmDir];
   io.out(`sweep run ${parent.runId} (${parent.runName}): ${parent.status}${jobId ? `, Slurm job array ${jobId}` : ''}\n\n`);
   const spec: SlurmJobSpec | undefined = dir ? await readJobSpec(jobFile(dir)).catch(() => undefined) : undefined;
   const rows: string[][] = [];
@@ -56,13 +57,13 @@ export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
     const [queue, ended] = await Promise.all([squeue(jobId), endedStates(jobId)]);
     for (const s of spec.skipped) rows.push(['-', s.id, '-', `${s.status} (reused)`, s.runId ?? '']);
     spec.trials.forEach((_, task) => {
-      const run = latest(runs.filter((r) => r.tags['crops.slurm.taskId'] === String(task) && r.tags['crops.slurm.jobId'] === jobId));
+      const run = latest(runs.filter((r) => r.tags[TAG.slurmTaskId] === String(task) && r.tags[TAG.slurmJobId] === jobId));
       const q = queue.get(task);
       const scheduler = q ? `${q.state}${q.state === 'PENDING' && q.reason !== 'None' ? ` (${q.reason})` : q.node ? ` on ${q.node}` : ''}` : (ended.get(task) ?? 'ended');
       rows.push([`${jobId}_${task}`, spec.trialInfo[task]!.id, scheduler, mlflowState(run), run?.runId ?? '']);
     });
   } else {
-    for (const r of runs) rows.push(['-', r.tags['crops.trialId'] ?? r.runName, '-', mlflowState(r), r.runId]);
+    for (const r of runs) rows.push(['-', r.tags[TAG.trialId] ?? r.runName, '-', mlflowState(r), r.runId]);
   }
   io.out(`${formatTable(['task', 'trial', 'scheduler', 'mlflow', 'run'], rows)}\n`);
   return 0;
@@ -80,7 +81,7 @@ function latest(runs: ReadRun[]): ReadRun | undefined {
 
 function mlflowState(run: ReadRun | undefined): string {
   if (!run) return 'no run yet';
-  const state = run.tags['crops.slurm.state'];
+  const state = run.tags[TAG.slurmState];
   const reason = state && state !== run.status ? ` (${state})` : '';
   const loss = run.status === 'RUNNING' && run.metrics['train/loss'] !== undefined ? ` loss ${run.metrics['train/loss'].toPrecision(4)}` : '';
   return `${run.status}${reason}${loss}`;

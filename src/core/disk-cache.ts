@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { atomicWrite } from './atomic-write.ts';
 import { configHash, stableStringify } from './hash.ts';
 
 /** What a cache file holds: the key it was stored under (for inspection) and the value. */
@@ -43,9 +44,7 @@ export class DiskCache<K, V> {
 
   async set(key: K, value: V): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(join(path, '..'), { recursive: true });
-    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>)}\n`);
-    await rename(tmp, path);
+    await mkdir(dirname(path), { recursive: true });
+    await atomicWrite(path, `${JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>)}\n`);
   }
 }

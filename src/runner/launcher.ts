@@ -1,47 +1,63 @@
-/**
- * Where a sweep's pending trials run. The sweep loop decides what is pending (resume by config
- * hash), records the sweep run, shows progress and prints the table; a launcher only starts the
- * trials somewhere, reports each one as it ends, and can cancel them. Each launched trial records
- * its own run under the sweep run, as an in-process trial does.
- */
-import type { Experiment, Trial } from '../config/experiment.ts';
-import type { RunRef } from '../extension-points/index.ts';
-import type { Progress } from './progress.ts';
+import type { Trial } from '../config/experiment.ts';
+import type { RunRef } from '../extension-points/tracker.ts';
 import type { TrialResult } from './trial-runner.ts';
 
-export interface LaunchContext {
-  experiment: Experiment;
-  /** the sweep run the trials' runs go under */
+/** What every trial of a sweep is launched under: the sweep's parent run and the tags it shares. */
+export interface SweepRun {
   parent: RunRef;
-  /** tags every trial run carries */
   tags: Record<string, string>;
-  /** trials running at once, at most */
-  parallel: number;
-  progress: Progress;
-  /** trials reused from earlier sweeps, for a launcher that ends the sweep run itself (detached) */
-  skipped: TrialResult[];
-  /** leave the trials running and return at once; the launcher ends the sweep run when they are done */
-  detach: boolean;
 }
 
-/** Trials handed to a launcher. */
-export interface LaunchedTrials {
-  /** the scheduler's name for them (a job id), for messages */
-  readonly id: string;
+/** What `start` tells the sweep loop. */
+export interface LauncherStart {
+  /** the backend the trials run on (for a cluster: the one this machine would pick) */
+  backend: string;
+  /** how many trials may be in `run` at once (0 when nothing can run) */
+  slots: number;
+  /** trials that actually run at once, when a scheduler throttles the slots (shown on the sweep line) */
+  parallel?: number;
+  /** tags the sweep run and every trial run carry besides the usual ones (e.g. the launcher's name) */
+  tags?: Record<string, string>;
+}
+
+/** What `submit` tells the sweep loop. */
+export interface Submission {
   /** tags to put on the sweep run so that `crops status` finds the trials again */
-  readonly sweepTags: Record<string, string>;
+  sweepTags: Record<string, string>;
   /**
-   * Waits until every launched trial has ended, calling `onResult` as each one does. Trials that
-   * never started because of `cancel` have no result.
+   * Set when the trials were left running (`--detach`): the loop returns at once and the launcher's
+   * own job ends the sweep run when they are done.
    */
-  completion(onResult: (result: TrialResult) => void): Promise<TrialResult[]>;
-  /** Stops every trial; started ones end KILLED, the rest stay pending for the next run. */
-  cancel(): Promise<void>;
+  detached?: { id: string };
 }
 
+/**
+ * Where the trials of a sweep run. The sweep loop (sweep.ts) owns the queue, the skipping of
+ * finished trials, the progress display and the stop rules; a launcher only runs what it is
+ * handed, `slots` trials at a time: in this process one by one, in local worker processes, or on a
+ * cluster (submit a job array, observe each task's completion, cancel the array).
+ */
 export interface Launcher {
-  readonly name: string;
-  /** Refuses, before anything is recorded or submitted, an experiment this launcher cannot run. */
-  check(experiment: Experiment): void;
-  launch(pending: Trial[], ctx: LaunchContext): Promise<LaunchedTrials>;
+  /**
+   * Gets ready to run `pending` trials (starts workers, if any) and activates or learns the backend
+   * they run on. Refuses here, before the sweep run is recorded, an experiment it cannot run.
+   */
+  start(pending: number, signal: AbortSignal): Promise<LauncherStart>;
+  /**
+   * For a launcher that hands every pending trial over at once (a scheduler's job array): called
+   * once, after the sweep run started and before any `run`, with the trials in the order `run`
+   * will get them and the results of the trials reused from earlier sweeps.
+   */
+  submit?(pending: Trial[], sweep: SweepRun, reused: TrialResult[]): Promise<Submission>;
+  /** Whether `slot` can take another trial (a worker process that died cannot). */
+  accepts(slot: number): boolean;
+  /**
+   * Runs one trial in `slot` (or, after `submit`, waits for it) and resolves with its result once
+   * it ended; undefined when an interrupt came first and the trial never started.
+   */
+  run(trial: Trial, slot: number, sweep: SweepRun): Promise<TrialResult | undefined>;
+  /** Asks the running trials to stop (an interrupt); they end as KILLED. */
+  cancel(): void;
+  /** Releases what `start` acquired; called once, also after a failure. */
+  close(): Promise<void>;
 }

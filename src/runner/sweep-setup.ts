@@ -1,6 +1,6 @@
-/** The pieces of a sweep shared by the in-process loop, the parallel one and the trial workers. */
+/** The pieces of a sweep shared by the sweep loop, its launchers and the trial workers. */
 import { Container } from 'inversify';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import type { Experiment, Trial } from '../config/experiment.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
@@ -13,6 +13,7 @@ import { PluginFactory } from './plugin-factory.ts';
 import type { Launcher } from './launcher.ts';
 import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
 import type { TrialResult } from './trial-runner.ts';
+import { currentUser, SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 
 export interface SweepOptions {
   registry: PluginRegistry;
@@ -30,8 +31,8 @@ export interface SweepOptions {
   parallel?: number;
   /** how a worker process is started; required when `parallel` is above 1 */
   workers?: WorkerSpawn;
-  /** runs the pending trials elsewhere (a cluster); undefined runs them on this machine */
-  launcher?: Launcher;
+  /** makes the launcher that runs the trials elsewhere (a cluster); undefined runs them on this machine */
+  launcher?: LauncherFactory;
   /** with a launcher: return once the trials are handed over, leaving them running */
   detach?: boolean;
 }
@@ -45,6 +46,9 @@ export interface WorkerSpawn {
   /** JSON-serialisable arguments the worker loads the experiment and plugins from */
   load: unknown;
 }
+
+/** Makes the launcher of a sweep whose trials run off this machine (a cluster scheduler). */
+export type LauncherFactory = (experiment: Experiment, services: SweepServices, opts: SweepOptions) => Launcher;
 
 export interface SweepResult {
   results: TrialResult[];
@@ -76,13 +80,13 @@ export function createSweepServices(experiment: Experiment, opts: { registry: Pl
 export function sweepTags(experiment: Experiment, backend: string): Record<string, string> {
   const commit = gitCommit();
   return {
-    'crops.version': CODE_VERSION,
-    'crops.backend': backend,
-    'crops.experimentFile': experiment.file,
-    'mlflow.source.name': experiment.file,
-    'mlflow.user': safeUser(),
-    'crops.host': hostname(),
-    ...(commit ? { 'mlflow.source.git.commit': commit } : {}),
+    [TAG.version]: CODE_VERSION,
+    [TAG.backend]: backend,
+    [TAG.experimentFile]: experiment.file,
+    [TAG.sourceName]: experiment.file,
+    [TAG.user]: currentUser(),
+    [TAG.host]: hostname(),
+    ...(commit ? { [TAG.gitCommit]: commit } : {}),
   };
 }
 
@@ -90,7 +94,7 @@ export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: 
   return tracker.startRun({
     experimentName: experiment.name,
     runName: `${experiment.name} (${trials} trial${trials === 1 ? '' : 's'})`,
-    tags: { ...tags, 'crops.sweepHash': experiment.hash, 'crops.role': 'sweep' },
+    tags: { ...tags, [TAG.sweepHash]: experiment.hash, [TAG.role]: SWEEP_ROLE },
     params: { 'sweep.trials': String(trials), 'sweep.file': experiment.file },
   });
 }
@@ -138,12 +142,4 @@ export async function finishSweep(tracker: Tracker, parent: RunRef, experiment: 
   await tracker.logArtifact(parent, SWEEP_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
   await tracker.endRun(parent, interrupted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED');
   await tracker.flush();
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -1,12 +1,12 @@
 import type { Experiment, Trial } from '../config/experiment.ts';
-import { runLaunchedSweep } from './launched-sweep.ts';
-import { runParallelSweep } from './parallel-sweep.ts';
+import type { Tracker } from '../extension-points/tracker.ts';
+import { InProcessLauncher } from './in-process-launcher.ts';
+import type { Launcher } from './launcher.ts';
 import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
+import type { TrialResult } from './trial-runner.ts';
+import { WorkerPoolLauncher } from './worker-pool-launcher.ts';
 
 export type { SweepOptions, SweepResult, WorkerSpawn } from './sweep-setup.ts';
-import { join } from 'node:path';
-import { MinedCache } from './mining.ts';
-import { runTrial, type SweepContext, type TrialResult } from './trial-runner.ts';
 
 export function selectTrials(trials: Trial[], only?: string): Trial[] {
   if (!only) return trials;
@@ -18,52 +18,72 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
  * Runs the trials of an experiment under one parent run. Finished trials with the same config
  * hash are skipped (resume) unless `force`; the first failure stops the sweep unless `keepGoing`;
  * an abort marks the running trial(s) KILLED and leaves the rest for the next run. With
- * `parallel` above 1 the trials run in worker processes (see parallel-sweep.ts).
+ * `parallel` above 1 the trials run in local worker processes, with `launcher` where it puts them
+ * (a cluster), else here one by one.
  */
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
-  const trials = selectTrials(experiment.trials, opts.only);
   const services = createSweepServices(experiment, opts);
-  if (opts.launcher) return runLaunchedSweep(experiment, trials, services, opts, opts.launcher);
-  if ((opts.parallel ?? 1) > 1) return runParallelSweep(experiment, trials, services, opts);
+  const launcher = opts.launcher
+    ? opts.launcher(experiment, services, opts)
+    : (opts.parallel ?? 1) > 1
+      ? new WorkerPoolLauncher(experiment, services, opts)
+      : new InProcessLauncher(experiment, services, opts);
+  return driveSweep(experiment, selectTrials(experiment.trials, opts.only), services.tracker, launcher, opts);
+}
 
-  const backend = await services.activateBackend();
-  const { tracker, container } = services;
-  const tags = sweepTags(experiment, backend);
-  const parent = await startSweepRun(tracker, experiment, trials.length, tags);
-  const ctx: SweepContext = {
-    experiment,
-    registry: opts.registry,
-    tracker,
-    parent,
-    container,
-    progress: opts.progress,
-    cacheRoot: opts.cacheRoot,
-    logLevel: opts.logLevel,
-    signal: opts.signal,
-    tags,
-    datasets: new Map(),
-    mined: new MinedCache(join(opts.cacheRoot, 'mined')),
-  };
+/**
+ * The one sweep loop, whatever the launcher: skip finished trials, start the parent run, keep
+ * every slot of the launcher busy until the queue is empty, a failure stops the sweep or an
+ * interrupt comes, then record the outcome on the parent run.
+ */
+export async function driveSweep(experiment: Experiment, trials: Trial[], tracker: Tracker, launcher: Launcher, opts: SweepOptions): Promise<SweepResult> {
+  const { progress, signal } = opts;
   const results: TrialResult[] = [];
-  opts.progress.sweep(sweepStatus(results, trials.length, 1), false);
-  let stop = false;
+  const pending: Trial[] = [];
   for (const trial of trials) {
-    if (stop || opts.signal.aborted) break;
-    const skipped = opts.force ? undefined : await skipIfFinished(tracker, experiment, trial, opts.progress);
-    if (skipped) {
-      results.push(skipped);
-      opts.progress.sweep(sweepStatus(results, trials.length, 1), false);
-      continue;
-    }
-    const result = await runTrial(trial, experiment.trials.length, ctx);
-    results.push(result);
-    opts.progress.release(0);
-    reportTrialResult(opts.progress, experiment, result);
-    if (result.status === 'FAILED' && !opts.keepGoing) stop = true;
-    if (result.status === 'KILLED') break;
-    opts.progress.sweep(sweepStatus(results, trials.length, 1));
+    const skipped = opts.force ? undefined : await skipIfFinished(tracker, experiment, trial, progress);
+    if (skipped) results.push(skipped);
+    else pending.push(trial);
   }
-  const interrupted = opts.signal.aborted;
-  await finishSweep(tracker, parent, experiment, results, interrupted);
-  return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted };
+  const cancel = () => launcher.cancel();
+  signal.addEventListener('abort', cancel);
+  try {
+    const { backend, slots, parallel, tags: launcherTags } = await launcher.start(pending.length, signal);
+    const tags = { ...sweepTags(experiment, backend), ...launcherTags };
+    const parent = await startSweepRun(tracker, experiment, trials.length, tags);
+    if (launcher.submit && pending.length > 0 && !signal.aborted) {
+      const submitted = await launcher.submit([...pending], { parent, tags }, [...results]);
+      await tracker.setTags(parent, submitted.sweepTags);
+      if (submitted.detached) {
+        // the launcher's own job ends the sweep run once the trials are done
+        await tracker.flush();
+        return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted: false, detached: { id: submitted.detached.id, pending: pending.length } };
+      }
+    }
+    const shown = Math.max(parallel ?? slots, 1);
+    progress.sweep(sweepStatus(results, trials.length, shown), false);
+    let stop = false;
+    const lane = async (slot: number) => {
+      while (!stop && !signal.aborted && launcher.accepts(slot)) {
+        const trial = pending.shift();
+        if (!trial) break;
+        const result = await launcher.run(trial, slot, { parent, tags });
+        progress.release(slot);
+        if (!result) break;
+        results.push(result);
+        reportTrialResult(progress, experiment, result);
+        if (result.status === 'FAILED' && !opts.keepGoing) stop = true;
+        if (result.status !== 'KILLED') progress.sweep(sweepStatus(results, trials.length, shown));
+      }
+    };
+    await Promise.all(Array.from({ length: slots }, (_, slot) => lane(slot)));
+    // results arrive in finishing order; the table lists trials in sweep order
+    results.sort((a, b) => a.trial.index - b.trial.index);
+    const interrupted = signal.aborted;
+    await finishSweep(tracker, parent, experiment, results, interrupted);
+    return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted };
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    await launcher.close();
+  }
 }

@@ -28,6 +28,7 @@ import { PluginFactory } from './plugin-factory.ts';
 import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
+import { TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
 export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
 
@@ -70,13 +71,13 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   const plugins = Object.fromEntries(
     Object.entries(cfg)
       .filter(([, v]) => v && typeof v === 'object' && ('use' in v || Array.isArray(v)))
-      .map(([k, v]) => [`crops.plugin.${k}`, Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
+      .map(([k, v]) => [pluginTag(k), Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
   );
   const run = await tracker.startRun({
     experimentName: ctx.experiment.name,
     runName: trial.id,
     parent: ctx.parent,
-    tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
+    tags: { ...ctx.tags, ...plugins, [TAG.trialId]: trial.id, [TAG.configHash]: trial.hash, [TAG.seed]: String(cfg.seed) },
     params: flattenParams(cfg),
   });
   const disposables: Array<{ dispose?(): void }> = [];
@@ -158,7 +159,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   } catch (e) {
     const killed = ctx.signal.aborted;
     const message = e instanceof Error ? e.message : String(e);
-    await tracker.setTags(run, { 'crops.error': message.slice(0, 4000), ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
+    await tracker.setTags(run, { [TAG.error]: message.slice(0, 4000), ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
     await tracker.endRun(run, killed ? 'KILLED' : 'FAILED');
     return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -167,5 +168,5 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
 }
 
 function detailTags(details: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(details).map(([k, v]) => [`crops.failure.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]));
+  return Object.fromEntries(Object.entries(details).map(([k, v]) => [failureTag(k), typeof v === 'string' ? v : JSON.stringify(v)]));
 }

@@ -1,8 +1,8 @@
-import { userInfo } from 'node:os';
 import type { Logger } from '../core/logger.ts';
 import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
 import { MlflowFileStore } from './file-store.ts';
 import { assertMetricPoint } from './mlflow-limits.ts';
+import { currentUser, TAG } from './run-tags.ts';
 
 /**
  * Records runs in MLflow's file-store layout (readable by `mlflow ui`, the MLflow Python client,
@@ -32,11 +32,11 @@ export class FileStoreTracker implements Tracker {
     const experimentId = await this.experimentId(opts.experimentName);
     const user = currentUser();
     const tags: Record<string, string> = {
-      'mlflow.runName': opts.runName,
-      'mlflow.user': user,
-      'mlflow.source.name': process.argv[1] ?? 'crops',
-      'mlflow.source.type': 'LOCAL',
-      ...(opts.parent ? { 'mlflow.parentRunId': opts.parent.runId } : {}),
+      [TAG.runName]: opts.runName,
+      [TAG.user]: user,
+      [TAG.sourceName]: process.argv[1] ?? 'crops',
+      [TAG.sourceType]: 'LOCAL',
+      ...(opts.parent ? { [TAG.parentRunId]: opts.parent.runId } : {}),
       ...opts.tags,
     };
     return this.store.createRun({ experimentId, runName: opts.runName, userId: user, tags, params: opts.params });
@@ -116,14 +116,5 @@ export class FileStoreTracker implements Tracker {
     this.experimentIds.set(name, id);
     id.catch(() => this.experimentIds.delete(name));
     return id;
-  }
-}
-
-export function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // containers may run as a uid without a passwd entry
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CropsError } from '../core/errors.ts';
 import { chunkBatch, decodeMetricValue, type BatchEntities } from './rest-batch.ts';
 import { artifactApiPath } from './rest-artifacts.ts';
+import { TAG } from './run-tags.ts';
 
 export interface RetryPolicy {
   /** attempts per request, the first included */
@@ -13,7 +14,7 @@ export interface RetryPolicy {
 }
 
 /** The tag that makes run creation safe to retry. */
-export const CLIENT_RUN_KEY = 'crops.clientRunKey';
+export const CLIENT_RUN_KEY = TAG.clientRunKey;
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 8_000 };
 

@@ -2,13 +2,13 @@
  * Reading a sweep's runs and ending runs that their own process could not end (a task the scheduler
  * killed outright), on a file store or an MLflow server alike.
  */
-import type { RunRef, RunStatus } from '../../extension-points/index.ts';
-import { MlflowFileStore } from '../../tracking/file-store.ts';
-import { FileSweepReader } from '../../tracking/file-sweep-reader.ts';
-import { MlflowRestClient } from '../../tracking/rest-client.ts';
-import { RestSweepReader } from '../../tracking/rest-sweep-reader.ts';
-import type { SweepReader } from '../../tracking/sweep-reader.ts';
-import type { TrackingTarget } from '../../tracking/tracking-uri.ts';
+import type { RunRef, RunStatus } from '../extension-points/index.ts';
+import { MlflowFileStore } from '../tracking/file-store.ts';
+import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
+import { MlflowRestClient } from '../tracking/rest-client.ts';
+import { RestSweepReader } from '../tracking/rest-sweep-reader.ts';
+import type { SweepReader } from '../tracking/sweep-reader.ts';
+import type { TrackingTarget } from '../tracking/tracking-uri.ts';
 
 export interface SweepStore {
   reader: SweepReader;

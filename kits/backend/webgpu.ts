@@ -1,8 +1,9 @@
 /**
  * WebGPU under Node: Dawn's Node binding (the `webgpu` package, prebuilt) provides `navigator.gpu`,
- * and `@tensorflow/tfjs-backend-webgpu` runs on it. Only `src/backend/tf.ts` loads the tfjs side;
- * this module finds an adapter and builds the device the backend runs on.
+ * and `@tensorflow/tfjs-backend-webgpu` runs on it. This module finds an adapter, builds the device
+ * the backend runs on and registers the tfjs backend; the `webgpu` backend plugin loads it through here.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -174,4 +175,25 @@ export function exposeNavigatorGpu(): void {
   const gpu = instances[0] ?? {};
   if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   else if (g.navigator.gpu === undefined) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true, writable: true });
+}
+
+let webGpuRegistered = false;
+
+/**
+ * Registers TensorFlow.js's `webgpu` backend on the adapter {@link findWebGpuAdapter} picks. The
+ * package's own registration asks for a full-feature-level adapter with default limits, which
+ * software adapters do not offer, so it is replaced. The cpu backend comes along: steps that must
+ * read values on the host run there.
+ */
+export async function registerWebGpuBackend(): Promise<void> {
+  if (webGpuRegistered) return;
+  const search = await findWebGpuAdapter();
+  if (!search.found) throw new Error(`backend 'webgpu' cannot load: ${search.reason}`);
+  const { adapter } = search.found;
+  exposeNavigatorGpu();
+  await import('@tensorflow/tfjs-backend-cpu');
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', async () => new WebGPUBackend((await requestWebGpuDevice(adapter)) as never, adapter.info as never), 3);
+  webGpuRegistered = true;
 }

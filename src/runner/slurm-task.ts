@@ -6,14 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Experiment } from '../../config/experiment.ts';
-import type { PluginRegistry } from '../../core/registry.ts';
-import type { RunStatus } from '../../extension-points/index.ts';
-import { SWEEP_MANIFEST, type SweepManifest } from '../../tracking/sweep-reader.ts';
-import { MinedCache } from '../mining.ts';
-import { Progress } from '../progress.ts';
-import { createSweepServices } from '../sweep-setup.ts';
-import { runTrial } from '../trial-runner.ts';
+import type { Experiment } from '../config/experiment.ts';
+import type { PluginRegistry } from '../core/registry.ts';
+import type { RunStatus } from '../extension-points/index.ts';
+import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
+import { TAG } from '../tracking/run-tags.ts';
+import { MinedCache } from './mining.ts';
+import { Progress } from './progress.ts';
+import { createSweepServices } from './sweep-setup.ts';
+import { runTrial } from './trial-runner.ts';
 import { jobIdFile, readJobSpec, resultFile, writeJson, type TaskResult } from './slurm-job.ts';
 import { watchArray } from './slurm-watch.ts';
 import { openSweepStore } from './sweep-store.ts';
@@ -46,9 +47,9 @@ export async function runSlurmTask(file: string, loadExperiment: ExperimentLoade
   const services = createSweepServices(experiment, { registry, cacheRoot: spec.cacheRoot, logLevel: spec.logLevel });
   const backend = await services.activateBackend();
   const slurmTags = {
-    'crops.slurm.jobId': process.env.SLURM_ARRAY_JOB_ID ?? '',
-    'crops.slurm.taskId': String(task),
-    'crops.slurm.node': process.env.SLURMD_NODENAME ?? '',
+    [TAG.slurmJobId]: process.env.SLURM_ARRAY_JOB_ID ?? '',
+    [TAG.slurmTaskId]: String(task),
+    [TAG.slurmNode]: process.env.SLURMD_NODENAME ?? '',
   };
   started = true;
   const result = await runTrial(experiment.trials[index]!, experiment.trials.length, {
@@ -61,11 +62,11 @@ export async function runSlurmTask(file: string, loadExperiment: ExperimentLoade
     cacheRoot: spec.cacheRoot,
     logLevel: spec.logLevel,
     signal: controller.signal,
-    tags: { ...spec.tags, 'crops.backend': backend, ...slurmTags },
+    tags: { ...spec.tags, [TAG.backend]: backend, ...slurmTags },
     datasets: new Map(),
     mined: new MinedCache(join(spec.cacheRoot, 'mined')),
   });
-  if (result.status === 'KILLED' && stopSignal && result.runId) await services.tracker.setTags({ experimentId: spec.parent.experimentId, runId: result.runId }, { 'crops.slurm.signal': stopSignal });
+  if (result.status === 'KILLED' && stopSignal && result.runId) await services.tracker.setTags({ experimentId: spec.parent.experimentId, runId: result.runId }, { [TAG.slurmSignal]: stopSignal });
   await services.tracker.flush();
   if (result.status === 'SKIPPED') throw new Error('an array task never skips its trial');
   const out: TaskResult = { index, status: result.status, metrics: result.metrics, runId: result.runId, error: result.error, seconds: result.seconds };

@@ -3,13 +3,14 @@
  * job that ends a detached sweep: a JSON file in the sweep's folder on the shared path, next to
  * the tasks' logs and result files.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogLevel } from '../../core/logger.ts';
-import type { RunRef } from '../../extension-points/index.ts';
-import type { SweepManifest } from '../../tracking/sweep-reader.ts';
-import type { TrackingTarget } from '../../tracking/tracking-uri.ts';
-import type { TrialStatus } from '../trial-runner.ts';
+import { atomicWrite } from '../core/atomic-write.ts';
+import type { LogLevel } from '../core/logger.ts';
+import type { RunRef } from '../extension-points/index.ts';
+import type { SweepManifest } from '../tracking/sweep-reader.ts';
+import type { TrackingTarget } from '../tracking/tracking-uri.ts';
+import type { TrialStatus } from './trial-runner.ts';
 
 export interface SlurmJobSpec {
   /** what the tasks load the experiment and plugins from (the CLI's arguments, absolute paths) */
@@ -55,8 +56,7 @@ export async function readJobSpec(file: string): Promise<SlurmJobSpec> {
 
 /** Written whole or not at all, so a reader never sees half a file. */
 export async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export async function readResult(dir: string, task: number): Promise<TaskResult | undefined> {

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { injectable } from 'inversify';
 import { z } from 'zod';
-import type { Loss, LossContext } from '../extension-points/loss.ts';
+import type { Loss, LossContext } from '../../src/extension-points/loss.ts';
 import { LearnableTemperature, temperatureParams, temperatureRangeIsValid, type TemperatureParams } from './temperature.ts';
 
 /** A strict params schema with the temperature params plus `extra`, and the range check on τ. */

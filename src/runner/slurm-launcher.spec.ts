@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { injectable } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadExperiment, type Experiment } from '../../config/experiment.ts';
-import { LauncherSettings, SlurmSettings } from '../../config/launcher-settings.ts';
-import { CropsError, formatDiagnostic } from '../../core/errors.ts';
-import { definePlugin, type PluginKind } from '../../core/plugin.ts';
-import { PluginRegistry } from '../../core/registry.ts';
+import { loadExperiment, type Experiment } from '../config/experiment.ts';
+import { LauncherSettings, SlurmSettings } from '../config/launcher-settings.ts';
+import { CropsError, formatDiagnostic } from '../core/errors.ts';
+import { definePlugin, type PluginKind } from '../core/plugin.ts';
+import { PluginRegistry } from '../core/registry.ts';
+import { Progress } from './progress.ts';
 import { SlurmLauncher } from './slurm-launcher.ts';
 
 @injectable()
@@ -76,7 +77,11 @@ describe('the launcher section', () => {
 
 describe('SlurmLauncher.check', () => {
   const experimentWith = (tracker: unknown) => ({ file: 'x.yaml', trials: [{ config: { tracker } }] }) as unknown as Experiment;
-  const launcher = (cwd: string) => new SlurmLauncher({ settings: SlurmSettings.parse({}), taskEntry: 'task.ts', load: {}, cacheRoot: join(cwd, '.crops-cache'), logLevel: 'warn', cwd });
+  const launcher = (cwd: string) =>
+    new SlurmLauncher(
+      { settings: SlurmSettings.parse({}), taskEntry: 'task.ts', load: {}, cacheRoot: join(cwd, '.crops-cache'), logLevel: 'warn', cwd },
+      { experiment: experimentWith({ use: 'none' }), activateBackend: () => Promise.resolve('cpu'), progress: new Progress(process.stderr, false), parallel: 1, detach: false },
+    );
   const refusal = (tracker: unknown, cwd = '/shared/project') => {
     try {
       launcher(cwd).check(experimentWith(tracker));

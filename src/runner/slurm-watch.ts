@@ -4,7 +4,8 @@
  * a failed node) could not end its own run, so its run is ended here, FAILED or KILLED, with the
  * scheduler's state as a tag. Used by an attached sweep and by the job that ends a detached one.
  */
-import type { ReadRun } from '../../tracking/sweep-reader.ts';
+import type { ReadRun } from '../tracking/sweep-reader.ts';
+import { TAG } from '../tracking/run-tags.ts';
 import { describeState, endedStates, runStatusForState, squeue, type QueuedTask } from './slurm-commands.ts';
 import { readResult, type SlurmJobSpec, type TaskResult } from './slurm-job.ts';
 import type { SweepStore } from './sweep-store.ts';
@@ -24,7 +25,7 @@ export interface WatchHooks {
 /** Polls after a task left the queue before it is judged from the scheduler's record alone. */
 const GRACE_POLLS = 3;
 
-const taskOf = (r: ReadRun) => Number(r.tags['crops.slurm.taskId']);
+const taskOf = (r: ReadRun) => Number(r.tags[TAG.slurmTaskId]);
 
 export async function watchArray(spec: SlurmJobSpec, dir: string, jobId: string, store: SweepStore, hooks: WatchHooks): Promise<void> {
   const open = new Set(spec.trials.map((_, task) => task));
@@ -32,7 +33,7 @@ export async function watchArray(spec: SlurmJobSpec, dir: string, jobId: string,
   const absentPolls = new Map<number, number>();
   const runsOf = async () => {
     const runs = await store.reader.childRuns(spec.parent);
-    return runs.filter((r) => r.tags['crops.slurm.jobId'] === jobId);
+    return runs.filter((r) => r.tags[TAG.slurmJobId] === jobId);
   };
   while (open.size > 0) {
     const queue = await squeue(jobId);
@@ -51,7 +52,7 @@ export async function watchArray(spec: SlurmJobSpec, dir: string, jobId: string,
       if (result) {
         // the trial stopped because the scheduler stopped it (not a failure of its own): say so on its run
         if (result.status !== 'FINISHED' && state && !/^(COMPLETED|FAILED)/.test(state) && result.runId) {
-          await store.setTags({ experimentId: spec.parent.experimentId, runId: result.runId }, { 'crops.slurm.state': state, 'crops.slurm.reason': describeState(state) });
+          await store.setTags({ experimentId: spec.parent.experimentId, runId: result.runId }, { [TAG.slurmState]: state, [TAG.slurmReason]: describeState(state) });
           result.error = `${describeState(state)} (${result.error ?? result.status})`;
         }
         open.delete(task);
@@ -69,7 +70,7 @@ export async function watchArray(spec: SlurmJobSpec, dir: string, jobId: string,
       const error = describeState(finalState);
       open.delete(task);
       if (run?.status === 'RUNNING') {
-        await store.close(run, status, { 'crops.error': error, 'crops.slurm.state': finalState, 'crops.slurm.reason': error });
+        await store.close(run, status, { [TAG.error]: error, [TAG.slurmState]: finalState, [TAG.slurmReason]: error });
       }
       if (!run && hooks.cancelled()) hooks.onEnded(task, undefined);
       else hooks.onEnded(task, { index: spec.trials[task]!, status: run?.status === 'FINISHED' ? 'FINISHED' : status, metrics: {}, runId: run?.runId, error, seconds: 0 });

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { CropsError } from '../../core/errors.ts';
+import { CropsError } from '../core/errors.ts';
 
 const run = promisify(execFile);
 
