@@ -34,7 +34,9 @@ export async function runSweep(experiment: Experiment, opts: SweepOptions): Prom
 /**
  * The one sweep loop, whatever the launcher: skip finished trials, start the parent run, keep
  * every slot of the launcher busy until the queue is empty, a failure stops the sweep or an
- * interrupt comes, then record the outcome on the parent run.
+ * interrupt comes, then record the outcome on the parent run. A launcher with `submit` (a cluster
+ * scheduler) has every pending trial handed over before the first `run`, so there a failure stops
+ * nothing: the keep-going a cluster sweep expects.
  */
 export async function driveSweep(experiment: Experiment, trials: Trial[], tracker: Tracker, launcher: Launcher, opts: SweepOptions): Promise<SweepResult> {
   const { progress, signal } = opts;
