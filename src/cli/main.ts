@@ -38,7 +38,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       only: { type: 'string', value: 'filter', help: 'run only trials whose id contains every comma-separated part, e.g. --only loss=h-info-nce' },
       force: { type: 'boolean', help: 'run trials again even if they finished before' },
       'keep-going': { type: 'boolean', help: 'continue with the other trials after a trial fails' },
-      parallel: { type: 'string', value: 'N', help: 'run N trials at once, each in its own worker process (default 1)' },
+      parallel: { type: 'string', value: 'N', help: 'run N trials at once, each in its own worker process (default 1; with a cluster launcher, N at once on the cluster)' },
+      launcher: { type: 'string', value: 'local|slurm', help: "where the trials run (default: the file's launcher section, else local)" },
+      detach: { type: 'boolean', help: 'hand the trials to the cluster launcher and return; follow them with crops status' },
       quiet: { type: 'boolean', help: 'no progress lines on stderr' },
       verbose: VERBOSE,
     },
@@ -57,9 +59,26 @@ export const COMMANDS: Record<string, CommandSpec> = {
           verbose: Boolean(v.verbose),
           quiet: Boolean(v.quiet),
           parallel: integerFlag('--parallel', v.parallel as string | undefined, 1) ?? 1,
+          launcher: v.launcher as string | undefined,
+          detach: Boolean(v.detach),
         },
         io,
       );
+    },
+  },
+  status: {
+    summary: 'the scheduler and MLflow state of every trial of a sweep',
+    args: 'FILE|SWEEP_RUN_ID',
+    complete: 'files',
+    options: {
+      'tracking-uri': { type: 'string', value: 'URI', help: "read runs from this MLflow server or mlruns folder instead of the experiment's tracker or the default store" },
+      set: EXPERIMENT_OPTIONS.set!,
+      plugin: EXPERIMENT_OPTIONS.plugin!,
+    },
+    async run(v, p, io) {
+      const target = oneFile('status', p, 'one experiment file or sweep run id');
+      const { statusCommand } = await import('./status-command.ts');
+      return statusCommand({ target, trackingUri: v['tracking-uri'] as string | undefined, sets: strings(v.set), plugins: strings(v.plugin) }, io);
     },
   },
   validate: {

@@ -3,6 +3,8 @@ import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
 import { runSweep } from '../runner/sweep.ts';
 import type { Io } from './io.ts';
+import { chooseLauncher } from './launcher-choice.ts';
+import { printDetached } from './status-command.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 import { WORKER_ENTRY } from './worker-entry.ts';
 
@@ -14,6 +16,10 @@ export interface RunArgs extends ExperimentArgs {
   quiet: boolean;
   /** trials run at once in worker processes; 1 runs them in this process */
   parallel: number;
+  /** `--launcher`: where the trials run (default: the file's launcher section, else local) */
+  launcher?: string;
+  /** hand the trials to the launcher and return */
+  detach?: boolean;
 }
 
 
@@ -21,12 +27,16 @@ export interface RunArgs extends ExperimentArgs {
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const started = Date.now();
   const { experiment, registry } = await loadValidated(args);
+  const load = { file: args.file, sets: args.sets, plugins: args.plugins } satisfies ExperimentArgs;
+  const cacheRoot = resolve('.crops-cache');
+  const logLevel = args.verbose ? 'debug' : 'warn';
+  const launcher = chooseLauncher(experiment, { flag: args.launcher, detach: Boolean(args.detach), load, cacheRoot, logLevel });
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    const running = args.parallel > 1 ? 'running trials' : 'running trial';
+    const running = args.parallel > 1 || launcher ? 'running trials' : 'running trial';
     io.err(`\ninterrupt: stopping after recording the ${running} as KILLED (Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
@@ -42,11 +52,14 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
       force: args.force,
       keepGoing: args.keepGoing,
       only: args.only,
-      cacheRoot: resolve('.crops-cache'),
-      logLevel: args.verbose ? 'debug' : 'warn',
+      cacheRoot,
+      logLevel,
       parallel: args.parallel,
-      workers: { entry: WORKER_ENTRY, load: { file: args.file, sets: args.sets, sweeps: args.sweeps, plugins: args.plugins } satisfies ExperimentArgs },
+      workers: { entry: WORKER_ENTRY, load },
+      launcher,
+      detach: args.detach,
     });
+    if (sweep.detached) return printDetached(sweep, args.file, io);
     const columns = experiment.trials[0]!.config.eval.metrics;
     const rows = sweep.results.map((r) => ({ label: r.trial.id, status: r.status, values: r.metrics }));
     io.out(`\n${formatResultsTable(rows, columns)}\n\n`);
@@ -55,7 +68,8 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     else io.out(sweep.location ? `runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n` : 'runs were not kept (tracker: none)\n');
     for (const r of sweep.results.filter((x) => x.status === 'FAILED')) io.err(`trial ${r.trial.id} FAILED: ${r.error}\n`);
     if (sweep.interrupted) return 130;
-    return sweep.results.some((r) => r.status === 'FAILED') ? 1 : 0;
+    // a trial the scheduler killed is as unfinished as a failed one
+    return sweep.results.some((r) => r.status === 'FAILED' || r.status === 'KILLED') ? 1 : 0;
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LauncherSettings } from './launcher-settings.ts';
 import { PLUGIN_SLOTS } from './plugin-slots.ts';
 import { METRIC_SPEC } from './trial-config.ts';
 
@@ -34,6 +35,7 @@ export const Envelope = z
     eval: z.unknown().optional(),
     ablate: z.unknown().optional(),
     report: ReportSettings.optional(),
+    launcher: LauncherSettings.optional().describe('where the trials run: local (default) or slurm, with its sbatch settings'),
     ...slotShape,
   })
   .strict();

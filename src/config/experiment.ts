@@ -4,6 +4,7 @@ import { configHash, stableStringify } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { CODE_VERSION } from '../core/version.ts';
 import { Envelope, type ReportSettings } from './envelope.ts';
+import type { LauncherSettings } from './launcher-settings.ts';
 import { applySets, applySweeps, axisPaths, checkOverriddenByAxes, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
 import type { SourceMap } from './source-map.ts';
 import { isPlainObject, PLUGIN_SLOTS, SLOT_DEFAULTS } from './plugin-slots.ts';
@@ -31,6 +32,8 @@ export interface Experiment {
   files: string[];
   trials: Trial[];
   report?: z.output<typeof ReportSettings>;
+  /** where the trials run; not part of any trial's hash */
+  launcher?: LauncherSettings;
   /** identity of the whole sweep (all trial hashes) */
   hash: string;
 }
@@ -64,6 +67,8 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
     if (merged.value[key] === undefined) merged.value[key] = normaliseAt([key], structuredClone(def));
   }
 
+  // `launcher: slurm` is short for `launcher: { use: slurm }`
+  if (typeof merged.value.launcher === 'string') merged.value.launcher = { use: merged.value.launcher };
   const envelope = Envelope.safeParse(merged.value);
   if (!envelope.success) diagnostics.push(...zodDiagnostics(envelope.error, merged.value, [], merged.map, Envelope));
   const name = typeof merged.value.name === 'string' ? merged.value.name : basename(file, extname(file));
@@ -77,7 +82,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   const perTrial = new Map<string, Diagnostic & { trials: string[] }>();
   for (const cell of cells) {
     const cellBody = { ...cell.value };
-    for (const k of ['name', 'description', 'seeds', 'seed', 'worlds', 'report']) delete cellBody[k];
+    for (const k of ['name', 'description', 'seeds', 'seed', 'worlds', 'report', 'launcher']) delete cellBody[k];
     const worldProblem = worlds ? worldSeedProblem(cellBody.dataset, opts.registry) : undefined;
     if (worldProblem) diagnostics.push({ ...merged.map.key(['worlds']), path: 'worlds', message: worldProblem });
     for (const [world, seed] of (worlds && !worldProblem ? worlds : [undefined]).flatMap((w) => (envelope.success ? seeds : [seeds[0] ?? 1]).map((s) => [w, s] as const))) {
@@ -125,6 +130,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
       files: merged.files,
       trials,
       report: envelope.success ? envelope.data.report : undefined,
+      launcher: envelope.success ? envelope.data.launcher : undefined,
       hash: configHash(trials.map((t) => t.hash)),
     },
     diagnostics: [],

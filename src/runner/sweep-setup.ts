@@ -10,6 +10,7 @@ import { Tracker, type Backend, type RunRef } from '../extension-points/index.ts
 import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
 import { metricKey } from '../tracking/mlflow-keys.ts';
 import { PluginFactory } from './plugin-factory.ts';
+import type { Launcher } from './launcher.ts';
 import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
 import type { TrialResult } from './trial-runner.ts';
 import { currentUser, SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
@@ -30,6 +31,10 @@ export interface SweepOptions {
   parallel?: number;
   /** how a worker process is started; required when `parallel` is above 1 */
   workers?: WorkerSpawn;
+  /** makes the launcher that runs the trials elsewhere (a cluster); undefined runs them on this machine */
+  launcher?: LauncherFactory;
+  /** with a launcher: return once the trials are handed over, leaving them running */
+  detach?: boolean;
 }
 
 /**
@@ -42,6 +47,9 @@ export interface WorkerSpawn {
   load: unknown;
 }
 
+/** Makes the launcher of a sweep whose trials run off this machine (a cluster scheduler). */
+export type LauncherFactory = (experiment: Experiment, services: SweepServices, opts: SweepOptions) => Launcher;
+
 export interface SweepResult {
   results: TrialResult[];
   location: string | undefined;
@@ -51,6 +59,8 @@ export interface SweepResult {
   interrupted: boolean;
   /** every trial had finished before: nothing ran and no sweep run was created */
   resumedOnly?: boolean;
+  /** set when the sweep was handed to a launcher and left running (`--detach`) */
+  detached?: { id: string; pending: number };
 }
 
 export interface SweepServices {

@@ -18,8 +18,9 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
  * Runs the trials of an experiment under one parent run. Finished trials with the same config
  * hash are skipped (resume) unless `force`; the first failure stops the sweep unless `keepGoing`;
  * an abort marks the running trial(s) KILLED and leaves the rest for the next run. With
- * `parallel` above 1 the trials run in local worker processes, else here one by one. When every
- * selected trial finished before, no sweep run is started (see `finishedBefore`).
+ * `parallel` above 1 the trials run in local worker processes, with `launcher` where it puts them
+ * (a cluster), else here one by one. When every selected trial finished before, no sweep run is
+ * started (see `finishedBefore`).
  */
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
   const services = createSweepServices(experiment, opts);
@@ -30,14 +31,20 @@ export async function runSweep(experiment: Experiment, opts: SweepOptions): Prom
     await services.tracker.flush();
     return resumed;
   }
-  const launcher = (opts.parallel ?? 1) > 1 ? new WorkerPoolLauncher(experiment, services, opts) : new InProcessLauncher(experiment, services, opts);
+  const launcher = opts.launcher
+    ? opts.launcher(experiment, services, opts)
+    : (opts.parallel ?? 1) > 1
+      ? new WorkerPoolLauncher(experiment, services, opts)
+      : new InProcessLauncher(experiment, services, opts);
   return driveSweep(experiment, trials, services.tracker, launcher, opts);
 }
 
 /**
  * The one sweep loop, whatever the launcher: skip finished trials, start the parent run, keep
  * every slot of the launcher busy until the queue is empty, a failure stops the sweep or an
- * interrupt comes, then record the outcome on the parent run.
+ * interrupt comes, then record the outcome on the parent run. A launcher with `submit` (a cluster
+ * scheduler) has every pending trial handed over before the first `run`, so there a failure stops
+ * nothing: the keep-going a cluster sweep expects.
  */
 export async function driveSweep(experiment: Experiment, trials: Trial[], tracker: Tracker, launcher: Launcher, opts: SweepOptions): Promise<SweepResult> {
   const { progress, signal } = opts;
@@ -51,10 +58,19 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
   const cancel = () => launcher.cancel();
   signal.addEventListener('abort', cancel);
   try {
-    const { backend, slots } = await launcher.start(pending.length, signal);
-    const tags = sweepTags(experiment, backend);
+    const { backend, slots, parallel, tags: launcherTags } = await launcher.start(pending.length, signal);
+    const tags = { ...sweepTags(experiment, backend), ...launcherTags };
     const parent = await startSweepRun(tracker, experiment, trials.length, tags);
-    const shown = Math.max(slots, 1);
+    if (launcher.submit && pending.length > 0 && !signal.aborted) {
+      const submitted = await launcher.submit([...pending], { parent, tags }, [...results]);
+      await tracker.setTags(parent, submitted.sweepTags);
+      if (submitted.detached) {
+        // the launcher's own job ends the sweep run once the trials are done
+        await tracker.flush();
+        return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted: false, detached: { id: submitted.detached.id, pending: pending.length } };
+      }
+    }
+    const shown = Math.max(parallel ?? slots, 1);
     progress.sweep(sweepStatus(results, trials.length, shown), false);
     let stop = false;
     const lane = async (slot: number) => {

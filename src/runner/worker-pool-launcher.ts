@@ -5,6 +5,7 @@
  */
 import type { Experiment, Trial } from '../config/experiment.ts';
 import type { Launcher, SweepRun } from './launcher.ts';
+import { endOrphanedRun } from './orphan-runs.ts';
 import type { SweepOptions, SweepServices } from './sweep-setup.ts';
 import type { TrialResult } from './trial-runner.ts';
 import { startWorkers, stopWorkers, type TrialWorker } from './worker-pool.ts';
@@ -43,8 +44,10 @@ export class WorkerPoolLauncher implements Launcher {
       if (reply.type !== 'result' || reply.index !== trial.index) throw new Error(`worker ${worker.slot + 1} answered out of turn (${reply.type})`);
       return { trial, status: reply.status, metrics: reply.metrics, runId: reply.runId, error: reply.error, seconds: reply.seconds };
     } catch (e) {
-      // the process died mid-trial (out of memory, a native crash); its run could not be ended
-      return { trial, status: 'FAILED', metrics: {}, error: e instanceof Error ? e.message : String(e), seconds: (Date.now() - started) / 1000 };
+      // the process died mid-trial (out of memory, a native crash); its run is ended here instead
+      const error = e instanceof Error ? e.message : String(e);
+      const runId = await endOrphanedRun(this.experiment, parent, trial.id, error).catch(() => undefined);
+      return { trial, status: 'FAILED', metrics: {}, runId, error, seconds: (Date.now() - started) / 1000 };
     }
   }
 

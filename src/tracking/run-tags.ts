@@ -26,6 +26,16 @@ export const TAG = {
   error: 'crops.error',
   pushedFrom: 'crops.pushedFrom',
   clientRunKey: 'crops.clientRunKey',
+  // where a sweep's trials ran, when not on the machine that started it
+  launcher: 'crops.launcher',
+  slurmJobId: 'crops.slurm.jobId',
+  slurmDir: 'crops.slurm.dir',
+  slurmFinishJobId: 'crops.slurm.finishJobId',
+  slurmTaskId: 'crops.slurm.taskId',
+  slurmNode: 'crops.slurm.node',
+  slurmSignal: 'crops.slurm.signal',
+  slurmState: 'crops.slurm.state',
+  slurmReason: 'crops.slurm.reason',
 } as const;
 
 /** `crops.role` of the parent run of a sweep. */
