@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CropsError, formatDiagnostic } from '../core/errors.ts';
 import { PLUGIN_KINDS, type PluginKind } from '../core/plugin.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
+import { redact } from '../core/secrets.ts';
 import { runCommand } from './run-command.ts';
 import { validateCommand } from './validate-command.ts';
 import { pluginsCommand } from './plugins-command.ts';
@@ -33,7 +34,7 @@ export interface Io {
   err: (s: string) => void;
 }
 
-const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(redact(s)) };
 
 /** Entry point of the `crops` binary; returns the exit code instead of exiting, for tests. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configHash, stableStringify } from './hash.ts';
+import { scrubSecrets } from './secrets.ts';
 
 /** What a cache file holds: the key it was stored under (for inspection) and the value. */
 export interface DiskCacheEntry<K, V> {
@@ -45,7 +46,8 @@ export class DiskCache<K, V> {
     const path = this.pathOf(key);
     await mkdir(join(path, '..'), { recursive: true });
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, `${JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>)}\n`);
+    // no known secret value is ever written to disk, whatever a plugin put in the value
+    await writeFile(tmp, `${scrubSecrets(JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>))}\n`);
     await rename(tmp, path);
   }
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { TrialConfig } from '../config/trial-config.ts';
 import { codeFingerprint } from '../core/code-fingerprint.ts';
+import { scrubSecrets } from '../core/secrets.ts';
 import { configHash } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { buildTrainingSet } from '../engine/labelling.ts';
@@ -61,7 +62,8 @@ export class MinedCache {
 function writeAtomically(file: string, text: string): void {
   mkdirSync(join(file, '..'), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  // mined text can hold what an LLM echoed back: no known secret value reaches the disk
+  writeFileSync(tmp, scrubSecrets(text));
   renameSync(tmp, file);
 }
 

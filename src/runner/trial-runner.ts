@@ -7,6 +7,7 @@ import { configHash } from '../core/hash.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
+import { redactAndCut } from '../core/secrets.ts';
 import { TrialInfo } from '../core/services.ts';
 import type { LogStore } from '../engine/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
@@ -157,8 +158,9 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     const killed = ctx.signal.aborted;
-    const message = e instanceof Error ? e.message : String(e);
-    await tracker.setTags(run, { 'crops.error': message.slice(0, 4000), ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
+    // redacted before the cut, so no part of a secret reaches the tag, the table or stderr
+    const message = redactAndCut(e instanceof Error ? e.message : String(e), 4000);
+    await tracker.setTags(run, { 'crops.error': message, ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
     await tracker.endRun(run, killed ? 'KILLED' : 'FAILED');
     return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
   } finally {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../src/core/logger.ts';
+import { redact, redactAndCut } from '../../../src/core/secrets.ts';
 import type { Rng } from '../../../src/core/rng.ts';
 import { backoffMs, retryAfterMs, sleep, type BackoffPolicy } from './backoff.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
@@ -128,7 +129,7 @@ export class ChatCompletionsClient {
       return { kind: 'retry', why: `HTTP ${status}`, waitMs: asked === undefined ? undefined : Math.min(asked, MAX_RETRY_AFTER_MS) };
     }
     if (status < 200 || status >= 300) {
-      throw new ChatRequestError(`${this.url} answered HTTP ${status}: ${this.redact(body.slice(0, 300))}`, status);
+      throw new ChatRequestError(`${this.url} answered HTTP ${status}: ${redactAndCut(body, 300, [this.opts.apiKey])}`, status);
     }
     return this.readCompletion(body);
   }
@@ -149,7 +150,6 @@ export class ChatCompletionsClient {
 
   /** Server text can echo what it was sent (an invalid key in a 401 body, say); strip the key. */
   private redact(text: string): string {
-    const key = this.opts.apiKey;
-    return key ? text.split(key).join('***') : text;
+    return redact(text, [this.opts.apiKey]);
   }
 }
