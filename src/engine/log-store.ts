@@ -12,6 +12,8 @@ export interface Item {
   text: string;
   fields?: { caption?: string; tags?: string[]; cover?: string; keywords?: string[] };
   uploadTs?: number;
+  /** the id the user's own data gives this item, exactly as written there; files a user reads carry it */
+  externalId?: string;
 }
 
 export interface SearchSession {
@@ -65,6 +67,11 @@ export interface LogStore {
   judgments: Judgment[];
   /** optional per-query slice labels used in reports (`ambiguous`, `specific`, `cold`) */
   querySlices?: Map<string, string>;
+  /**
+   * the users' own ids, indexed by the dense `userId` of sessions and feed rows, when the dataset
+   * numbers users itself (string or 64-bit ids); absent when `userId` is the user's id
+   */
+  externalUserIds?: string[];
   /** free-form facts about the data shown in reports (world diagnostics, source file names) */
   description?: Record<string, number | string>;
 }

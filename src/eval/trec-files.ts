@@ -3,7 +3,7 @@
  *
  * Query ids are the query's index in the set's sorted query list (`0`, `1`, ...), so the same set
  * gets the same ids in every trial; `<set>.queries.tsv` maps them back to the query text. Docnos
- * are decimal item ids. Scores are written with the shortest decimal that reads back as the same
+ * are the items' own ids from the user's data (decimal dense ids where a dataset has none). Scores are written with the shortest decimal that reads back as the same
  * number, so ties (and therefore trec_eval's tie order) survive the round trip.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,26 +25,26 @@ function cleanTag(tag: string): string {
 }
 
 /** Run lines `qid Q0 docno rank score tag`, rank 1-based in the ranking's own order. */
-export function formatRun(queries: readonly string[], rankings: ReadonlyMap<string, Ranking>, tag: string): string {
+export function formatRun(queries: readonly string[], rankings: ReadonlyMap<string, Ranking>, tag: string, docno: (id: number) => string = String): string {
   const t = cleanTag(tag);
   const out: string[] = [];
   queries.forEach((q, i) => {
     const r = rankings.get(q);
     if (!r) return;
     const qid = qidOf(i);
-    for (let j = 0; j < r.itemIds.length; j++) out.push(`${qid} Q0 ${r.itemIds[j]} ${j + 1} ${String(r.scores[j])} ${t}\n`);
+    for (let j = 0; j < r.itemIds.length; j++) out.push(`${qid} Q0 ${docno(r.itemIds[j]!)} ${j + 1} ${String(r.scores[j])} ${t}\n`);
   });
   return out.join('');
 }
 
 /** Qrels lines `qid 0 docno grade` for every judged pair (grade-0 pairs included), items ascending. */
-export function formatQrels(queries: readonly string[], qrels: Qrels): string {
+export function formatQrels(queries: readonly string[], qrels: Qrels, docno: (id: number) => string = String): string {
   const out: string[] = [];
   queries.forEach((q, i) => {
     const judged = qrels.byQuery.get(q);
     if (!judged) return;
     const qid = qidOf(i);
-    for (const id of [...judged.keys()].sort((a, b) => a - b)) out.push(`${qid} 0 ${id} ${judged.get(id)}\n`);
+    for (const id of [...judged.keys()].sort((a, b) => a - b)) out.push(`${qid} 0 ${docno(id)} ${judged.get(id)}\n`);
   });
   return out.join('');
 }
@@ -70,11 +70,12 @@ export async function writeTrecFiles(
   set: { name: string; queries: readonly string[] } & Qrels,
   rankings: ReadonlyMap<string, Ranking>,
   tag: string,
+  docno: (id: number) => string = String,
 ): Promise<TrecFilePaths> {
   await mkdir(dir, { recursive: true });
   const paths = { run: join(dir, `${set.name}.run`), qrels: join(dir, `${set.name}.qrels`), queries: join(dir, `${set.name}.queries.tsv`) };
-  await writeFile(paths.run, formatRun(set.queries, rankings, tag));
-  await writeFile(paths.qrels, formatQrels(set.queries, set));
+  await writeFile(paths.run, formatRun(set.queries, rankings, tag, docno));
+  await writeFile(paths.qrels, formatQrels(set.queries, set, docno));
   await writeFile(paths.queries, formatQueries(set.queries));
   return paths;
 }

@@ -19,14 +19,16 @@ export function trialArtifacts(
   evaluation: Evaluation,
   sets: ReadonlyMap<string, TestSet>,
   curves: CurvePoint[] = [],
+  /** the item id written for dense item `id`: the user's own id (see external-ids.ts) */
+  docno: (id: number) => string = String,
 ): Array<[string, string]> {
   const files: Array<[string, string]> = [];
   if (cfg.eval.writeRuns) {
     for (const [name, rankings] of evaluation.runs) {
       const set = sets.get(name);
       if (!set) continue;
-      files.push([`trec/${name}.run`, formatRun(set.queries, rankings, trial.id)]);
-      files.push([`trec/${name}.qrels`, formatQrels(set.queries, set)]);
+      files.push([`trec/${name}.run`, formatRun(set.queries, rankings, trial.id, docno)]);
+      files.push([`trec/${name}.qrels`, formatQrels(set.queries, set, docno)]);
       files.push([`trec/${name}.queries.tsv`, formatQueries(set.queries)]);
     }
   }

@@ -9,6 +9,7 @@ import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
 import { redactAndCut } from '../core/secrets.ts';
 import { TrialInfo } from '../core/services.ts';
+import { trecDocno } from '../engine/external-ids.ts';
 import type { LogStore } from '../engine/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
@@ -152,7 +153,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
-    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves)) await tracker.logArtifact(run, path, content);
+    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, (id) => trecDocno(store, id))) await tracker.logArtifact(run, path, content);
     await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));
     await tracker.endRun(run, 'FINISHED');
     return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };

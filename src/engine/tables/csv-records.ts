@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { strictUtf8 } from './strict-utf8.ts';
 
 /** One parsed CSV record with where it starts, so errors can point at a line and column. */
 export interface CsvRecord {
@@ -26,7 +25,6 @@ interface Cursor {
  * is reported with the line where its field began.
  */
 export async function* csvRecords(file: string): AsyncGenerator<CsvRecord> {
-  const decoder = new StringDecoder('utf8');
   let buf = '';
   const cur: Cursor = { pos: 0, line: 1, lineStart: 0 };
   const drain = function* (final: boolean): Generator<CsvRecord> {
@@ -36,14 +34,15 @@ export async function* csvRecords(file: string): AsyncGenerator<CsvRecord> {
       if (rec) yield rec;
     }
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  // invalid UTF-8 is a located error, never a U+FFFD that could merge two ids
+  for await (const text of strictUtf8(file)) {
     // keep only the unparsed tail, so the buffer stays about one chunk long
-    buf = buf.slice(cur.pos) + decoder.write(chunk as Buffer);
+    buf = buf.slice(cur.pos) + text;
     cur.lineStart -= cur.pos;
     cur.pos = 0;
     yield* drain(false);
   }
-  buf = buf.slice(cur.pos) + decoder.end();
+  buf = buf.slice(cur.pos);
   cur.lineStart -= cur.pos;
   cur.pos = 0;
   yield* drain(true);

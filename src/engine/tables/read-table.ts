@@ -1,7 +1,9 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { CropsError } from '../../core/errors.ts';
 import { csvRecords } from './csv-records.ts';
+import { quoteLongIntegers, strictUtf8 } from './strict-utf8.ts';
 
 /**
  * Typed reading of log tables from CSV, JSONL or Parquet with errors that point at the bad cell.
@@ -65,7 +67,7 @@ const INT_LIST = /^\s*\[\s*(-?\d+(\s*,\s*-?\d+)*)?\s*\]\s*$/;
 
 /** Converts one raw value; throws a message "expected X, got Y" on mismatch. */
 export function convertCell(raw: unknown, type: ColumnType): Cell {
-  const shown = () => (typeof raw === 'string' ? JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw) : JSON.stringify(raw));
+  const shown = () => (typeof raw === 'string' ? JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw) : typeof raw === 'bigint' ? String(raw) : JSON.stringify(raw));
   const fail = (expected: string): never => {
     throw new Error(`expected ${expected}|${shown()}`);
   };
@@ -77,9 +79,12 @@ export function convertCell(raw: unknown, type: ColumnType): Cell {
       const n = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n)) return fail(type === 'int' ? 'an integer' : 'a number');
       if (type === 'int' && !Number.isInteger(n)) return fail('an integer');
+      // past 2^53 a double cannot tell neighbouring integers apart: refuse rather than round
+      if (type === 'int' && !Number.isSafeInteger(n)) return fail('an integer within ±9007199254740991 (use a string column for larger ids)');
       return n;
     }
     case 'bool': {
+      if (typeof raw === 'bigint') raw = Number(raw);
       if (raw === true || raw === 1 || raw === '1' || raw === 'true' || raw === 'True') return true;
       if (raw === false || raw === 0 || raw === '0' || raw === 'false' || raw === 'False') return false;
       return fail('0/1 or true/false');
@@ -187,12 +192,13 @@ async function readCsv(file: string, columns: readonly ColumnSpec[], handle: Row
 
 async function readJsonl(file: string, handle: RowHandler, onBadRow: OnBadRow, report: ReadReport): Promise<void> {
   let line = 0;
-  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+  for await (const text of createInterface({ input: Readable.from(strictUtf8(file)), crlfDelay: Infinity })) {
     line++;
     if (text.trim() === '') continue;
     let obj: unknown;
     try {
-      obj = JSON.parse(text);
+      // integers of 16+ digits are kept as their exact text: ids above 2^53 must not collide
+      obj = JSON.parse(quoteLongIntegers(text));
       if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error('not an object');
     } catch (e) {
       const problem = `${file}:${line}:1: expected one JSON object per line, got ${JSON.stringify(text.slice(0, 40))} (${(e as Error).message})`;
@@ -226,7 +232,8 @@ async function readParquet(file: string, columns: readonly ColumnSpec[], handle:
 }
 
 function normaliseParquet(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
+  // BIGINT stays exact: a string column gets its digits, a number column checks it fits
+  if (typeof v === 'bigint') return v;
   if (v instanceof Date) return v.getTime();
   return v;
 }
