@@ -43,7 +43,7 @@ export async function runParallelSweep(experiment: Experiment, trials: Trial[], 
         if (!result) break;
         results.push(result);
         reportTrialResult(progress, experiment, result);
-        if (result.status === 'FAILED' && !opts.keepGoing) stop = true;
+        if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
         if (result.status !== 'KILLED') progress.sweep(sweepStatus(results, trials.length, workers));
       }
     };

@@ -2,6 +2,7 @@
 import { Container } from 'inversify';
 import { hostname, userInfo } from 'node:os';
 import type { Experiment, Trial } from '../config/experiment.ts';
+import { CropsError } from '../core/errors.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
@@ -54,7 +55,11 @@ export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: 
 
 /** The SKIPPED result of a trial that finished before with the same config hash, if there is one. */
 export async function skipIfFinished(tracker: Tracker, experiment: Experiment, trial: Trial, progress: TrialProgress): Promise<TrialResult | undefined> {
-  const done = await tracker.findFinished?.(experiment.name, trial.hash);
+  // an unreachable tracker cannot say; the trial then finds out itself when it starts its run
+  const done = await Promise.resolve(tracker.findFinished?.(experiment.name, trial.hash)).catch((e: unknown) => {
+    if (e instanceof CropsError) throw e;
+    return undefined;
+  });
   if (!done) return undefined;
   progress.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
   // the store keys metrics by their MLflow form; the table wants the labels back

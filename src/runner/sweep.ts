@@ -94,7 +94,7 @@ export async function runSweep(experiment: Experiment, opts: SweepOptions): Prom
     results.push(result);
     opts.progress.release(0);
     reportTrialResult(opts.progress, experiment, result);
-    if (result.status === 'FAILED' && !opts.keepGoing) stop = true;
+    if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
     if (result.status === 'KILLED') break;
     opts.progress.sweep(sweepStatus(results, trials.length, 1));
   }

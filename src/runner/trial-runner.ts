@@ -2,7 +2,7 @@ import { Container } from 'inversify';
 import { stringify as toYaml } from 'yaml';
 import type { Experiment, Trial } from '../config/experiment.ts';
 import { METRIC_SPEC } from '../config/trial-config.ts';
-import { TrialFailure } from '../core/errors.ts';
+import { CropsError, TrialFailure } from '../core/errors.ts';
 import { configHash } from '../core/hash.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
@@ -40,6 +40,8 @@ export interface TrialResult {
   runId?: string;
   error?: string;
   seconds: number;
+  /** the trial never started because the tracker was unreachable: not the trial's fault, so the sweep goes on */
+  trackerDown?: boolean;
 }
 
 export interface SweepContext {
@@ -74,13 +76,21 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       .filter(([, v]) => v && typeof v === 'object' && ('use' in v || Array.isArray(v)))
       .map(([k, v]) => [`crops.plugin.${k}`, Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
   );
-  const run = await tracker.startRun({
-    experimentName: ctx.experiment.name,
-    runName: trial.id,
-    parent: ctx.parent,
-    tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
-    params: flattenParams(cfg),
-  });
+  let run: RunRef;
+  try {
+    run = await tracker.startRun({
+      experimentName: ctx.experiment.name,
+      runName: trial.id,
+      parent: ctx.parent,
+      tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
+      params: flattenParams(cfg),
+    });
+  } catch (e) {
+    // a problem of the experiment stops everything; a tracker that cannot be reached ends this trial only
+    if (e instanceof CropsError) throw e;
+    const error = `not started: the tracker could not create its run (${redactAndCut(e instanceof Error ? e.message : String(e), 1000)}); run the experiment again once it is reachable`;
+    return { trial, status: 'FAILED', metrics: {}, error, seconds: (Date.now() - started) / 1000, trackerDown: true };
+  }
   const disposables: Array<{ dispose?(): void }> = [];
   try {
     progress.phase('loading data');

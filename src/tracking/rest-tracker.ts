@@ -36,6 +36,12 @@ interface RunState {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/**
+ * A wait that keeps the process alive: while `settle` waits for the spool to drain, every other
+ * timer may be unref'd (the sender's back-off), and Node would end the process in the middle of
+ * the await with exit code 13 and no message.
+ */
+const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /**
  * Records runs on an MLflow tracking server. Every write goes to the local spool first and is
@@ -168,7 +174,7 @@ export class RestTracker implements Tracker {
   /** Waits for the queue to empty (up to `offlineWaitMs`), then reports what is left and any rejected write. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + this.opts.offlineWaitMs;
-    while (this.pending() > 0 && Date.now() < deadline) await Promise.race([this.kick(), sleep(deadline - Date.now())]);
+    while (this.pending() > 0 && Date.now() < deadline) await Promise.race([this.kick(), wait(Math.min(1000, deadline - Date.now()))]);
     const left = this.pending();
     if (left > 0) {
       // let the process end; the next write wakes the sender again
