@@ -7,6 +7,7 @@ import type { Experiment, Trial } from '../config/experiment.ts';
 import type { RunRef } from '../extension-points/index.ts';
 import type { SweepOptions, SweepResult } from './sweep.ts';
 import { finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepServices } from './sweep-setup.ts';
+import { closeOrphanedRuns } from './trial-claims.ts';
 import type { TrialResult } from './trial-runner.ts';
 import { startWorkers, stopWorkers, type TrialWorker } from './worker-pool.ts';
 
@@ -30,7 +31,7 @@ export async function runParallelSweep(experiment: Experiment, trials: Trial[], 
   try {
     const backend = pool?.backend ?? (await services.activateBackend());
     const tags = sweepTags(experiment, backend);
-    const parent = await startSweepRun(tracker, experiment, trials.length, tags);
+    const parent = await startSweepRun(tracker, experiment, trials.length, tags, (line) => opts.progress.line(line));
     const workers = pool?.workers.length ?? 1;
     progress.sweep(sweepStatus(results, trials.length, workers), false);
     let stop = false;
@@ -42,6 +43,8 @@ export async function runParallelSweep(experiment: Experiment, trials: Trial[], 
         progress.release(worker.slot);
         if (!result) break;
         results.push(result);
+        // a worker that died could not end its run: close it now, with the reason
+        if (!worker.alive) for (const line of await closeOrphanedRuns(tracker, experiment.name).catch(() => [])) progress.line(line);
         reportTrialResult(progress, experiment, result);
         if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
         if (result.status !== 'KILLED') progress.sweep(sweepStatus(results, trials.length, workers));

@@ -12,6 +12,7 @@ import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts'
 import { metricKey } from './flatten.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import type { SweepStatus, TrialProgress } from './progress.ts';
+import { closeOrphanedRuns } from './trial-claims.ts';
 import type { TrialResult } from './trial-runner.ts';
 
 export interface SweepServices {
@@ -44,7 +45,9 @@ export function sweepTags(experiment: Experiment, backend: string): Record<strin
   };
 }
 
-export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: number, tags: Record<string, string>): Promise<RunRef> {
+export async function startSweepRun(tracker: Tracker, experiment: Experiment, trials: number, tags: Record<string, string>, note?: (line: string) => void): Promise<RunRef> {
+  // runs an earlier process left RUNNING when it died are closed first, with the reason
+  for (const line of await closeOrphanedRuns(tracker, experiment.name).catch(() => [])) note?.(line);
   return tracker.startRun({
     experimentName: experiment.name,
     runName: `${experiment.name} (${trials} trial${trials === 1 ? '' : 's'})`,

@@ -64,7 +64,7 @@ export async function runSweep(experiment: Experiment, opts: SweepOptions): Prom
   const backend = await services.activateBackend();
   const { tracker, container } = services;
   const tags = sweepTags(experiment, backend);
-  const parent = await startSweepRun(tracker, experiment, trials.length, tags);
+  const parent = await startSweepRun(tracker, experiment, trials.length, tags, (line) => opts.progress.line(line));
   const ctx: SweepContext = {
     experiment,
     registry: opts.registry,

@@ -13,6 +13,7 @@ import { trecDocno } from '../engine/external-ids.ts';
 import type { LogStore } from '../engine/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
+import { END_REASON } from '../tracking/run-owner.ts';
 import {
   Dataset,
   Encoder,
@@ -27,6 +28,8 @@ import { isLogStep, train } from '../training/trainer.ts';
 import { flattenParams, metricKey } from './flatten.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
+import { skipIfFinished } from './sweep-setup.ts';
+import { claimHolder, holderText, waitForHolder } from './trial-claims.ts';
 import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
@@ -78,13 +81,18 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   );
   let run: RunRef;
   try {
-    run = await tracker.startRun({
-      experimentName: ctx.experiment.name,
-      runName: trial.id,
-      parent: ctx.parent,
-      tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
-      params: flattenParams(cfg),
-    });
+    const claimed = await startClaimedRun(trial, ctx, () =>
+      tracker.startRun({
+        experimentName: ctx.experiment.name,
+        runName: trial.id,
+        parent: ctx.parent,
+        tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
+        params: flattenParams(cfg),
+      }),
+    );
+    // another process ran the trial meanwhile (its result), or an interrupt came while waiting
+    if ('status' in claimed) return claimed;
+    run = claimed;
   } catch (e) {
     // a problem of the experiment stops everything; a tracker that cannot be reached ends this trial only
     if (e instanceof CropsError) throw e;
@@ -176,6 +184,31 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
   } finally {
     for (const d of disposables) d.dispose?.();
+  }
+}
+
+/**
+ * Starts the trial's run once no other live process holds the trial (see trial-claims.ts): waits for
+ * a holder to end, then takes its result when it finished; two processes that started the same
+ * trial at the same moment keep the earlier run, the later one is ended as KILLED with the reason.
+ */
+async function startClaimedRun(trial: Trial, ctx: SweepContext, start: () => Promise<RunRef>): Promise<RunRef | TrialResult> {
+  const name = ctx.experiment.name;
+  const started = Date.now();
+  let holder = await claimHolder(ctx.tracker, name, trial.hash);
+  for (;;) {
+    if (holder) {
+      ctx.progress.phase(`waiting: ${holderText(holder)} is running this trial`);
+      await waitForHolder(ctx.tracker, name, trial.hash, holder, ctx.signal);
+      if (ctx.signal.aborted) return { trial, status: 'KILLED', metrics: {}, seconds: (Date.now() - started) / 1000 };
+      const done = await skipIfFinished(ctx.tracker, ctx.experiment, trial, ctx.progress);
+      if (done) return done;
+    }
+    const run = await start();
+    holder = await claimHolder(ctx.tracker, name, trial.hash, run);
+    if (!holder) return run;
+    await ctx.tracker.setTags(run, { [END_REASON]: `another process was running this trial: ${holderText(holder)}` });
+    await ctx.tracker.endRun(run, 'KILLED');
   }
 }
 

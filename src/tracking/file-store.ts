@@ -302,6 +302,11 @@ export class MlflowFileStore {
     return this.scanRuns(experimentName, true);
   }
 
+  /** The runs of the experiment still RUNNING, with tags and no metrics (metric files can be large). */
+  async listRunning(experimentName: string): Promise<StoredRun[]> {
+    return (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'RUNNING');
+  }
+
   /** The most recently finished run of the experiment tagged `crops.configHash = configHash`. */
   async findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
     // status and tags suffice here; metric files can be large

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { CropsError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
+import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
 import { currentUser } from './file-store-tracker.ts';
 import { assertMetricPoint, assertParams, assertTags } from './mlflow-limits.ts';
 import { artifactSchemeProblem, assertArtifactPath } from './rest-artifacts.ts';
 import { decodeMetricValue, encodeMetricValue, type RestMetric } from './rest-batch.ts';
 import { DEFAULT_RETRY, MlflowRestClient, MlflowUnavailableError, type RetryPolicy } from './rest-client.ts';
+import { Heartbeat, ownerTags } from './run-owner.ts';
 import { RunSpool, sendOp, type PendingOp, type SpoolOp } from './spool.ts';
 
 /** Param values longer than this are logged as their hash, with the full value as an artifact. */
@@ -60,6 +61,7 @@ export class RestTracker implements Tracker {
   /** set when `settle` stopped waiting; the sender then stops at the next unanswered request */
   private paused = false;
   private failure: unknown;
+  private readonly heartbeat = new Heartbeat((run, tags) => (this.runs.get(run.runId)?.ended ? Promise.resolve() : this.setTags(run, tags)));
 
   constructor(private readonly opts: RestTrackerOptions) {
     this.client = new MlflowRestClient(opts.trackingUri, opts.retry ?? DEFAULT_RETRY, opts.env);
@@ -74,6 +76,8 @@ export class RestTracker implements Tracker {
       'mlflow.source.type': 'LOCAL',
       ...(o.parent ? { 'mlflow.parentRunId': o.parent.runId } : {}),
       ...o.tags,
+      // who holds the run open: a later process closes it if this one dies (run-owner.ts)
+      ...ownerTags(),
     };
     assertTags(tags);
     const userId = tags['mlflow.user']!;
@@ -90,6 +94,7 @@ export class RestTracker implements Tracker {
     const header = { trackingUri: this.client.baseUrl, experimentId: ref.experimentId, runId: ref.runId, artifactUri: info.artifact_uri };
     this.runs.set(ref.runId, { spool: new RunSpool(this.opts.spoolDir, header), queue: [], nextSeq: 0, metrics: [], params: new Map(), ended: false });
     if (o.params && Object.keys(o.params).length > 0) await this.logParams(ref, o.params);
+    this.heartbeat.hold(ref);
     return ref;
   }
 
@@ -141,6 +146,7 @@ export class RestTracker implements Tracker {
 
   async endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
     const state = this.state(run);
+    this.heartbeat.release(run);
     this.spoolMetrics();
     state.ended = true;
     await this.enqueue(state, { op: 'end', status, endTime: Date.now() });
@@ -155,6 +161,26 @@ export class RestTracker implements Tracker {
     if (!hit) return undefined;
     const metrics = Object.fromEntries((hit.data.metrics ?? []).map((m) => [m.key, decodeMetricValue(m.value)]));
     return { run: { experimentId, runId: hit.info.run_id }, metrics };
+  }
+
+  async findRunning(experimentName: string, configHash?: string): Promise<OpenRun[]> {
+    const experimentId = await this.client.getExperimentId(experimentName);
+    if (!experimentId) return [];
+    const hash = configHash === undefined ? '' : ` and tags.\`crops.configHash\` = '${configHash.replace(/'/g, "\\'")}'`;
+    const runs = await this.client.searchRuns([experimentId], `attributes.status = 'RUNNING'${hash}`);
+    return runs.map((r) => ({
+      run: { experimentId, runId: r.info.run_id },
+      runName: r.info.run_name ?? '',
+      startTime: Number(r.info.start_time ?? 0),
+      tags: Object.fromEntries((r.data.tags ?? []).map((t) => [t.key, t.value])),
+    }));
+  }
+
+  /** Sent straight to the server, not spooled: the run belongs to a process that is gone. */
+  async closeRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, tags: Record<string, string>): Promise<void> {
+    assertTags(tags);
+    await this.client.logBatch(run.runId, { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+    await this.client.updateRun(run.runId, status, Date.now());
   }
 
   async flush(): Promise<void> {
