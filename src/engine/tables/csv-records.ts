@@ -1,4 +1,15 @@
+import { CropsError } from '../../core/errors.ts';
 import { strictUtf8 } from './strict-utf8.ts';
+
+/** A quoted field still open at the end of the input: where it opened and which field of its record. */
+class UnclosedQuote extends Error {
+  constructor(
+    readonly where: string,
+    readonly field: number,
+  ) {
+    super(`${where}: a quoted field opened here is never closed`);
+  }
+}
 
 /** One parsed CSV record with where it starts, so errors can point at a line and column. */
 export interface CsvRecord {
@@ -27,11 +38,23 @@ interface Cursor {
 export async function* csvRecords(file: string): AsyncGenerator<CsvRecord> {
   let buf = '';
   const cur: Cursor = { pos: 0, line: 1, lineStart: 0 };
+  let header: string[] | undefined;
   const drain = function* (final: boolean): Generator<CsvRecord> {
     for (;;) {
-      const rec = parseRecord(buf, cur, final, file);
+      let rec: ReturnType<typeof parseRecord>;
+      try {
+        rec = parseRecord(buf, cur, final, file);
+      } catch (e) {
+        if (!(e instanceof UnclosedQuote)) throw e;
+        // the column is named, since the line may be far above the end where the parser noticed
+        const column = header?.[e.field]?.trim() ?? `#${e.field + 1}`;
+        throw new CropsError(`${e.where}: column '${column}': a quoted field opened here is never closed (expected a closing " before the end of the file)`);
+      }
       if (rec === 'incomplete' || rec === 'end') return;
-      if (rec) yield rec;
+      if (rec) {
+        header ??= rec.fields;
+        yield rec;
+      }
     }
   };
   // invalid UTF-8 is a located error, never a U+FFFD that could merge two ids
@@ -70,7 +93,7 @@ function parseRecord(buf: string, cur: Cursor, final: boolean, file: string): Cs
       for (;;) {
         const q = buf.indexOf('"', j);
         if (q < 0 || (q === buf.length - 1 && !final)) {
-          if (final && q < 0) throw new Error(`${file}:${openLine}: a quoted field opened on this line is never closed`);
+          if (final && q < 0) throw new UnclosedQuote(`${file}:${openLine}:${cols[cols.length - 1]}`, fields.length);
           return 'incomplete';
         }
         const part = buf.slice(j, q);

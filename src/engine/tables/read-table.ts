@@ -49,8 +49,8 @@ export interface ReadReport {
   firstProblem?: string;
 }
 
-/** A bad cell: where, which column, what was expected, what was there. */
-export class BadCell extends Error {
+/** A bad cell: where, which column, what was expected, what was there. Bad input: exit code 2. */
+export class BadCell extends CropsError {
   constructor(
     readonly file: string,
     readonly line: number,
@@ -59,7 +59,8 @@ export class BadCell extends Error {
     readonly expected: string,
     readonly got: string,
   ) {
-    super(`${file}:${line}:${col}: column '${column}': expected ${expected}, got ${got}`);
+    super([{ message: `${file}:${line}:${col}: column '${column}': expected ${expected}, got ${got}` }]);
+    this.name = 'BadCell';
   }
 }
 
@@ -221,6 +222,7 @@ async function readParquet(file: string, columns: readonly ColumnSpec[], handle:
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
     const present = described.getRowObjects().map((r) => String(r.column_name));
     missingColumns(file, present, columns);
+    wrongParquetTypes(file, described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)] as const), columns);
     const wanted = columns.filter((c) => present.includes(c.name));
     const reader = await connection.runAndReadAll(`SELECT ${wanted.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ') || '1'} FROM read_parquet(${sqlString(file)})`);
     const rows = reader.getRowObjectsJS();
@@ -229,6 +231,28 @@ async function readParquet(file: string, columns: readonly ColumnSpec[], handle:
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+const PARQUET_INT = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;
+const PARQUET_NUMBER = /^(FLOAT|DOUBLE|REAL|DECIMAL(\(\d+,\s*\d+\))?)$/;
+const PARQUET_TIME = /^(TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIMESTAMP_MS|TIMESTAMP_S|TIMESTAMP_NS|DATE)/;
+
+/** Which Parquet (DuckDB) column types can hold each column type; checked once, before any row. */
+const PARQUET_ACCEPTS: Record<ColumnType, { ok: (t: string) => boolean; want: string }> = {
+  int: { ok: (t) => PARQUET_INT.test(t) || PARQUET_NUMBER.test(t) || PARQUET_TIME.test(t), want: 'an integer type (INT32/INT64), or a timestamp' },
+  number: { ok: (t) => PARQUET_INT.test(t) || PARQUET_NUMBER.test(t), want: 'a numeric type (INT32/INT64, FLOAT, DOUBLE, DECIMAL)' },
+  bool: { ok: (t) => t === 'BOOLEAN' || PARQUET_INT.test(t), want: 'BOOLEAN or an integer 0/1' },
+  string: { ok: (t) => t === 'VARCHAR' || PARQUET_INT.test(t), want: 'a string (BYTE_ARRAY UTF8) or an integer id' },
+  'int-list': { ok: (t) => /\[\]$/.test(t) || t === 'VARCHAR', want: 'a list of integers, or a string like [20, 34, 3]' },
+};
+
+function wrongParquetTypes(file: string, described: ReadonlyArray<readonly [string, string]>, columns: readonly ColumnSpec[]): void {
+  const types = new Map(described);
+  const problems = columns.flatMap((c) => {
+    const t = types.get(c.name);
+    return t === undefined || PARQUET_ACCEPTS[c.type].ok(t) ? [] : [`column '${c.name}' has Parquet type ${t}; expected ${PARQUET_ACCEPTS[c.type].want}`];
+  });
+  if (problems.length > 0) throw new CropsError(problems.map((p) => ({ message: `${file}: ${p}` })));
 }
 
 function normaliseParquet(v: unknown): unknown {
