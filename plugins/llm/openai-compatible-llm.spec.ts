@@ -124,6 +124,17 @@ describe('openai-compatible llm against a local chat-completions server', () => 
     expect(entry).not.toContain(KEY);
   });
 
+  it('cuts off a reply past maxReplyBytes unread, skips the generation and caches nothing', async () => {
+    const huge = completion('x'.repeat(3_000_000));
+    server.script = [{ body: huge }, { body: huge }, { body: huge }];
+    const before = logs.length;
+    const { llm, cacheDir } = make({ maxReplyBytes: 100_000, malformedRetries: 2 });
+    expect(await llm.generate(ask('huge'))).toEqual([]);
+    expect(llm.stats()).toMatchObject({ malformed: 3, skipped: 1 });
+    expect(logs.slice(before).some((l) => /skipped after 3 malformed replies \(last: reply larger than 100000 bytes/.test(l))).toBe(true);
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
   it('keeps at most `concurrency` requests in flight', async () => {
     server.defaultDelayMs = 60;
     const { llm } = make({ concurrency: 2 });

@@ -33,6 +33,12 @@ export const OpenAiCompatibleParams = z
       .describe('generation i of a request is sent with seed requestSeed + i, for servers that honour it; null sends none'),
     concurrency: z.number().int().positive().default(4).describe('most requests in flight at once'),
     timeoutMs: z.number().int().positive().default(60_000).describe('per-request deadline for the whole reply'),
+    maxReplyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000_000)
+      .describe('a reply body past this many bytes is cut off unread and treated as malformed (retried, then skipped); completions are kilobytes'),
     maxRetries: z.number().int().min(0).default(5).describe('retries after connection errors, timeouts, HTTP 429 and 5xx; then the trial fails'),
     malformedRetries: z.number().int().min(0).default(2).describe('retries after a reply without a usable completion; then that generation is skipped and counted'),
     backoffMs: z.number().int().min(0).default(500).describe('first retry delay; doubles per retry, with jitter, unless the server sends Retry-After'),
@@ -98,6 +104,7 @@ export class OpenAiCompatibleLlm implements Llm {
       baseUrl: p.baseUrl,
       apiKey,
       timeoutMs: p.timeoutMs,
+      maxReplyBytes: p.maxReplyBytes,
       maxRetries: p.maxRetries,
       malformedRetries: p.malformedRetries,
       backoff: { baseMs: p.backoffMs, maxMs: p.maxBackoffMs },
