@@ -58,6 +58,11 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   if (!envelope.success) diagnostics.push(...zodDiagnostics(envelope.error, merged.value, [], merged.map, Envelope));
   const name = typeof merged.value.name === 'string' ? merged.value.name : basename(file, extname(file));
   const seeds = Array.isArray(merged.value.seeds) ? (merged.value.seeds as number[]) : typeof merged.value.seed === 'number' ? [merged.value.seed] : [1];
+  // a repeated seed would train the same trial twice under one id and hash
+  seeds.forEach((seed, i) => {
+    const first = seeds.indexOf(seed);
+    if (first !== i) diagnostics.push({ ...merged.map.value(['seeds', i]), path: `seeds.${i}`, message: `seed ${seed} is already listed (seeds.${first}); each seed must appear once` });
+  });
 
   const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map);
   diagnostics.push(...expandDiagnostics);
