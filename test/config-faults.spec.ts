@@ -75,4 +75,15 @@ describe('hostile or mistaken experiment files get a located error and exit 2', 
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
   });
+
+  it('a huge ablation is counted before it is expanded and needs maxTrials', async () => {
+    const axis = `[${Array.from({ length: 100 }, (_, i) => (i + 1) / 1000).join(', ')}]`;
+    const grid = `extends: ${BASE}\nablate:\n  train.lr: ${axis}\n  train.weightDecay: ${axis}\n  loss.params.temperature: ${axis}\n`;
+    const r = await validate(files({ 'grid.yaml': grid }), 'grid.yaml');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/grid\.yaml:2:1 error ablate: expands to 1000000 trials \(100 x 100 x 100\), more than maxTrials \(1000\); set `maxTrials: 1000000`/);
+    const ok = await validate(files({ 'some.yaml': `extends: ${BASE}\nmaxTrials: 1200\nseeds: [1, 2, 3]\nablate:\n  train.lr: [${Array.from({ length: 400 }, (_, i) => (i + 1) / 10000).join(', ')}]\n` }), 'some.yaml');
+    expect(ok.err).toBe('');
+    expect(ok.out).toMatch(/ok, 1200 trials/);
+  }, 120_000);
 });

@@ -13,6 +13,9 @@ export const ReportSettings = z
   })
   .strict();
 
+/** Past this many trials an ablation is far more likely a typo than a plan: it must be confirmed with `maxTrials`. */
+export const DEFAULT_MAX_TRIALS = 1000;
+
 const slotShape = Object.fromEntries(Object.keys(PLUGIN_SLOTS).map((k) => [k, z.unknown().optional()]));
 
 /**
@@ -25,6 +28,12 @@ export const Envelope = z
     description: z.string().optional(),
     seeds: z.array(z.number().int().min(0)).min(1).optional().describe('one trial per seed for each ablation cell'),
     seed: z.number().int().min(0).optional().describe('shorthand for seeds: [n]'),
+    maxTrials: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(`most trials this experiment may expand to (default ${DEFAULT_MAX_TRIALS}); raise it to confirm a larger sweep`),
     train: z.unknown().optional(),
     eval: z.unknown().optional(),
     ablate: z.unknown().optional(),

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../core/errors.ts';
 import { configHash, stableStringify } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { CODE_VERSION } from '../core/version.ts';
-import { Envelope, type ReportSettings } from './envelope.ts';
+import { DEFAULT_MAX_TRIALS, Envelope, type ReportSettings } from './envelope.ts';
 import { applySets, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
 import { SLOT_DEFAULTS } from './plugin-slots.ts';
 import { loadWithExtends } from './extends.ts';
@@ -64,14 +64,15 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
     if (first !== i) diagnostics.push({ ...merged.map.value(['seeds', i]), path: `seeds.${i}`, message: `seed ${seed} is already listed (seeds.${first}); each seed must appear once` });
   });
 
-  const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map);
+  const maxTrials = typeof merged.value.maxTrials === 'number' && merged.value.maxTrials > 0 ? merged.value.maxTrials : DEFAULT_MAX_TRIALS;
+  const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map, { maxTrials, seeds: seeds.length });
   diagnostics.push(...expandDiagnostics);
 
   const trials: Trial[] = [];
   const perTrial = new Map<string, Diagnostic & { trials: string[] }>();
   for (const cell of cells) {
     const body = { ...cell.value };
-    for (const k of ['name', 'description', 'seeds', 'seed', 'report']) delete body[k];
+    for (const k of ['name', 'description', 'seeds', 'seed', 'report', 'maxTrials']) delete body[k];
     for (const seed of envelope.success ? seeds : [seeds[0] ?? 1]) {
       const parts = Object.entries(cell.labels).map(([k, v]) => (k === ROW_LABEL ? v : `${k}=${v}`));
       if (seeds.length > 1) parts.push(`seed=${seed}`);
