@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configHash, stableStringify } from './hash.ts';
 import { scrubSecrets } from './secrets.ts';
@@ -46,8 +46,21 @@ export class DiskCache<K, V> {
     const path = this.pathOf(key);
     await mkdir(join(path, '..'), { recursive: true });
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    // no known secret value is ever written to disk, whatever a plugin put in the value
-    await writeFile(tmp, `${scrubSecrets(JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>))}\n`);
-    await rename(tmp, path);
+    try {
+      // no known secret value is ever written to disk, whatever a plugin put in the value
+      await writeFile(tmp, `${scrubSecrets(JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>))}\n`);
+      await rename(tmp, path);
+    } catch (e) {
+      // a full disk must not keep the half-written entry (and keep the disk full)
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw writeError('cache entry', path, e);
+    }
   }
+}
+
+/** An error naming what was being written where, and why; ENOSPC says the disk is full. */
+export function writeError(what: string, path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOSPC' ? 'the disk is full (ENOSPC); free space and run again' : code === 'EDQUOT' ? 'the disk quota is used up (EDQUOT)' : (e as Error).message;
+  return Object.assign(new Error(`could not write ${what} ${path}: ${why}`), { code, cause: e });
 }

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrialConfig } from '../config/trial-config.ts';
 import { codeFingerprint } from '../core/code-fingerprint.ts';
+import { writeError } from '../core/disk-cache.ts';
 import { scrubSecrets } from '../core/secrets.ts';
 import { configHash } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
@@ -62,9 +63,15 @@ export class MinedCache {
 function writeAtomically(file: string, text: string): void {
   mkdirSync(join(file, '..'), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  // mined text can hold what an LLM echoed back: no known secret value reaches the disk
-  writeFileSync(tmp, scrubSecrets(text));
-  renameSync(tmp, file);
+  try {
+    // mined text can hold what an LLM echoed back: no known secret value reaches the disk
+    writeFileSync(tmp, scrubSecrets(text));
+    renameSync(tmp, file);
+  } catch (e) {
+    // a full disk must not keep the half-written file
+    rmSync(tmp, { force: true });
+    throw writeError('mined candidates', file, e);
+  }
 }
 
 /** The cache key of positive source `index` of a trial. */
