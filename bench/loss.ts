@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/core/rng.ts';
-import { hInfoNce } from '../src/losses/h-info-nce.ts';
-import { infoNce } from '../src/losses/info-nce.ts';
+import { hInfoNce } from '../plugins/loss/h-info-nce-loss.ts';
+import { infoNce } from '../plugins/loss/info-nce-loss.ts';
 import { checkNoLeak, median, timeRuns, uniform, type BenchContext, type Figure, type Measurement } from './common.ts';
 
 const Q = 256;

@@ -1,7 +1,7 @@
 import datasetPlugin, { type SyntheticWorldDataset } from '../plugins/dataset/synthetic-world-dataset.ts';
 import queryReformulation from '../plugins/positive-source/query-reformulation-positive-source.ts';
 import recommendationFeed from '../plugins/positive-source/recommendation-feed-positive-source.ts';
-import { closeLogDb, LogDb, type LogTable } from '../src/engine/log-db.ts';
+import { closeLogDb, LogDb, type LogTable } from '../kits/logs/log-db.ts';
 import { Discriminator } from '../src/extension-points/discriminator.ts';
 import type { PositiveSource } from '../src/extension-points/positive-source.ts';
 import { instantiate } from '../test/support/instantiate.ts';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../src/core/rng.ts';
-import type { Item } from '../src/engine/log-store.ts';
+import type { Item } from '../src/extension-points/log-store.ts';
 import type { Encoder, PreparedInput, Side } from '../src/extension-points/encoder.ts';
 import denseExact from '../plugins/retriever/dense-exact-retriever.ts';
 import { instantiate } from '../test/support/instantiate.ts';

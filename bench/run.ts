@@ -10,6 +10,8 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { activateBackend, type BackendName } from '../src/backend/tf.ts';
+// the bundled backends register their loaders when their plugin modules load
+import '../plugins/index.ts';
 import { meetsTarget, type BenchContext, type Figure, type Measurement } from './common.ts';
 import { lossAlone } from './loss.ts';
 import { matmul } from './matmul.ts';

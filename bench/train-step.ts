@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { PluginDescriptor } from '../src/core/plugin.ts';
 import { Rng } from '../src/core/rng.ts';
 import { TrainSettings } from '../src/config/trial-config.ts';
-import type { LabelledList, TrainingSet } from '../src/engine/samples.ts';
+import type { LabelledList, TrainingSet } from '../src/extension-points/samples.ts';
 import type { Encoder } from '../src/extension-points/encoder.ts';
 import type { Loss } from '../src/extension-points/loss.ts';
 import { train } from '../src/training/trainer.ts';

@@ -4,7 +4,10 @@
  */
 import type { PluginDescriptor } from '../src/core/plugin.ts';
 import autoBackend from './backend/auto-backend.ts';
-import { plugins as tfjsBackends } from './backend/tfjs-backend.ts';
+import cpuBackend from './backend/cpu-backend.ts';
+import tensorflowBackend from './backend/tensorflow-backend.ts';
+import tensorflowGpuBackend from './backend/tensorflow-gpu-backend.ts';
+import wasmBackend from './backend/wasm-backend.ts';
 import webgpuBackend from './backend/webgpu-backend.ts';
 import kuaisar from './dataset/kuaisar-dataset.ts';
 import logFiles from './dataset/log-files-dataset.ts';
@@ -81,6 +84,9 @@ export const bundledPlugins: PluginDescriptor[] = [
   mlflowTracker,
   noneTracker,
   autoBackend,
-  ...tfjsBackends,
+  wasmBackend,
+  cpuBackend,
+  tensorflowBackend,
+  tensorflowGpuBackend,
   webgpuBackend,
 ] as PluginDescriptor[];

@@ -120,5 +120,9 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     const res = runCli(['report', 'no-such-run'], { cwd });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain("'no-such-run' is neither an experiment file nor a run in");
+    // the tracker plugin says whether it keeps MLflow runs; 'none' does not
+    const untracked = runCli(['report', QUICKSTART, '--set', 'tracker=none'], { cwd });
+    expect(untracked.status).toBe(2);
+    expect(untracked.stderr).toContain("uses tracker 'none', which keeps no runs to report");
   });
 });

@@ -1,19 +1,24 @@
 import { inject, injectable, optional } from 'inversify';
 import { z } from 'zod';
-import { activateBackend, probeBackend, type BackendName } from '../../src/backend/tf.ts';
-import { visibleNvidiaGpus } from '../../src/backend/gpu.ts';
-import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../../src/backend/webgpu.ts';
+import { activateBackend, backendLoader, probeBackend, registeredBackends, type BackendName } from '../../src/backend/tf.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
 import type { Backend } from '../../src/extension-points/backend.ts';
-
-const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+// the backends of the default order register themselves when their modules load
+import './tensorflow-gpu-backend.ts';
+import './tensorflow-backend.ts';
+import './webgpu-backend.ts';
+import './wasm-backend.ts';
 
 const schema = z
   .object({
     order: z
-      .array(z.enum(BACKENDS))
+      .array(
+        z.string().refine((name) => registeredBackends().includes(name), {
+          error: (issue) => `unknown backend '${String(issue.input)}' (registered: ${registeredBackends().join(', ')})`,
+        }),
+      )
       .min(1)
       .default(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm'])
       .describe('backends to try, best first; the first that is installed (and, for tensorflow-gpu, sees a GPU; for webgpu, finds a hardware adapter) and loads wins'),
@@ -38,17 +43,18 @@ export class AutoBackend implements Backend {
 
   /** Why a candidate is unusable, or undefined when it may be tried (`crops doctor` shows these). */
   async obstacle(name: BackendName): Promise<string | undefined> {
-    const probe = probeBackend(name);
-    if (!probe.available) return probe.reason;
-    if (name === 'tensorflow-gpu' && visibleNvidiaGpus() === 0) return 'no NVIDIA GPU is visible';
-    if (name === 'webgpu') {
-      // OpenGL is left out: behind it there is mostly a CPU rasteriser, and asking costs a GL context
-      const search = await findWebGpuAdapter(NATIVE_ATTEMPTS);
-      if (!search.found) return search.reason;
-      // a CPU rasteriser (e.g. Vulkan's lavapipe) loses to wasm on the same cores; it stays available by name
-      if (search.found.software) return `only a software adapter (${search.found.description}), slower than wasm`;
-    }
-    return undefined;
+    const missing = probeBackend(name).reason;
+    if (missing !== undefined) return missing;
+    const loader = backendLoader(name);
+    return (loader.autoObstacle ?? loader.obstacle)?.();
+  }
+
+  candidates(): readonly string[] {
+    return this.params.order;
+  }
+
+  passOver(candidate: string): Promise<string | undefined> {
+    return this.obstacle(candidate);
   }
 
   async probe(): Promise<{ available: boolean; reason?: string }> {

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { visibleNvidiaGpus } from '../../src/backend/gpu.ts';
+import { visibleNvidiaGpus } from '../../kits/backend/gpu.ts';
 import type { Backend } from '../../src/extension-points/backend.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import autoBackend from './auto-backend.ts';
-import { plugins } from './tfjs-backend.ts';
+import cpuBackend from './cpu-backend.ts';
+import tensorflowBackend from './tensorflow-backend.ts';
+import tensorflowGpuBackend from './tensorflow-gpu-backend.ts';
+import wasmBackend from './wasm-backend.ts';
+
+const plugins = [wasmBackend, cpuBackend, tensorflowBackend, tensorflowGpuBackend];
 import { describeBackendConformance } from '../../test/conformance/infra-conformance.ts';
 
 const installed = (pkg: string) => {
@@ -56,7 +61,9 @@ describe('backend plugins', () => {
       expect((await none.probe()).available).toBe(false);
       await expect(none.activate()).rejects.toThrow(/no usable TensorFlow.js backend.*tensorflow: .*not installed/);
     }
-    expect(autoBackend.schema.safeParse({ order: ['webgl'] }).success).toBe(false);
+    const webgl = autoBackend.schema.safeParse({ order: ['webgl'] });
+    expect(webgl.success).toBe(false);
+    expect(webgl.error?.issues[0]?.message).toMatch(/unknown backend 'webgl' \(registered: .*wasm/);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { findWebGpuAdapter, missingWebGpuPackage, NATIVE_ATTEMPTS } from '../../src/backend/webgpu.ts';
+import { findWebGpuAdapter, missingWebGpuPackage, NATIVE_ATTEMPTS } from '../../kits/backend/webgpu.ts';
 import type { Backend } from '../../src/extension-points/backend.ts';
 import { describeBackendConformance } from '../../test/conformance/infra-conformance.ts';
 import { instantiate } from '../../test/support/instantiate.ts';

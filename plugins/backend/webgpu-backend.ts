@@ -1,11 +1,36 @@
 import { injectable } from 'inversify';
 import { z } from 'zod';
-import { activateBackend } from '../../src/backend/tf.ts';
-import { findWebGpuAdapter } from '../../src/backend/webgpu.ts';
+import { LoaderBackend } from '../../kits/backend/loader-backend.ts';
+import { DAWN_PACKAGE, findWebGpuAdapter, NATIVE_ATTEMPTS, registerWebGpuBackend, TFJS_WEBGPU_PACKAGE } from '../../kits/backend/webgpu.ts';
+import { registerBackendLoader } from '../../src/backend/tf.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
-import type { Backend } from '../../src/extension-points/backend.ts';
 
-const schema = z.object({}).strict();
+registerBackendLoader({
+  name: 'webgpu',
+  tfjsName: 'webgpu',
+  packages: [TFJS_WEBGPU_PACKAGE, DAWN_PACKAGE],
+  load: registerWebGpuBackend,
+  obstacle: async () => {
+    const search = await findWebGpuAdapter();
+    return search.found ? undefined : search.reason;
+  },
+  autoObstacle: async () => {
+    // OpenGL is left out: behind it there is mostly a CPU rasteriser, and asking costs a GL context
+    const search = await findWebGpuAdapter(NATIVE_ATTEMPTS);
+    if (!search.found) return search.reason;
+    // a CPU rasteriser (e.g. Vulkan's lavapipe) loses to wasm on the same cores; it stays available by name
+    if (search.found.software) return `only a software adapter (${search.found.description}), slower than wasm`;
+    return undefined;
+  },
+  describe: async () => {
+    const found = (await findWebGpuAdapter()).found!;
+    const api = found.attempt.dawnOptions.join(' ') || 'native API';
+    return `adapter ${found.description} (${api}, ${found.attempt.featureLevel} feature level${found.software ? ', software' : ''})`;
+  },
+  // Device memory is mapped asynchronously; `dataSync` would need a canvas, which Node lacks.
+  readsSync: false,
+  hostBackend: 'cpu',
+});
 
 /**
  * TensorFlow.js on WebGPU through Dawn (`webgpu` package) and `@tensorflow/tfjs-backend-webgpu`.
@@ -14,21 +39,14 @@ const schema = z.object({}).strict();
  * read asynchronously only, so training runs host-side losses in a separate pass on the cpu backend.
  */
 @injectable()
-export class WebGpuBackend implements Backend {
-  async probe(): Promise<{ available: boolean; reason?: string }> {
-    const search = await findWebGpuAdapter();
-    return search.found ? { available: true } : { available: false, reason: search.reason };
-  }
-
-  activate(): Promise<string> {
-    return activateBackend('webgpu');
-  }
+export class WebGpuBackend extends LoaderBackend {
+  protected readonly loaderName = 'webgpu';
 }
 
 export default definePlugin({
   kind: 'backend',
   name: 'webgpu',
   summary: 'TensorFlow.js WebGPU backend on Dawn (a GPU, or Mesa llvmpipe in software)',
-  schema,
+  schema: z.object({}).strict(),
   implementation: WebGpuBackend,
 });

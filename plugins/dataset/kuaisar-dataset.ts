@@ -4,9 +4,9 @@ import { z } from 'zod';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
-import { LogStoreBuilder } from '../../src/engine/log-store-builder.ts';
-import { readTable, RowProblem, type ColumnSpec, type ReadReport } from '../../src/engine/tables/read-table.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
+import { LogStoreBuilder } from '../../kits/logs/log-store-builder.ts';
+import { readTable, RowProblem, type ColumnSpec, type ReadReport } from '../../kits/logs/tables/read-table.ts';
 import type { Dataset } from '../../src/extension-points/dataset.ts';
 
 export const KuaisarParams = z

@@ -6,9 +6,9 @@ import { CropsError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
-import type { FunnelStage, LogStore } from '../../src/engine/log-store.ts';
-import { LogStoreBuilder } from '../../src/engine/log-store-builder.ts';
-import { readTable, RowProblem, type Cell, type ColumnSpec, type TableFormat } from '../../src/engine/tables/read-table.ts';
+import type { FunnelStage, LogStore } from '../../src/extension-points/log-store.ts';
+import { LogStoreBuilder } from '../../kits/logs/log-store-builder.ts';
+import { readTable, RowProblem, type Cell, type ColumnSpec, type TableFormat } from '../../kits/logs/tables/read-table.ts';
 import type { Dataset } from '../../src/extension-points/dataset.ts';
 
 export const LogFilesParams = z

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import plugin, { SyntheticWorldDataset, SyntheticWorldParams } from './synthetic-world-dataset.ts';
 import type { GeneratedWorld } from './synthetic-world/generate.ts';
 import { DAY_MS, EPOCH_MS, TEST_DAY, TRAIN_DAY } from './synthetic-world/presets.ts';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import type { Dataset, DatasetDiagnostic, WorldKnowledge } from '../../src/extension-points/dataset.ts';
 import { describeWorld } from './synthetic-world/describe.ts';
 import { generateWorld, type GeneratedWorld } from './synthetic-world/generate.ts';

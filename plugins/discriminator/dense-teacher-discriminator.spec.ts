@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PluginCreator } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import { towerArtifacts } from '../../src/runner/save-towers.ts';

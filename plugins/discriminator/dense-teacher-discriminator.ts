@@ -4,10 +4,9 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginCreator, PluginParams } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
-import type { Encoder, Side } from '../../src/extension-points/encoder.ts';
-import { ENCODER_REF_FILE, TOWERS_ARTIFACT } from '../../src/runner/save-towers.ts';
+import { ENCODER_REF_FILE, TOWERS_ARTIFACT, type Encoder, type Side } from '../../src/extension-points/encoder.ts';
 
 const schema = z
   .object({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
 import { describeDiscriminatorConformance } from '../../test/conformance/discriminator-conformance.ts';
 import { instantiate } from '../../test/support/instantiate.ts';

@@ -2,10 +2,10 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
-import { Bm25Index } from '../../src/eval/bm25-index.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
+import { Bm25Index } from '../../kits/text/bm25-index.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
-import { tokenize } from '../../src/training/tokenize.ts';
+import { tokenize } from '../../kits/text/tokenize.ts';
 
 const schema = z
   .object({

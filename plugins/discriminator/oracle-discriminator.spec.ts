@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import { Dataset } from '../../src/extension-points/dataset.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
 import { describeDiscriminatorConformance } from '../../test/conformance/discriminator-conformance.ts';

@@ -5,7 +5,7 @@ import { PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { Dataset, type WorldKnowledge } from '../../src/extension-points/dataset.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
-import { murmur3 } from '../../src/training/tokenize.ts';
+import { murmur3 } from '../../kits/text/tokenize.ts';
 
 const schema = z
   .object({

@@ -5,11 +5,11 @@ import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
-import { l2Normalize, Mlp } from '../../src/training/mlp.ts';
-import { SparseTable } from '../../src/training/sparse-table.ts';
-import { FeatureHasher } from '../../src/training/tokenize.ts';
-import { loadTowers, saveTowers, type Tower } from '../../src/training/tower-checkpoint.ts';
-import { TowerPair } from '../../src/training/tower-pair.ts';
+import { l2Normalize, Mlp } from '../../kits/encoder/mlp.ts';
+import { SparseTable } from '../../kits/encoder/sparse-table.ts';
+import { FeatureHasher } from '../../kits/text/tokenize.ts';
+import { loadTowers, saveTowers, type Tower } from '../../kits/encoder/tower-checkpoint.ts';
+import { TowerPair } from '../../kits/encoder/tower-pair.ts';
 import { hashMlpCheckpoint } from './hash-mlp-checkpoint.ts';
 
 const schema = z

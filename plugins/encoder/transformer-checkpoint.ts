@@ -1,4 +1,4 @@
-import type { CheckpointSpec } from '../../src/training/tower-checkpoint.ts';
+import type { CheckpointSpec } from '../../kits/encoder/tower-checkpoint.ts';
 
 /**
  * How `transformer` towers are saved (see `src/training/tower-checkpoint.ts` for the layout):

@@ -5,12 +5,12 @@ import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
-import { l2Normalize } from '../../src/training/mlp.ts';
-import { SparseTable } from '../../src/training/sparse-table.ts';
-import { FeatureHasher } from '../../src/training/tokenize.ts';
-import { loadTowers, saveTowers, type Tower } from '../../src/training/tower-checkpoint.ts';
-import { TowerPair } from '../../src/training/tower-pair.ts';
-import { TransformerStack } from '../../src/training/transformer.ts';
+import { l2Normalize } from '../../kits/encoder/mlp.ts';
+import { SparseTable } from '../../kits/encoder/sparse-table.ts';
+import { FeatureHasher } from '../../kits/text/tokenize.ts';
+import { loadTowers, saveTowers, type Tower } from '../../kits/encoder/tower-checkpoint.ts';
+import { TowerPair } from '../../kits/encoder/tower-pair.ts';
+import { TransformerStack } from '../../kits/encoder/transformer.ts';
 import { transformerCheckpoint } from './transformer-checkpoint.ts';
 
 const schema = z

@@ -2,7 +2,7 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Origin } from '../../src/engine/samples.ts';
+import type { Origin } from '../../src/extension-points/samples.ts';
 import type { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import { HLA_GRADES } from './hla-label-scheme.ts';
 

@@ -1,7 +1,7 @@
 import { injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
-import type { Origin } from '../../src/engine/samples.ts';
+import type { Origin } from '../../src/extension-points/samples.ts';
 import type { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 
 /** Params of `fs-lr` (none: the stage grades are the method's definition). */

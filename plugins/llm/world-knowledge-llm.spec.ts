@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import { Dataset } from '../../src/extension-points/dataset.ts';
 import { describeLlmConformance } from '../../test/conformance/llm-conformance.ts';
 import { SyntheticWorldDataset, SyntheticWorldParams } from '../dataset/synthetic-world-dataset.ts';

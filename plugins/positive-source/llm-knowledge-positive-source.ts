@@ -4,7 +4,7 @@ import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginLogger, PluginParams, TrialRng } from '../../src/core/services.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import { Discriminator } from '../../src/extension-points/discriminator.ts';
 import { Llm } from '../../src/extension-points/llm.ts';
 import type { MinedCandidates, PositiveSource, PseudoItem } from '../../src/extension-points/positive-source.ts';

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeLogDb } from '../../src/engine/log-db.ts';
-import type { Impression, LogStore, SearchSession } from '../../src/engine/log-store.ts';
+import { closeLogDb } from '../../kits/logs/log-db.ts';
+import type { Impression, LogStore, SearchSession } from '../../src/extension-points/log-store.ts';
 import { Discriminator } from '../../src/extension-points/discriminator.ts';
 import type { PositiveSource } from '../../src/extension-points/positive-source.ts';
 import { describePositiveSourceConformance } from '../../test/conformance/data-conformance.ts';

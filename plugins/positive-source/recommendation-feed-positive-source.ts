@@ -2,9 +2,9 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import { LogDb } from '../../src/engine/log-db.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
-import type { Candidate } from '../../src/engine/samples.ts';
+import { LogDb } from '../../kits/logs/log-db.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
+import type { Candidate } from '../../src/extension-points/samples.ts';
 import { Discriminator } from '../../src/extension-points/discriminator.ts';
 import type { MinedCandidates, PositiveSource } from '../../src/extension-points/positive-source.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLogDb } from '../../src/engine/log-db.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
-import type { Candidate } from '../../src/engine/samples.ts';
+import { closeLogDb } from '../../kits/logs/log-db.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
+import type { Candidate } from '../../src/extension-points/samples.ts';
 import { Discriminator } from '../../src/extension-points/discriminator.ts';
 import type { PositiveSource } from '../../src/extension-points/positive-source.ts';
 import { instantiate } from '../../test/support/instantiate.ts';

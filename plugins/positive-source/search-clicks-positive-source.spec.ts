@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Impression, LogStore } from '../../src/engine/log-store.ts';
+import type { Impression, LogStore } from '../../src/extension-points/log-store.ts';
 import plugin, { SearchClicksParams, SearchClicksPositiveSource } from './search-clicks-positive-source.ts';
 import { describePositiveSourceConformance } from '../../test/conformance/data-conformance.ts';
 

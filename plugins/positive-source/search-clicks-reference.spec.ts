@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeLogDb } from '../../src/engine/log-db.ts';
-import type { Impression, LogStore, SearchSession } from '../../src/engine/log-store.ts';
-import type { Candidate, Origin } from '../../src/engine/samples.ts';
+import { closeLogDb } from '../../kits/logs/log-db.ts';
+import type { Impression, LogStore, SearchSession } from '../../src/extension-points/log-store.ts';
+import type { Candidate, Origin } from '../../src/extension-points/samples.ts';
 import datasetPlugin from '../dataset/synthetic-world-dataset.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import { SearchClicksParams, SearchClicksPositiveSource } from './search-clicks-positive-source.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.ts';
-import type { Item } from '../../src/engine/log-store.ts';
-import { tokenize } from '../../src/training/tokenize.ts';
+import type { Item } from '../../src/extension-points/log-store.ts';
+import { tokenize } from '../../kits/text/tokenize.ts';
 import { describeRetrieverConformance } from '../../test/conformance/eval-conformance.ts';
 import descriptor, { Bm25Retriever } from './bm25-retriever.ts';
 

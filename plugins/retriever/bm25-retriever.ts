@@ -2,8 +2,8 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Item } from '../../src/engine/log-store.ts';
-import { Bm25Index } from '../../src/eval/bm25-index.ts';
+import type { Item } from '../../src/extension-points/log-store.ts';
+import { Bm25Index } from '../../kits/text/bm25-index.ts';
 import type { Ranking, Retriever } from '../../src/extension-points/retriever.ts';
 
 const schema = z

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.ts';
-import type { Item } from '../../src/engine/log-store.ts';
+import type { Item } from '../../src/extension-points/log-store.ts';
 import type { Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
 import { useBackend } from '../../test/support/tf.ts';
 import descriptor, { DenseExactRetriever } from './dense-exact-retriever.ts';

@@ -3,8 +3,8 @@ import { inject, injectable } from 'inversify';
 import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginParams } from '../../src/core/services.ts';
-import type { Item } from '../../src/engine/log-store.ts';
-import { denseTopK } from '../../src/eval/dense-top-k.ts';
+import type { Item } from '../../src/extension-points/log-store.ts';
+import { denseTopK } from '../../kits/retriever/dense-top-k.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Ranking, Retriever } from '../../src/extension-points/retriever.ts';
 

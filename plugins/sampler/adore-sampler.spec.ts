@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainSettings } from '../../src/config/trial-config.ts';
-import type { TrainingSet } from '../../src/engine/samples.ts';
+import type { TrainingSet } from '../../src/extension-points/samples.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Loss } from '../../src/extension-points/loss.ts';
 import { train } from '../../src/training/trainer.ts';

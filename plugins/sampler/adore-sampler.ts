@@ -4,13 +4,13 @@ import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginLogger, PluginParams, TrialRng } from '../../src/core/services.ts';
-import { bm25HardNegatives } from '../../src/engine/bm25-negatives.ts';
-import { InBatchBatches, protectedItems } from '../../src/engine/in-batch-batches.ts';
-import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
+import { bm25HardNegatives } from '../../kits/sampler/bm25-negatives.ts';
+import { InBatchBatches, protectedItems } from '../../kits/sampler/in-batch-batches.ts';
+import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { DenseCorpusIndex, encodeInChunks, type EncodeFn } from '../../src/training/dense-corpus-index.ts';
-import { bm25Fields, inBatchFields, miningFields } from '../../src/training/sampler-params.ts';
+import { DenseCorpusIndex, encodeInChunks, type EncodeFn } from '../../kits/sampler/dense-corpus-index.ts';
+import { bm25Fields, inBatchFields, miningFields } from '../../kits/sampler/sampler-params.ts';
 
 const { encodeChunk, itemChunk, queryChunk } = miningFields;
 const schema = z

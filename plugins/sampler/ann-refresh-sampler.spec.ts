@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Batch } from '../../src/engine/samples.ts';
+import type { Batch } from '../../src/extension-points/samples.ts';
 import { describeSamplerConformance } from '../../test/conformance/data-conformance.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import { useBackend } from '../../test/support/tf.ts';

@@ -4,11 +4,11 @@ import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginLogger, PluginParams, TrialRng } from '../../src/core/services.ts';
-import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
+import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { ModelMinedBatches } from '../../src/training/refreshed-negatives.ts';
-import { inBatchFields, miningFields } from '../../src/training/sampler-params.ts';
+import { ModelMinedBatches } from '../../kits/sampler/refreshed-negatives.ts';
+import { inBatchFields, miningFields } from '../../kits/sampler/sampler-params.ts';
 
 const schema = z
   .object({

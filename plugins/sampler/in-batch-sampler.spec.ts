@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng.ts';
-import type { Batch, LabelledList, TrainingSet } from '../../src/engine/samples.ts';
+import type { Batch, LabelledList, TrainingSet } from '../../src/extension-points/samples.ts';
 import type { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import plugin, { InBatchParams, InBatchSampler } from './in-batch-sampler.ts';
 import { describeSamplerConformance } from '../../test/conformance/data-conformance.ts';

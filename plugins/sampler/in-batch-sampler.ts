@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginParams, TrialRng } from '../../src/core/services.ts';
-import { InBatchBatches } from '../../src/engine/in-batch-batches.ts';
-import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
+import { InBatchBatches } from '../../kits/sampler/in-batch-batches.ts';
+import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { inBatchFields } from '../../src/training/sampler-params.ts';
+import { inBatchFields } from '../../kits/sampler/sampler-params.ts';
 
 /** Params of `in-batch`. */
 export const InBatchParams = z.object({ ...inBatchFields }).strict();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
-import { Bm25Index } from '../../src/eval/bm25-index.ts';
+import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
+import { Bm25Index } from '../../kits/text/bm25-index.ts';
 import { instantiate } from '../../test/support/instantiate.ts';
 import { describeSamplerConformance } from '../../test/conformance/data-conformance.ts';
 import plugin, { StaticHardSampler } from './static-hard-sampler.ts';

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginParams, TrialRng } from '../../src/core/services.ts';
-import { bm25HardNegatives } from '../../src/engine/bm25-negatives.ts';
-import { InBatchBatches } from '../../src/engine/in-batch-batches.ts';
-import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
+import { bm25HardNegatives } from '../../kits/sampler/bm25-negatives.ts';
+import { InBatchBatches } from '../../kits/sampler/in-batch-batches.ts';
+import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { bm25Fields, inBatchFields } from '../../src/training/sampler-params.ts';
+import { bm25Fields, inBatchFields } from '../../kits/sampler/sampler-params.ts';
 
 const schema = z
   .object({

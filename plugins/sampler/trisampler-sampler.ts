@@ -4,12 +4,12 @@ import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginLogger, PluginParams, TrialRng } from '../../src/core/services.ts';
-import type { PreparedQuery } from '../../src/engine/in-batch-batches.ts';
-import type { Batch, TrainingSet } from '../../src/engine/samples.ts';
+import type { PreparedQuery } from '../../kits/sampler/in-batch-batches.ts';
+import type { Batch, TrainingSet } from '../../src/extension-points/samples.ts';
 import { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import { ModelMinedBatches, type MinedSnapshot } from '../../src/training/refreshed-negatives.ts';
-import { inBatchFields, miningFields } from '../../src/training/sampler-params.ts';
+import { ModelMinedBatches, type MinedSnapshot } from '../../kits/sampler/refreshed-negatives.ts';
+import { inBatchFields, miningFields } from '../../kits/sampler/sampler-params.ts';
 
 const schema = z
   .object({

@@ -8,7 +8,7 @@ import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } fr
 import type { MlflowFileStore } from '../../src/tracking/file-store.ts';
 import { FileStoreTracker } from '../../src/tracking/file-store-tracker.ts';
 import { RestTracker } from '../../src/tracking/rest-tracker.ts';
-import { resolveTrackingUri } from '../../src/tracking/tracking-uri.ts';
+import { MLFLOW_RUNS, resolveTrackingUri } from '../../src/tracking/tracking-uri.ts';
 
 const schema = z
   .object({
@@ -105,4 +105,6 @@ export default definePlugin({
   summary: 'MLflow runs on a tracking server (http(s) URI) or in the file-store layout under ./mlruns',
   schema,
   implementation: MlflowTracker,
+  // crops report reads its runs back from the tracking URI in its params
+  provides: [MLFLOW_RUNS],
 });

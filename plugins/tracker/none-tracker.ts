@@ -5,6 +5,7 @@ import { CropsError } from '../../src/core/errors.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../../src/extension-points/tracker.ts';
 import { assertMetricPoint, assertParams, assertTags } from '../../src/tracking/mlflow-limits.ts';
+import { TAG } from '../../src/tracking/run-tags.ts';
 
 const schema = z.object({}).strict();
 
@@ -37,7 +38,7 @@ export class NoneTracker implements Tracker {
     const ref = { experimentId, runId: randomUUID().replace(/-/g, '') };
     const run: MemoryRun = { ref, experimentName: opts.experimentName, runName: opts.runName, parent: opts.parent, status: 'RUNNING', tags: Object.create(null), params: Object.create(null), metrics: [], artifacts: new Map() };
     this.byId.set(ref.runId, run);
-    await this.setTags(ref, { 'mlflow.runName': opts.runName, ...(opts.parent ? { 'mlflow.parentRunId': opts.parent.runId } : {}), ...opts.tags });
+    await this.setTags(ref, { [TAG.runName]: opts.runName, ...(opts.parent ? { [TAG.parentRunId]: opts.parent.runId } : {}), ...opts.tags });
     await this.logParams(ref, opts.params ?? {});
     return ref;
   }
@@ -78,7 +79,7 @@ export class NoneTracker implements Tracker {
 
   async findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
     const hit = this.runs()
-      .filter((r) => r.experimentName === experimentName && r.status === 'FINISHED' && r.tags['crops.configHash'] === configHash)
+      .filter((r) => r.experimentName === experimentName && r.status === 'FINISHED' && r.tags[TAG.configHash] === configHash)
       .at(-1);
     if (!hit) return undefined;
     // the last point logged per key is its latest value

@@ -1,65 +1,17 @@
 /**
  * What `crops doctor` reports per backend: whether it loads here and what it runs on, or why not.
- * Loading goes through `activateBackend`; this module only inspects what that loaded.
+ * It asks the backend plugin itself (probe, activate, describe), so it knows no backend by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
-import { visibleNvidiaGpus } from './gpu.ts';
-import { activateBackend, probeBackend, wasmThreadCount, type BackendName } from './tf.ts';
-import { DAWN_PACKAGE, findWebGpuAdapter, TFJS_WEBGPU_PACKAGE } from './webgpu.ts';
+import type { Backend } from '../extension-points/backend.ts';
 
 export interface BackendDiagnosis {
-  name: BackendName;
+  name: string;
   ok: boolean;
   /** ok: versions and the device it runs on; otherwise why it does not load */
   details: string;
   /** measured single-precision throughput of a 512×512 matMul, when it loaded */
   gflops?: number;
-}
-
-const require = createRequire(import.meta.url);
-
-function versionOf(pkg: string): string {
-  try {
-    return `${pkg} ${(require(`${pkg}/package.json`) as { version: string }).version}`;
-  } catch {
-    return pkg;
-  }
-}
-
-const PACKAGES: Record<BackendName, string[]> = {
-  'tensorflow-gpu': ['@tensorflow/tfjs-node-gpu'],
-  tensorflow: ['@tensorflow/tfjs-node'],
-  webgpu: [TFJS_WEBGPU_PACKAGE, DAWN_PACKAGE],
-  wasm: ['@tensorflow/tfjs-backend-wasm'],
-  cpu: ['@tensorflow/tfjs-backend-cpu'],
-};
-
-/** Why `name` cannot even be tried, without loading it; undefined when loading is worth a try. */
-async function obstacle(name: BackendName): Promise<string | undefined> {
-  const probe = probeBackend(name);
-  if (!probe.available) return probe.reason;
-  if (name === 'tensorflow-gpu' && visibleNvidiaGpus() === 0) return 'installed, but no NVIDIA GPU is visible (no driver, or CUDA_VISIBLE_DEVICES hides them)';
-  if (name === 'webgpu') {
-    const search = await findWebGpuAdapter();
-    if (!search.found) return search.reason;
-  }
-  return undefined;
-}
-
-async function runsOn(name: BackendName): Promise<string> {
-  if (name === 'webgpu') {
-    const found = (await findWebGpuAdapter()).found!;
-    const api = found.attempt.dawnOptions.join(' ') || 'native API';
-    return `adapter ${found.description} (${api}, ${found.attempt.featureLevel} feature level${found.software ? ', software' : ''})`;
-  }
-  if (name === 'wasm') {
-    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    const threads = await wasmThreadCount();
-    return `SIMD ${simd ? 'yes' : 'no'}, ${threads} thread${threads === 1 ? '' : 's'}`;
-  }
-  if (name === 'tensorflow-gpu') return `${visibleNvidiaGpus()} NVIDIA GPU(s) visible`;
-  return '';
 }
 
 /**
@@ -88,16 +40,16 @@ export async function matMulGflops(n = 512, budgetMs = 300): Promise<number> {
   }
 }
 
-/** Loads `name` (making it the active backend) and measures it, or says why it does not load. */
-export async function diagnoseBackend(name: BackendName): Promise<BackendDiagnosis> {
-  const blocked = await obstacle(name);
-  if (blocked !== undefined) return { name, ok: false, details: blocked };
+/** Loads `backend` (making it the active one) and measures it, or says why it does not load. */
+export async function diagnoseBackend(name: string, backend: Backend): Promise<BackendDiagnosis> {
+  const probe = await backend.probe();
+  if (!probe.available) return { name, ok: false, details: probe.reason ?? 'not available here' };
   try {
-    await activateBackend(name);
+    await backend.activate();
   } catch (e) {
     return { name, ok: false, details: `installed, but does not load: ${(e as Error).message.split('\n')[0]}` };
   }
   const gflops = await matMulGflops();
-  const details = [PACKAGES[name].map(versionOf).join(', '), await runsOn(name)].filter(Boolean).join('; ');
+  const details = (await backend.describe?.()) ?? '';
   return { name, ok: true, details, gflops };
 }

@@ -1,15 +1,19 @@
 /**
- * The single place that chooses and loads a TensorFlow.js backend package. Everything else imports
- * `@tensorflow/tfjs-core` only, so unit tests and plugins stay backend-agnostic.
+ * Chooses and loads TensorFlow.js backends without knowing any by name: each backend plugin
+ * registers a {@link BackendLoader} (its packages and how they load) when its module is imported,
+ * the way tfjs backends register their kernels. Everything else imports `@tensorflow/tfjs-core`
+ * only, so unit tests and plugins stay backend-agnostic.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients are registered separately from the kernels, and tfjs-core's own registration module is
 // not loadable as Node ESM; the layers package registers them all on the shared tfjs-core instance.
 import '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
-import { exposeNavigatorGpu, findWebGpuAdapter, missingWebGpuPackage, requestWebGpuDevice, TFJS_WEBGPU_PACKAGE } from './webgpu.ts';
+import type { BackendLoader } from '../extension-points/backend.ts';
+import { noteBackendReads } from './reads.ts';
 
-export type BackendName = 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu';
+/** A backend plugin's name, e.g. `wasm`; any name a loader was registered under. */
+export type BackendName = string;
 
 export interface BackendProbe {
   name: BackendName;
@@ -18,91 +22,74 @@ export interface BackendProbe {
 }
 
 const require = createRequire(import.meta.url);
+const loaders = new Map<string, BackendLoader>();
 
-function packageOf(name: BackendName): string {
-  switch (name) {
-    case 'wasm':
-      return '@tensorflow/tfjs-backend-wasm';
-    case 'cpu':
-      return '@tensorflow/tfjs-backend-cpu';
-    case 'tensorflow':
-      return '@tensorflow/tfjs-node';
-    case 'tensorflow-gpu':
-      return '@tensorflow/tfjs-node-gpu';
-    case 'webgpu':
-      return TFJS_WEBGPU_PACKAGE;
+/** Makes a backend loadable by name; called by backend plugin modules when they are imported. */
+export function registerBackendLoader(loader: BackendLoader): BackendLoader {
+  const existing = loaders.get(loader.name);
+  if (existing && existing !== loader) throw new Error(`backend '${loader.name}' is registered twice; rename one of them`);
+  loaders.set(loader.name, loader);
+  return loader;
+}
+
+/** Names of every backend registered in this process. */
+export function registeredBackends(): string[] {
+  return [...loaders.keys()];
+}
+
+export function backendLoader(name: BackendName): BackendLoader {
+  const loader = loaders.get(name);
+  if (!loader) throw new Error(`backend '${name}' is not registered (registered: ${registeredBackends().join(', ') || 'none'}); import its plugin module first`);
+  return loader;
+}
+
+/** The first of `packages` that does not resolve here, as a reason with the install command. */
+export function missingPackage(packages: readonly string[]): string | undefined {
+  for (const pkg of packages) {
+    try {
+      require.resolve(pkg);
+    } catch {
+      return `${pkg} is not installed (npm i ${pkg})`;
+    }
+  }
+  return undefined;
+}
+
+/** `name version` of an installed package, or just the name when its version cannot be read. */
+export function packageVersion(pkg: string): string {
+  try {
+    return `${pkg} ${(require(`${pkg}/package.json`) as { version: string }).version}`;
+  } catch {
+    return pkg;
   }
 }
 
-/** Whether a backend's package can be loaded here, without registering it. */
+/** Whether a backend's packages can be loaded here, without registering it. */
 export function probeBackend(name: BackendName): BackendProbe {
-  if (name === 'webgpu') {
-    // whether an adapter exists is asked of the GPU itself: see findWebGpuAdapter
-    const missing = missingWebGpuPackage();
-    return missing === undefined ? { name, available: true } : { name, available: false, reason: missing };
-  }
-  const pkg = packageOf(name);
-  try {
-    require.resolve(pkg);
-  } catch {
-    return { name, available: false, reason: `${pkg} is not installed (npm i ${pkg})` };
-  }
-  return { name, available: true };
+  const missing = missingPackage(backendLoader(name).packages);
+  return missing === undefined ? { name, available: true } : { name, available: false, reason: missing };
+}
+
+/** Why `name` cannot run here (package missing, or its own obstacle), or undefined when loading is worth a try. */
+export async function backendObstacle(name: BackendName): Promise<string | undefined> {
+  const probe = probeBackend(name);
+  if (!probe.available) return probe.reason;
+  return backendLoader(name).obstacle?.();
 }
 
 /** Loads, registers and selects a backend; returns the backend tfjs reports as active. */
 export async function activateBackend(name: BackendName): Promise<string> {
-  const probe = probeBackend(name);
-  if (!probe.available) throw new Error(`backend '${name}' cannot load: ${probe.reason}`);
-  switch (name) {
-    case 'wasm':
-      await import('@tensorflow/tfjs-backend-wasm');
-      break;
-    case 'cpu':
-      await import('@tensorflow/tfjs-backend-cpu');
-      break;
-    case 'tensorflow':
-    case 'tensorflow-gpu':
-      // The native bindings bundle their own tfjs-core copy; they register under the name 'tensorflow'.
-      await import(packageOf(name));
-      break;
-    case 'webgpu':
-      await registerWebGpu();
-      break;
-  }
-  const target = name === 'tensorflow-gpu' ? 'tensorflow' : name;
-  if (tf.getBackend() !== target) {
-    const ok = await tf.setBackend(target);
+  const loader = backendLoader(name);
+  const missing = missingPackage(loader.packages);
+  if (missing !== undefined) throw new Error(`backend '${name}' cannot load: ${missing}`);
+  await loader.load();
+  noteBackendReads(loader.tfjsName, loader.readsSync ?? true, loader.hostBackend);
+  if (tf.getBackend() !== loader.tfjsName) {
+    const ok = await tf.setBackend(loader.tfjsName);
     if (!ok) throw new Error(`backend '${name}' registered but failed to initialise`);
   }
   await tf.ready();
   return tf.getBackend();
-}
-
-/** Threads the wasm backend computes with (1 under Node, where it has no worker threads). */
-export async function wasmThreadCount(): Promise<number> {
-  const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
-  return getThreadsCount();
-}
-
-let webGpuRegistered = false;
-
-/**
- * Registers `webgpu` on the adapter {@link findWebGpuAdapter} picks. The package's own registration
- * asks for a full-feature-level adapter with default limits, which software adapters do not offer,
- * so it is replaced. The cpu backend comes along: steps that must read values on the host run there.
- */
-async function registerWebGpu(): Promise<void> {
-  if (webGpuRegistered) return;
-  const search = await findWebGpuAdapter();
-  if (!search.found) throw new Error(`backend 'webgpu' cannot load: ${search.reason}`);
-  const { adapter } = search.found;
-  exposeNavigatorGpu();
-  await import('@tensorflow/tfjs-backend-cpu');
-  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
-  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', async () => new WebGPUBackend((await requestWebGpuDevice(adapter)) as never, adapter.info as never), 3);
-  webGpuRegistered = true;
 }
 
 export { tf };

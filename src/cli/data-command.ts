@@ -5,14 +5,14 @@ import type { Trial } from '../config/experiment.ts';
 import { configHash } from '../core/hash.ts';
 import { Rng } from '../core/rng.ts';
 import { TrialInfo } from '../core/services.ts';
-import { externalItemId, externalUserId } from '../engine/external-ids.ts';
-import { resolveSamples } from '../engine/labelling.ts';
+import { externalItemId, externalUserId } from '../eval/external-ids.ts';
+import { resolveSamples } from '../runner/labelling.ts';
 import { Backend, Dataset } from '../extension-points/index.ts';
 import { MinedCache, mineTrainingSet } from '../runner/mining.ts';
 import { PluginFactory } from '../runner/plugin-factory.ts';
 import { selectTrials } from '../runner/sweep.ts';
 import { writeSamples } from './data-export.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 
 export interface DataArgs extends ExperimentArgs {

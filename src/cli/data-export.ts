@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResolvedSample } from '../engine/labelling.ts';
+import type { ResolvedSample } from '../runner/labelling.ts';
 
 const COLUMNS = ['query', 'item_id', 'pseudo', 'item_text', 'origin', 'grade', 'user_id', 'source_query', 'session_id', 'gap_ms'] as const;
 const PARQUET_TYPES: Record<(typeof COLUMNS)[number], string> = {

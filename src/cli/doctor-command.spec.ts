@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { visibleNvidiaGpus } from '../backend/gpu.ts';
-import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../backend/webgpu.ts';
-import { DOCTOR_BACKENDS, formatDiagnosis } from './doctor-command.ts';
+import { visibleNvidiaGpus } from '../../kits/backend/gpu.ts';
+import { findWebGpuAdapter, NATIVE_ATTEMPTS } from '../../kits/backend/webgpu.ts';
+import { doctorBackends, formatDiagnosis } from './doctor-command.ts';
 import { main } from './main.ts';
 
 const installed = (pkg: string) => {
@@ -25,7 +25,9 @@ describe('crops doctor', () => {
     const { code, lines } = await doctor();
     expect(code).toBe(0);
     const rows = lines.filter((l) => /^(ok|--) {2}\S/.test(l));
-    expect(rows.map((l) => l.slice(4).split(/\s+/)[0])).toEqual([...DOCTOR_BACKENDS]);
+    // the bundled backends, in the order of auto's candidates, then the rest
+    expect(rows.map((l) => l.slice(4).split(/\s+/)[0])).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+    expect((await doctorBackends()).chooser?.name).toBe('auto');
     const row = (name: string) => rows.find((l) => l.slice(4).startsWith(`${name} `))!;
     const gflops = (line: string) => Number(/matMul 512x512: ([\d.]+) GFLOP\/s$/.exec(line)?.[1]);
 

@@ -3,7 +3,7 @@ import { didYouMean, editDistance } from '../core/did-you-mean.ts';
 import { CropsError } from '../core/errors.ts';
 import { evaluateRun, parseMeasures, type MeasureRequest, type TrecQrels, type TrecRun } from '../eval/trec-eval.ts';
 import { parseQrels, parseRun } from '../eval/trec-files.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 /** Options of `crops eval`, named after trec_eval's flags. */
 export interface EvalArgs {

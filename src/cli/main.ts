@@ -12,6 +12,7 @@ import { pushCommand } from './push-command.ts';
 import { reportCommand } from './report-command.ts';
 import { worldDescribeCommand } from './world-command.ts';
 import { dataCommand } from './data-command.ts';
+import type { Io } from './io.ts';
 
 const USAGE = `crops — dense-retrieval experiments from YAML
 
@@ -29,10 +30,7 @@ usage:
 kinds: ${PLUGIN_KINDS.join(', ')}
 exit codes: 0 ok, 1 a trial failed, 2 invalid input, 130 interrupted`;
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+export type { Io };
 
 const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(redact(s)) };
 

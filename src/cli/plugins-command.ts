@@ -1,5 +1,5 @@
 import type { PluginKind } from '../core/plugin.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { formatPluginList, formatPluginMarkdown } from './plugin-docs.ts';
 import { buildRegistry } from './registry.ts';
 

@@ -4,7 +4,7 @@ import { CropsError } from '../core/errors.ts';
 import { pushFileStore, pushSpool } from '../tracking/push.ts';
 import { MlflowRestClient } from '../tracking/rest-client.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 
 export interface PushArgs {
   /** server URL; defaults to $MLFLOW_TRACKING_URI */

@@ -9,10 +9,11 @@ import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import { MlflowRestClient } from '../tracking/rest-client.ts';
 import { RestSweepReader } from '../tracking/rest-sweep-reader.ts';
 import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
-import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
-import type { Io } from './main.ts';
+import { MLFLOW_RUNS, resolveTrackingUri } from '../tracking/tracking-uri.ts';
+import type { Io } from './io.ts';
 import { describeDatasets } from './world-command.ts';
 import { loadValidated } from './validate-command.ts';
+import { SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 
 export interface ReportArgs {
   /** an experiment file, a sweep run id, or a sweep run's directory */
@@ -49,7 +50,7 @@ async function locate(args: ReportArgs): Promise<Located> {
   if (kind === 'file') {
     const { experiment, registry } = await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins });
     const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
-    if (tracker.use === 'none') throw new CropsError(`${args.target} uses tracker 'none', which keeps no runs to report`);
+    if (!registry.get('tracker', tracker.use).provides?.includes(MLFLOW_RUNS)) throw new CropsError(`${args.target} uses tracker '${tracker.use}', which keeps no runs to report`);
     const reader = readerFor(args.trackingUri ?? tracker.params?.trackingUri);
     const parent = await reader.latestSweep(experiment.name);
     if (!parent) throw new CropsError(`no sweep of experiment '${experiment.name}' in ${reader.location}; run it first: crops run ${args.target}`);
@@ -64,9 +65,9 @@ async function locate(args: ReportArgs): Promise<Located> {
   let parent = await reader.getRun(runId);
   if (!parent) throw new CropsError(`'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
   // a trial's run stands for the sweep it belongs to
-  const parentId = parent.tags['crops.role'] !== 'sweep' ? parent.tags['mlflow.parentRunId'] : undefined;
+  const parentId = parent.tags[TAG.role] !== SWEEP_ROLE ? parent.tags[TAG.parentRunId] : undefined;
   if (parentId) parent = (await reader.getRun(parentId)) ?? parent;
-  if (parent.tags['crops.role'] !== 'sweep') throw new CropsError(`run ${runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
+  if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
   return { reader, parent, experimentName: await reader.experimentName(parent) };
 }
 

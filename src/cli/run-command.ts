@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
 import { runSweep } from '../runner/sweep.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 
 export interface RunArgs extends ExperimentArgs {

@@ -1,7 +1,7 @@
 import { loadExperiment, type Experiment } from '../config/experiment.ts';
 import { CropsError } from '../core/errors.ts';
 import type { PluginRegistry } from '../core/registry.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { buildRegistry } from './registry.ts';
 
 export interface ExperimentArgs {

@@ -6,7 +6,7 @@ import { configHash } from '../core/hash.ts';
 import { Rng } from '../core/rng.ts';
 import type { Dataset, DatasetDiagnostic } from '../extension-points/dataset.ts';
 import { PluginFactory } from '../runner/plugin-factory.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { loadValidated, type ExperimentArgs } from './validate-command.ts';
 
 export interface WorldDescribeArgs extends ExperimentArgs {

@@ -115,22 +115,9 @@ export function resolveTrial(
   }
 
   if (diagnostics.length > 0) return { diagnostics };
-  const config: TrialConfig = {
-    name,
-    seed,
-    dataset: refs.dataset as PluginRef,
-    positiveSource: refs.positiveSource as PluginRef[],
-    labelScheme: refs.labelScheme as PluginRef,
-    sampler: refs.sampler as PluginRef,
-    encoder: refs.encoder as PluginRef,
-    loss: refs.loss as PluginRef,
-    retriever: refs.retriever as PluginRef,
-    tracker: refs.tracker as PluginRef,
-    backend: refs.backend as PluginRef,
-    train: train.data!,
-    eval: evalSettings.data!,
-  };
-  if (refs.discriminator) config.discriminator = refs.discriminator as PluginRef;
-  if (refs.llm) config.llm = refs.llm as PluginRef;
+  // required slots first, then settings, then filled optional slots: the order params are listed in
+  const slots = Object.entries(PLUGIN_SLOTS);
+  const pick = (optional: boolean) => Object.fromEntries(slots.filter(([key, slot]) => !!slot.optional === optional && refs[key] !== undefined).map(([key]) => [key, refs[key]]));
+  const config = { name, seed, ...pick(false), train: train.data!, eval: evalSettings.data!, ...pick(true) } as TrialConfig;
   return { config, diagnostics };
 }

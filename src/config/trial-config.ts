@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { KindsWithSlot } from '../core/plugin.ts';
 
 /** A plugin slot after normalisation: `name` and `{ use: name }` both become `{ use, params }`. */
 export interface PluginRef {
@@ -41,21 +42,15 @@ export const EvalSettings = z
   .strict();
 export type EvalSettings = z.output<typeof EvalSettings>;
 
+/** The plugin slots of a resolved trial, derived from the kind table (`PLUGIN_KIND_SLOTS` in core/plugin.ts). */
+export type TrialSlots = { [K in KindsWithSlot<'one'>]: PluginRef } & { [K in KindsWithSlot<'list'>]: PluginRef[] } & {
+  [K in KindsWithSlot<'optional'>]?: PluginRef;
+};
+
 /** One fully resolved trial: what the runner executes and what its hash identifies. */
-export interface TrialConfig {
+export interface TrialConfig extends TrialSlots {
   name: string;
   seed: number;
-  dataset: PluginRef;
-  positiveSource: PluginRef[];
-  discriminator?: PluginRef;
-  llm?: PluginRef;
-  labelScheme: PluginRef;
-  sampler: PluginRef;
-  encoder: PluginRef;
-  loss: PluginRef;
-  retriever: PluginRef;
-  tracker: PluginRef;
-  backend: PluginRef;
   train: TrainSettings;
   eval: EvalSettings;
 }

@@ -6,12 +6,12 @@ import { PACKAGE_ROOT } from './version.ts';
 let cached: string | undefined;
 
 /**
- * A hash of the framework's own source (every non-test `.ts` file under `src/` and `plugins/`),
+ * A hash of the framework's own source (every non-test `.ts` file under `src/`, `kits/` and `plugins/`),
  * plus any extra files given (external plugin modules). Caches keyed by it never serve results
  * computed by different code, even between releases. Computed once per process (a few ms).
  */
 export function codeFingerprint(extraFiles: readonly string[] = []): string {
-  cached ??= hashFiles(['src', 'plugins'].flatMap((d) => sourceFiles(join(PACKAGE_ROOT, d))));
+  cached ??= hashFiles(['src', 'kits', 'plugins'].flatMap((d) => sourceFiles(join(PACKAGE_ROOT, d))));
   if (extraFiles.length === 0) return cached;
   return createHash('sha256').update(cached).update(hashFiles([...extraFiles].sort())).digest('hex').slice(0, 16);
 }

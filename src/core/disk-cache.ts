@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { atomicWrite } from './atomic-write.ts';
 import { configHash, stableStringify } from './hash.ts';
 import { scrubSecrets } from './secrets.ts';
 
@@ -44,15 +45,11 @@ export class DiskCache<K, V> {
 
   async set(key: K, value: V): Promise<void> {
     const path = this.pathOf(key);
-    await mkdir(join(path, '..'), { recursive: true });
-    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await mkdir(dirname(path), { recursive: true });
     try {
       // no known secret value is ever written to disk, whatever a plugin put in the value
-      await writeFile(tmp, `${scrubSecrets(JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>))}\n`);
-      await rename(tmp, path);
+      await atomicWrite(path, `${scrubSecrets(JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>))}\n`);
     } catch (e) {
-      // a full disk must not keep the half-written entry (and keep the disk full)
-      await rm(tmp, { force: true }).catch(() => undefined);
       throw writeError('cache entry', path, e);
     }
   }

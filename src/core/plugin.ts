@@ -1,21 +1,30 @@
 import type { z } from 'zod';
 
-/** The plugin kinds of architecture §2; each is also the YAML key of its slot. */
-export const PLUGIN_KINDS = [
-  'dataset',
-  'positiveSource',
-  'discriminator',
-  'llm',
-  'labelScheme',
-  'sampler',
-  'encoder',
-  'loss',
-  'retriever',
-  'metric',
-  'tracker',
-  'backend',
-] as const;
-export type PluginKind = (typeof PLUGIN_KINDS)[number];
+/**
+ * The plugin kinds of architecture §2, in the one place that lists them. Each kind is also the
+ * experiment-file key of its slot: `one` takes a single plugin, `list` one or more, `optional` none
+ * or one, and `none` means the kind has no slot of its own (metrics are named in `eval.metrics`).
+ * The slot table of the config loader and the trial config type are derived from this.
+ */
+export const PLUGIN_KIND_SLOTS = {
+  dataset: 'one',
+  positiveSource: 'list',
+  discriminator: 'optional',
+  llm: 'optional',
+  labelScheme: 'one',
+  sampler: 'one',
+  encoder: 'one',
+  loss: 'one',
+  retriever: 'one',
+  metric: 'none',
+  tracker: 'one',
+  backend: 'one',
+} as const satisfies Record<string, 'one' | 'list' | 'optional' | 'none'>;
+export type PluginKind = keyof typeof PLUGIN_KIND_SLOTS;
+export const PLUGIN_KINDS = Object.keys(PLUGIN_KIND_SLOTS) as readonly PluginKind[];
+
+/** Kinds whose slot takes (at most) `S` plugins, e.g. `KindsWithSlot<'list'>` is `'positiveSource'`. */
+export type KindsWithSlot<S extends string> = { [K in PluginKind]: (typeof PLUGIN_KIND_SLOTS)[K] extends S ? K : never }[PluginKind];
 
 /** Constructor of an `@injectable` implementation class. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

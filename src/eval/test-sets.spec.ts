@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Impression, LogStore, SearchSession } from '../engine/log-store.ts';
+import type { Impression, LogStore, SearchSession } from '../extension-points/log-store.ts';
 import { buildTestSets } from './test-sets.ts';
 
 const S = (sessionId: number, userId: number, seconds: number, query: string): SearchSession => ({ sessionId, userId, tsMs: 1_000_000 + seconds * 1000, query, source: 'typed' });

@@ -11,8 +11,8 @@
  * A query none of whose items is relevant scores 0 under every retriever and only scales the mean
  * down, so such queries are left out unless `keepQueriesWithoutRelevant` is set.
  */
-import type { Judgment, LogSplit, LogStore, SearchSession } from '../engine/log-store.ts';
-import type { Qrels } from '../engine/samples.ts';
+import type { Judgment, LogSplit, LogStore, SearchSession } from '../extension-points/log-store.ts';
+import type { Qrels } from '../extension-points/samples.ts';
 
 export type TestSetName = 'ct' | 'qr' | 'judged';
 

@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Qrels } from '../engine/samples.ts';
+import type { Qrels } from '../extension-points/samples.ts';
 import type { Ranking } from '../extension-points/retriever.ts';
 import type { ScoredDoc } from './trec-order.ts';
 import type { TrecQrels, TrecRun } from './trec-eval.ts';

@@ -1,5 +1,5 @@
 import type { Rng } from '../core/rng.ts';
-import type { LogStore } from '../engine/log-store.ts';
+import type { LogStore } from './log-store.ts';
 
 export const Dataset = Symbol.for('crops.Dataset');
 

@@ -1,4 +1,4 @@
-import type { LogStore } from '../engine/log-store.ts';
+import type { LogStore } from './log-store.ts';
 
 export const Discriminator = Symbol.for('crops.Discriminator');
 

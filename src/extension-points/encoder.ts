@@ -81,3 +81,8 @@ export interface Encoder {
   parameterCount(): number;
   dispose(): void;
 }
+
+/** Artifact folder of a trial run that holds its trained towers (`train.saveTowers`). */
+export const TOWERS_ARTIFACT = 'towers';
+/** File in that folder naming the encoder plugin and its params, so a reader can rebuild it. */
+export const ENCODER_REF_FILE = 'encoder.json';

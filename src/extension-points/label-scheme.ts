@@ -1,4 +1,4 @@
-import type { Origin } from '../engine/samples.ts';
+import type { Origin } from './samples.ts';
 
 export const LabelScheme = Symbol.for('crops.LabelScheme');
 

@@ -1,5 +1,5 @@
-import type { LogStore } from '../engine/log-store.ts';
-import type { Candidate } from '../engine/samples.ts';
+import type { LogStore } from './log-store.ts';
+import type { Candidate } from './samples.ts';
 
 export const PositiveSource = Symbol.for('crops.PositiveSource');
 

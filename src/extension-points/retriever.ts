@@ -1,4 +1,4 @@
-import type { Item } from '../engine/log-store.ts';
+import type { Item } from './log-store.ts';
 import type { Encoder } from './encoder.ts';
 
 export const Retriever = Symbol.for('crops.Retriever');

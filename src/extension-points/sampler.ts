@@ -1,4 +1,4 @@
-import type { Batch, TrainingSet } from '../engine/samples.ts';
+import type { Batch, TrainingSet } from './samples.ts';
 
 export const Sampler = Symbol.for('crops.Sampler');
 

@@ -1,6 +1,6 @@
 import { trialGroup } from '../config/report-check.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
-import { metricKey } from '../runner/flatten.ts';
+import { metricKey } from '../tracking/mlflow-keys.ts';
 import { summarise, type Summary } from './stats.ts';
 
 export { trialGroup };

@@ -7,6 +7,7 @@ import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type TrialRun } from './report-table.ts';
 import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
+import { TAG } from '../tracking/run-tags.ts';
 
 /** The `report:` keys a report uses (from the experiment file, or as recorded with the sweep). */
 export interface ReportSettingsInput {
@@ -26,7 +27,7 @@ export interface SweepTrials {
   manifest?: SweepManifest;
 }
 
-const trialIdOf = (r: ReadRun) => r.tags['crops.trialId'] ?? r.runName;
+const trialIdOf = (r: ReadRun) => r.tags[TAG.trialId] ?? r.runName;
 
 /**
  * The trial runs a sweep covers: those its manifest lists (trials reused from earlier sweeps
@@ -94,7 +95,7 @@ export async function buildSweepReport(
   const trials: TrialRun[] = finished.map((r) => ({
     trialId: trialIdOf(r),
     runId: r.runId,
-    seed: r.tags['crops.seed'] !== undefined ? Number(r.tags['crops.seed']) : undefined,
+    seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined,
     metrics: r.metrics,
   }));
   const table = buildReportTable(trials, {

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Container, injectable } from 'inversify';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildRegistry } from '../cli/registry.ts';
@@ -65,7 +65,7 @@ describe('mining cache', () => {
     expect(second.from).toEqual(['memory', 'memory']);
     expect(mines).toBe(1);
     expect(second.mined).toEqual(first.mined);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.json'))).toHaveLength(2);
 
     const fresh = await mineTrainingSet(cfg(), store, factory(), new MinedCache(dir), registry, []);
     expect(fresh.from).toEqual(['disk', 'disk']);
@@ -79,7 +79,9 @@ describe('mining cache', () => {
   it('mines again when a disk entry is unreadable', async () => {
     const { registry, cfg, factory } = await setUp();
     const dir = mkdtempSync(join(tmpdir(), 'mined-'));
-    writeFileSync(join(dir, `${miningKey(cfg(), 1, registry)}.json`), '{"candidates": [');
+    const torn = new MinedCache(dir).pathOf(miningKey(cfg(), 1, registry))!;
+    mkdirSync(dirname(torn), { recursive: true });
+    writeFileSync(torn, '{"key": "x", "value": {"candidates": [');
     mines = 0;
     const got = await mineTrainingSet(cfg(), toyLogs(), factory(), new MinedCache(dir), registry, []);
     expect(got.from[1]).toBe('mined');

@@ -1,14 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { TrialConfig } from '../config/trial-config.ts';
 import { codeFingerprint } from '../core/code-fingerprint.ts';
-import { writeError } from '../core/disk-cache.ts';
-import { scrubSecrets } from '../core/secrets.ts';
 import { configHash } from '../core/hash.ts';
+import { DiskCache } from '../core/disk-cache.ts';
 import type { PluginRegistry } from '../core/registry.ts';
-import { buildTrainingSet } from '../engine/labelling.ts';
-import type { LogStore } from '../engine/log-store.ts';
-import type { TrainingSet } from '../engine/samples.ts';
+import { buildTrainingSet } from './labelling.ts';
+import type { LogStore } from '../extension-points/log-store.ts';
+import type { TrainingSet } from '../extension-points/samples.ts';
 import { Discriminator, LabelScheme, Llm, PositiveSource, type MinedCandidates } from '../extension-points/index.ts';
 import type { PluginFactory } from './plugin-factory.ts';
 
@@ -27,50 +25,44 @@ export interface MiningResult {
  * The key covers everything a source's output depends on: the dataset, the source with its params,
  * the discriminator and LLM, the trial seed (sources may sample) and the code that ran, so an
  * ablation that changes only the loss or the labels mines once, and changed code never reuses a
- * stale result. Disk entries are written atomically; an unreadable one is mined again.
+ * stale result. Disk entries are DiskCache entries (written atomically); an unreadable one is mined again.
  */
 export class MinedCache {
-  private readonly memory = new Map<string, Promise<MinedCandidates>>();
+  /** lookups by key, started once per key and shared by every caller of this sweep */
+  private readonly lookups = new Map<string, Promise<MinedCandidates>>();
+  private readonly disk: DiskCache<string, MinedCandidates> | undefined;
 
-  constructor(private readonly dir: string | undefined) {}
+  constructor(dir: string | undefined) {
+    this.disk = dir === undefined ? undefined : new DiskCache(dir);
+  }
+
+  /** The file a disk entry for `key` lives in, when the cache has a directory. */
+  pathOf(key: string): string | undefined {
+    return this.disk?.pathOf(key);
+  }
 
   async get(key: string, compute: () => Promise<MinedCandidates>): Promise<{ value: MinedCandidates; from: MinedFrom }> {
-    const inMemory = this.memory.get(key);
-    if (inMemory) return { value: await inMemory, from: 'memory' };
-    const file = this.dir ? join(this.dir, `${key}.json`) : undefined;
-    if (file && existsSync(file)) {
-      try {
-        const value = JSON.parse(readFileSync(file, 'utf8')) as MinedCandidates;
-        this.memory.set(key, Promise.resolve(value));
-        return { value, from: 'disk' };
-      } catch {
-        // a torn or foreign file: fall through and mine again
+    const known = this.lookups.get(key);
+    if (known) return { value: await known, from: 'memory' };
+    let from: MinedFrom = 'mined';
+    const lookup = (async () => {
+      // an unreadable or foreign entry reads as missing and is mined again
+      const stored = await this.disk?.get(key);
+      if (stored !== undefined) {
+        from = 'disk';
+        return stored;
       }
-    }
-    const pending = compute();
-    this.memory.set(key, pending);
+      const value = await compute();
+      await this.disk?.set(key, value);
+      return value;
+    })();
+    this.lookups.set(key, lookup);
     try {
-      const value = await pending;
-      if (file) writeAtomically(file, JSON.stringify(value));
-      return { value, from: 'mined' };
+      return { value: await lookup, from };
     } catch (e) {
-      this.memory.delete(key);
+      this.lookups.delete(key);
       throw e;
     }
-  }
-}
-
-function writeAtomically(file: string, text: string): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    // mined text can hold what an LLM echoed back: no known secret value reaches the disk
-    writeFileSync(tmp, scrubSecrets(text));
-    renameSync(tmp, file);
-  } catch (e) {
-    // a full disk must not keep the half-written file
-    rmSync(tmp, { force: true });
-    throw writeError('mined candidates', file, e);
   }
 }
 

@@ -2,12 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PluginRef } from '../config/trial-config.ts';
-import type { Encoder } from '../extension-points/encoder.ts';
-
-/** Artifact folder of a trial run that holds its trained towers. */
-export const TOWERS_ARTIFACT = 'towers';
-/** File in that folder naming the encoder plugin and its params, so a reader can rebuild it. */
-export const ENCODER_REF_FILE = 'encoder.json';
+import { ENCODER_REF_FILE, TOWERS_ARTIFACT, type Encoder } from '../extension-points/encoder.ts';
 
 /**
  * Files of the trained towers, as (path under the run's artifacts, bytes): whatever the encoder's

@@ -1,6 +1,6 @@
-/** The pieces of a sweep shared by the in-process loop, the parallel one and the trial workers. */
+/** The pieces of a sweep shared by the sweep loop, its launchers and the trial workers. */
 import { Container } from 'inversify';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import type { Experiment, Trial } from '../config/experiment.ts';
 import { CropsError } from '../core/errors.ts';
 import type { LogLevel } from '../core/logger.ts';
@@ -9,11 +9,48 @@ import { Rng } from '../core/rng.ts';
 import { CODE_VERSION, gitCommit } from '../core/version.ts';
 import { Tracker, type Backend, type RunRef } from '../extension-points/index.ts';
 import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
-import { metricKey } from './flatten.ts';
+import { metricKey } from '../tracking/mlflow-keys.ts';
 import { PluginFactory } from './plugin-factory.ts';
-import type { SweepStatus, TrialProgress } from './progress.ts';
+import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
 import { closeOrphanedRuns } from './trial-claims.ts';
-import type { TrialResult } from './trial-runner.ts';
+import type { TrialResult } from './trial-result.ts';
+import { currentUser, SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
+
+export interface SweepOptions {
+  registry: PluginRegistry;
+  progress: Progress;
+  signal: AbortSignal;
+  /** re-run trials that already finished with the same config hash */
+  force?: boolean;
+  /** continue after a failed trial */
+  keepGoing?: boolean;
+  /** run only trials whose id contains every comma-separated part */
+  only?: string;
+  cacheRoot: string;
+  logLevel: LogLevel;
+  /** trials run at once, each in its own worker process; 1 (the default) runs them here, one by one */
+  parallel?: number;
+  /** how a worker process is started; required when `parallel` is above 1 */
+  workers?: WorkerSpawn;
+}
+
+/**
+ * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
+ * `load` (the composition root knows how) and serves trials with `serveTrials`.
+ */
+export interface WorkerSpawn {
+  entry: string;
+  /** JSON-serialisable arguments the worker loads the experiment and plugins from */
+  load: unknown;
+}
+
+export interface SweepResult {
+  results: TrialResult[];
+  location: string | undefined;
+  backend: string;
+  parentRunId: string;
+  interrupted: boolean;
+}
 
 export interface SweepServices {
   container: Container;
@@ -35,13 +72,13 @@ export function createSweepServices(experiment: Experiment, opts: { registry: Pl
 export function sweepTags(experiment: Experiment, backend: string): Record<string, string> {
   const commit = gitCommit();
   return {
-    'crops.version': CODE_VERSION,
-    'crops.backend': backend,
-    'crops.experimentFile': experiment.file,
-    'mlflow.source.name': experiment.file,
-    'mlflow.user': safeUser(),
-    'crops.host': hostname(),
-    ...(commit ? { 'mlflow.source.git.commit': commit } : {}),
+    [TAG.version]: CODE_VERSION,
+    [TAG.backend]: backend,
+    [TAG.experimentFile]: experiment.file,
+    [TAG.sourceName]: experiment.file,
+    [TAG.user]: currentUser(),
+    [TAG.host]: hostname(),
+    ...(commit ? { [TAG.gitCommit]: commit } : {}),
   };
 }
 
@@ -51,7 +88,7 @@ export async function startSweepRun(tracker: Tracker, experiment: Experiment, tr
   return tracker.startRun({
     experimentName: experiment.name,
     runName: `${experiment.name} (${trials} trial${trials === 1 ? '' : 's'})`,
-    tags: { ...tags, 'crops.sweepHash': experiment.hash, 'crops.role': 'sweep' },
+    tags: { ...tags, [TAG.sweepHash]: experiment.hash, [TAG.role]: SWEEP_ROLE },
     params: { 'sweep.trials': String(trials), 'sweep.file': experiment.file },
   });
 }
@@ -103,12 +140,4 @@ export async function finishSweep(tracker: Tracker, parent: RunRef, experiment: 
   await tracker.logArtifact(parent, SWEEP_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
   await tracker.endRun(parent, interrupted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED');
   await tracker.flush();
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }

@@ -1,48 +1,12 @@
 import type { Experiment, Trial } from '../config/experiment.ts';
-import type { LogLevel } from '../core/logger.ts';
-import type { PluginRegistry } from '../core/registry.ts';
-import { runParallelSweep } from './parallel-sweep.ts';
-import type { Progress } from './progress.ts';
-import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags } from './sweep-setup.ts';
-import { join } from 'node:path';
-import { MinedCache } from './mining.ts';
-import { runTrial, type SweepContext, type TrialResult } from './trial-runner.ts';
+import type { Tracker } from '../extension-points/tracker.ts';
+import { InProcessLauncher } from './in-process-launcher.ts';
+import type { Launcher } from './launcher.ts';
+import { createSweepServices, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
+import type { TrialResult } from './trial-runner.ts';
+import { WorkerPoolLauncher } from './worker-pool-launcher.ts';
 
-export interface SweepOptions {
-  registry: PluginRegistry;
-  progress: Progress;
-  signal: AbortSignal;
-  /** re-run trials that already finished with the same config hash */
-  force?: boolean;
-  /** continue after a failed trial */
-  keepGoing?: boolean;
-  /** run only trials whose id contains every comma-separated part */
-  only?: string;
-  cacheRoot: string;
-  logLevel: LogLevel;
-  /** trials run at once, each in its own worker process; 1 (the default) runs them here, one by one */
-  parallel?: number;
-  /** how a worker process is started; required when `parallel` is above 1 */
-  workers?: WorkerSpawn;
-}
-
-/**
- * A worker is a TypeScript module run through `bin/run-ts.js`; it loads the experiment again from
- * `load` (the composition root knows how) and serves trials with `serveTrials`.
- */
-export interface WorkerSpawn {
-  entry: string;
-  /** JSON-serialisable arguments the worker loads the experiment and plugins from */
-  load: unknown;
-}
-
-export interface SweepResult {
-  results: TrialResult[];
-  location: string | undefined;
-  backend: string;
-  parentRunId: string;
-  interrupted: boolean;
-}
+export type { SweepOptions, SweepResult, WorkerSpawn } from './sweep-setup.ts';
 
 export function selectTrials(trials: Trial[], only?: string): Trial[] {
   if (!only) return trials;
@@ -54,51 +18,59 @@ export function selectTrials(trials: Trial[], only?: string): Trial[] {
  * Runs the trials of an experiment under one parent run. Finished trials with the same config
  * hash are skipped (resume) unless `force`; the first failure stops the sweep unless `keepGoing`;
  * an abort marks the running trial(s) KILLED and leaves the rest for the next run. With
- * `parallel` above 1 the trials run in worker processes (see parallel-sweep.ts).
+ * `parallel` above 1 the trials run in local worker processes, else here one by one.
  */
 export async function runSweep(experiment: Experiment, opts: SweepOptions): Promise<SweepResult> {
-  const trials = selectTrials(experiment.trials, opts.only);
   const services = createSweepServices(experiment, opts);
-  if ((opts.parallel ?? 1) > 1) return runParallelSweep(experiment, trials, services, opts);
+  const launcher = (opts.parallel ?? 1) > 1 ? new WorkerPoolLauncher(experiment, services, opts) : new InProcessLauncher(experiment, services, opts);
+  return driveSweep(experiment, selectTrials(experiment.trials, opts.only), services.tracker, launcher, opts);
+}
 
-  const backend = await services.activateBackend();
-  const { tracker, container } = services;
-  const tags = sweepTags(experiment, backend);
-  const parent = await startSweepRun(tracker, experiment, trials.length, tags, (line) => opts.progress.line(line));
-  const ctx: SweepContext = {
-    experiment,
-    registry: opts.registry,
-    tracker,
-    parent,
-    container,
-    progress: opts.progress,
-    cacheRoot: opts.cacheRoot,
-    logLevel: opts.logLevel,
-    signal: opts.signal,
-    tags,
-    datasets: new Map(),
-    mined: new MinedCache(join(opts.cacheRoot, 'mined')),
-  };
+/**
+ * The one sweep loop, whatever the launcher: skip finished trials, start the parent run, keep
+ * every slot of the launcher busy until the queue is empty, a failure stops the sweep or an
+ * interrupt comes, then record the outcome on the parent run.
+ */
+export async function driveSweep(experiment: Experiment, trials: Trial[], tracker: Tracker, launcher: Launcher, opts: SweepOptions): Promise<SweepResult> {
+  const { progress, signal } = opts;
   const results: TrialResult[] = [];
-  opts.progress.sweep(sweepStatus(results, trials.length, 1), false);
-  let stop = false;
+  const pending: Trial[] = [];
   for (const trial of trials) {
-    if (stop || opts.signal.aborted) break;
-    const skipped = opts.force ? undefined : await skipIfFinished(tracker, experiment, trial, opts.progress);
-    if (skipped) {
-      results.push(skipped);
-      opts.progress.sweep(sweepStatus(results, trials.length, 1), false);
-      continue;
-    }
-    const result = await runTrial(trial, experiment.trials.length, ctx);
-    results.push(result);
-    opts.progress.release(0);
-    reportTrialResult(opts.progress, experiment, result);
-    if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
-    if (result.status === 'KILLED') break;
-    opts.progress.sweep(sweepStatus(results, trials.length, 1));
+    const skipped = opts.force ? undefined : await skipIfFinished(tracker, experiment, trial, progress);
+    if (skipped) results.push(skipped);
+    else pending.push(trial);
   }
-  const interrupted = opts.signal.aborted;
-  await finishSweep(tracker, parent, experiment, results, interrupted);
-  return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted };
+  const cancel = () => launcher.cancel();
+  signal.addEventListener('abort', cancel);
+  try {
+    const { backend, slots } = await launcher.start(pending.length, signal);
+    const tags = sweepTags(experiment, backend);
+    const parent = await startSweepRun(tracker, experiment, trials.length, tags, (line) => progress.line(line));
+    const shown = Math.max(slots, 1);
+    progress.sweep(sweepStatus(results, trials.length, shown), false);
+    let stop = false;
+    const lane = async (slot: number) => {
+      while (!stop && !signal.aborted && launcher.accepts(slot)) {
+        const trial = pending.shift();
+        if (!trial) break;
+        const result = await launcher.run(trial, slot, { parent, tags });
+        progress.release(slot);
+        if (!result) break;
+        results.push(result);
+        reportTrialResult(progress, experiment, result);
+        // an unreachable tracker is not the trial's fault: the next trials still run (and spool)
+        if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
+        if (result.status !== 'KILLED') progress.sweep(sweepStatus(results, trials.length, shown));
+      }
+    };
+    await Promise.all(Array.from({ length: slots }, (_, slot) => lane(slot)));
+    // results arrive in finishing order; the table lists trials in sweep order
+    results.sort((a, b) => a.trial.index - b.trial.index);
+    const interrupted = signal.aborted;
+    await finishSweep(tracker, parent, experiment, results, interrupted);
+    return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted };
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    await launcher.close();
+  }
 }

@@ -10,7 +10,8 @@
  *   for the file store and for an MLflow server, with in-process and worker launchers alike.
  */
 import type { OpenRun, RunRef, Tracker } from '../extension-points/tracker.ts';
-import { END_REASON, OWNER_HOST, OWNER_PID, ownerGone } from '../tracking/run-owner.ts';
+import { ownerGone } from '../tracking/run-owner.ts';
+import { TAG } from '../tracking/run-tags.ts';
 
 const POLL_MS = 1000;
 
@@ -21,7 +22,7 @@ export async function closeOrphanedRuns(tracker: Tracker, experimentName: string
   for (const open of await tracker.findRunning(experimentName)) {
     const reason = ownerGone(open.tags);
     if (!reason) continue;
-    await tracker.closeRun(open.run, 'KILLED', { [END_REASON]: `closed by a later crops process: ${reason}`, 'crops.error': `interrupted: ${reason}` });
+    await tracker.closeRun(open.run, 'KILLED', { [TAG.endReason]: `closed by a later crops process: ${reason}`, [TAG.error]: `interrupted: ${reason}` });
     notes.push(`closed run '${open.runName}' (${open.run.runId}) left RUNNING: ${reason}`);
   }
   return notes;
@@ -52,7 +53,7 @@ export async function claimHolder(tracker: Tracker, experimentName: string, conf
 
 /** Describes the holder for progress lines. */
 export function holderText(holder: OpenRun): string {
-  return `run ${holder.run.runId} of process ${holder.tags[OWNER_PID] ?? '?'} on ${holder.tags[OWNER_HOST] ?? '?'}`;
+  return `run ${holder.run.runId} of process ${holder.tags[TAG.ownerPid] ?? '?'} on ${holder.tags[TAG.ownerHost] ?? '?'}`;
 }
 
 /** Waits until `holder` is no longer a live RUNNING run (or `signal` aborts). */

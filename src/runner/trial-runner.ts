@@ -9,11 +9,10 @@ import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
 import { redactAndCut } from '../core/secrets.ts';
 import { TrialInfo } from '../core/services.ts';
-import { trecDocno } from '../engine/external-ids.ts';
-import type { LogStore } from '../engine/log-store.ts';
+import { trecDocno } from '../eval/external-ids.ts';
+import type { LogStore } from '../extension-points/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
-import { END_REASON } from '../tracking/run-owner.ts';
 import {
   Dataset,
   Encoder,
@@ -25,7 +24,7 @@ import {
   type Tracker,
 } from '../extension-points/index.ts';
 import { isLogStep, train } from '../training/trainer.ts';
-import { flattenParams, metricKey } from './flatten.ts';
+import { flattenParams, metricKey } from '../tracking/mlflow-keys.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import { skipIfFinished } from './sweep-setup.ts';
@@ -33,19 +32,10 @@ import { claimHolder, holderText, waitForHolder } from './trial-claims.ts';
 import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
+import type { TrialResult } from './trial-result.ts';
+import { TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
-export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
-
-export interface TrialResult {
-  trial: Trial;
-  status: TrialStatus;
-  metrics: Record<string, number>;
-  runId?: string;
-  error?: string;
-  seconds: number;
-  /** the trial never started because the tracker was unreachable: not the trial's fault, so the sweep goes on */
-  trackerDown?: boolean;
-}
+export type { TrialResult, TrialStatus } from './trial-result.ts';
 
 export interface SweepContext {
   experiment: Experiment;
@@ -77,7 +67,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   const plugins = Object.fromEntries(
     Object.entries(cfg)
       .filter(([, v]) => v && typeof v === 'object' && ('use' in v || Array.isArray(v)))
-      .map(([k, v]) => [`crops.plugin.${k}`, Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
+      .map(([k, v]) => [pluginTag(k), Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
   );
   let run: RunRef;
   try {
@@ -86,7 +76,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
         experimentName: ctx.experiment.name,
         runName: trial.id,
         parent: ctx.parent,
-        tags: { ...ctx.tags, ...plugins, 'crops.trialId': trial.id, 'crops.configHash': trial.hash, 'crops.seed': String(cfg.seed) },
+        tags: { ...ctx.tags, ...plugins, [TAG.trialId]: trial.id, [TAG.configHash]: trial.hash, [TAG.seed]: String(cfg.seed) },
         params: flattenParams(cfg),
       }),
     );
@@ -179,7 +169,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const killed = ctx.signal.aborted;
     // redacted before the cut, so no part of a secret reaches the tag, the table or stderr
     const message = redactAndCut(e instanceof Error ? e.message : String(e), 4000);
-    await tracker.setTags(run, { 'crops.error': message, ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
+    await tracker.setTags(run, { [TAG.error]: message, ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
     await tracker.endRun(run, killed ? 'KILLED' : 'FAILED');
     return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -207,11 +197,11 @@ async function startClaimedRun(trial: Trial, ctx: SweepContext, start: () => Pro
     const run = await start();
     holder = await claimHolder(ctx.tracker, name, trial.hash, run);
     if (!holder) return run;
-    await ctx.tracker.setTags(run, { [END_REASON]: `another process was running this trial: ${holderText(holder)}` });
+    await ctx.tracker.setTags(run, { [TAG.endReason]: `another process was running this trial: ${holderText(holder)}` });
     await ctx.tracker.endRun(run, 'KILLED');
   }
 }
 
 function detailTags(details: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(details).map(([k, v]) => [`crops.failure.${k}`, typeof v === 'string' ? v : JSON.stringify(v)]));
+  return Object.fromEntries(Object.entries(details).map(([k, v]) => [failureTag(k), typeof v === 'string' ? v : JSON.stringify(v)]));
 }

@@ -12,6 +12,7 @@ import type { TrialProgress } from './progress.ts';
 import { createSweepServices, type SweepServices } from './sweep-setup.ts';
 import { runTrial, type SweepContext } from './trial-runner.ts';
 import type { FromWorker, ProgressEvent, ToWorker, WorkerInit, WorkerTrial } from './worker-protocol.ts';
+import { TAG } from '../tracking/run-tags.ts';
 
 export type ExperimentLoader = (load: unknown) => Promise<{ experiment: Experiment; registry: PluginRegistry }>;
 
@@ -141,7 +142,7 @@ async function runOne(l: Loaded, m: WorkerTrial, signal: AbortSignal): Promise<F
     logLevel: l.init.logLevel,
     signal,
     // the backend this process activated; with 'auto' it is the parent's choice on the same machine
-    tags: { ...m.tags, 'crops.backend': l.backend },
+    tags: { ...m.tags, [TAG.backend]: l.backend },
     datasets: l.datasets,
     mined: l.mined,
   };

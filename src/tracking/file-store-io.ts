@@ -1,11 +1,9 @@
-/** Low-level file helpers of the MLflow file store: atomic writes, YAML, metric lines, errors. */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+/** Low-level file helpers of the MLflow file store: YAML, metric lines, errors (atomic writes come from core/atomic-write). */
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CropsError } from '../core/errors.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
-import type { LatestMetric } from './file-store.ts';
 
 /** Python float syntax for a JS number (`nan`, `inf`, `-inf`; finite values as JS prints them). */
 export function formatMetricValue(v: number): string {
@@ -13,6 +11,13 @@ export function formatMetricValue(v: number): string {
   if (v === Infinity) return 'inf';
   if (v === -Infinity) return '-inf';
   return String(v);
+}
+
+/** The value MLflow shows for a metric: the point with the largest (step, timestamp, value). */
+export interface LatestMetric {
+  value: number;
+  step: number;
+  timestamp: number;
 }
 
 export function parseMetricLine(line: string): LatestMetric {
@@ -36,23 +41,7 @@ export async function readYaml(path: string): Promise<Record<string, unknown> | 
   }
 }
 
-/** Writes `content` to a temporary file in `tmpDir` and renames it over `target`. */
-export async function atomicWrite(target: string, content: string | Uint8Array, tmpDir: string, durable = false): Promise<void> {
-  const tmp = await writeTemp(tmpDir, content, durable);
-  try {
-    await rename(tmp, target);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
-
-export async function writeTemp(dir: string, content: string | Uint8Array, durable = false): Promise<string> {
-  const tmp = join(dir, `.crops-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  // fsync only where a torn file would hide the whole run (meta.yaml); params and tags are many
-  await writeFile(tmp, content, { flush: durable });
-  return tmp;
-}
+export { atomicWrite, writeTemp } from '../core/atomic-write.ts';
 
 /** Files under `dir`, keyed by their `/`-separated relative path (keys may contain `/`). */
 export async function readTree(dir: string, prefix = ''): Promise<Record<string, string>> {

@@ -1,9 +1,9 @@
-import { userInfo } from 'node:os';
 import type { Logger } from '../core/logger.ts';
 import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
 import { MlflowFileStore } from './file-store.ts';
 import { assertMetricPoint } from './mlflow-limits.ts';
 import { Heartbeat, ownerTags } from './run-owner.ts';
+import { currentUser, TAG } from './run-tags.ts';
 
 /** Longest time a logged metric point waits in memory: a killed process loses at most this much. */
 const FLUSH_MS = 1000;
@@ -38,11 +38,11 @@ export class FileStoreTracker implements Tracker {
     const experimentId = await this.experimentId(opts.experimentName);
     const user = currentUser();
     const tags: Record<string, string> = {
-      'mlflow.runName': opts.runName,
-      'mlflow.user': user,
-      'mlflow.source.name': process.argv[1] ?? 'crops',
-      'mlflow.source.type': 'LOCAL',
-      ...(opts.parent ? { 'mlflow.parentRunId': opts.parent.runId } : {}),
+      [TAG.runName]: opts.runName,
+      [TAG.user]: user,
+      [TAG.sourceName]: process.argv[1] ?? 'crops',
+      [TAG.sourceType]: 'LOCAL',
+      ...(opts.parent ? { [TAG.parentRunId]: opts.parent.runId } : {}),
       ...opts.tags,
       // who holds the run open: a later process closes it if this one dies (run-owner.ts)
       ...ownerTags(),
@@ -89,7 +89,7 @@ export class FileStoreTracker implements Tracker {
   async findRunning(experimentName: string, configHash?: string): Promise<OpenRun[]> {
     const runs = await this.store.listRunning(experimentName);
     return runs
-      .filter((r) => configHash === undefined || r.tags['crops.configHash'] === configHash)
+      .filter((r) => configHash === undefined || r.tags[TAG.configHash] === configHash)
       .map((r) => ({ run: { experimentId: r.experimentId, runId: r.runId }, runName: r.runName, startTime: r.startTime, tags: r.tags }));
   }
 
@@ -143,14 +143,5 @@ export class FileStoreTracker implements Tracker {
     this.experimentIds.set(name, id);
     id.catch(() => this.experimentIds.delete(name));
     return id;
-  }
-}
-
-export function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // containers may run as a uid without a passwd entry
-    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
 }

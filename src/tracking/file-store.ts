@@ -7,7 +7,8 @@ import { CropsError } from '../core/errors.ts';
 import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
 import { withFileLock } from './file-lock.ts';
 import { MLFLOW_LIMITS, assertMetricPoint, assertMlflowKey, assertParams, assertTags } from './mlflow-limits.ts';
-import { formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
+import { type LatestMetric, formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
+import { TAG } from './run-tags.ts';
 
 export { formatMetricValue };
 
@@ -33,12 +34,7 @@ export interface ExperimentInfo {
   artifactLocation: string;
 }
 
-/** The value MLflow shows for a metric: the point with the largest (step, timestamp, value). */
-export interface LatestMetric {
-  value: number;
-  step: number;
-  timestamp: number;
-}
+export type { LatestMetric } from './file-store-io.ts';
 
 /** A run as read back from disk. */
 export interface StoredRun extends RunRef {
@@ -189,7 +185,7 @@ export class MlflowFileStore {
       dir,
       true,
     );
-    await this.setTags(run, { 'mlflow.runName': opts.runName, ...opts.tags });
+    await this.setTags(run, { [TAG.runName]: opts.runName, ...opts.tags });
     await this.logParams(run, opts.params ?? {});
     return run;
   }
@@ -312,7 +308,7 @@ export class MlflowFileStore {
   /** The most recently finished run of the experiment tagged `crops.configHash = configHash`. */
   async findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
     // status and tags suffice here; metric files can be large
-    const done = (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'FINISHED' && r.tags['crops.configHash'] === configHash);
+    const done = (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'FINISHED' && r.tags[TAG.configHash] === configHash);
     done.sort((a, b) => (b.endTime ?? 0) - (a.endTime ?? 0));
     return done[0] ? { experimentId: done[0].experimentId, runId: done[0].runId } : undefined;
   }
@@ -349,7 +345,7 @@ export class MlflowFileStore {
     return {
       experimentId,
       runId: meta.run_id,
-      runName: String(meta.run_name ?? tags['mlflow.runName'] ?? ''),
+      runName: String(meta.run_name ?? tags[TAG.runName] ?? ''),
       status,
       startTime: Number(meta.start_time ?? 0),
       endTime: meta.end_time == null ? null : Number(meta.end_time),

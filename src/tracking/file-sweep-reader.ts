@@ -5,6 +5,7 @@ import type { RunRef } from '../extension-points/tracker.ts';
 import { readYaml } from './file-store-io.ts';
 import { MlflowFileStore, type StoredRun } from './file-store.ts';
 import type { ReadRun, SweepReader } from './sweep-reader.ts';
+import { SWEEP_ROLE, TAG } from './run-tags.ts';
 
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
 
@@ -46,7 +47,7 @@ export class FileSweepReader implements SweepReader {
   }
 
   async latestSweep(experimentName: string): Promise<ReadRun | undefined> {
-    const sweeps = (await this.store.listRuns(experimentName)).filter((r) => r.tags['crops.role'] === 'sweep');
+    const sweeps = (await this.store.listRuns(experimentName)).filter((r) => r.tags[TAG.role] === SWEEP_ROLE);
     // listRuns is sorted by start time
     const last = sweeps.at(-1);
     return last ? toReadRun(last) : undefined;
@@ -71,7 +72,7 @@ export class FileSweepReader implements SweepReader {
 
   async childRuns(parent: RunRef): Promise<ReadRun[]> {
     const runs = await this.store.listRuns(await this.experimentName(parent));
-    return runs.filter((r) => r.tags['mlflow.parentRunId'] === parent.runId).map(toReadRun);
+    return runs.filter((r) => r.tags[TAG.parentRunId] === parent.runId).map(toReadRun);
   }
 
   async metricHistory(run: RunRef, key: string): Promise<Array<{ step: number; value: number }>> {

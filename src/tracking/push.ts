@@ -6,9 +6,10 @@ import { MlflowFileStore, type StoredRun } from './file-store.ts';
 import { encodeMetricValue } from './rest-batch.ts';
 import type { MlflowRestClient, RestRun } from './rest-client.ts';
 import { ackOp, readSpool, removeRunSpool, sameServer, sendOp } from './spool.ts';
+import { TAG } from './run-tags.ts';
 
 /** The tag that names the file-store run a pushed run was copied from. */
-export const PUSHED_FROM = 'crops.pushedFrom';
+export const PUSHED_FROM = TAG.pushedFrom;
 
 export interface PushReport {
   /** runs created on the server */
@@ -49,8 +50,8 @@ export async function pushFileStore(root: string, client: MlflowRestClient, log:
         report.unchanged++;
         continue;
       }
-      const parent = run.tags['mlflow.parentRunId'];
-      const tags = { ...run.tags, [PUSHED_FROM]: run.runId, ...(parent ? { 'mlflow.parentRunId': idOnServer.get(parent) ?? parent } : {}) };
+      const parent = run.tags[TAG.parentRunId];
+      const tags = { ...run.tags, [PUSHED_FROM]: run.runId, ...(parent ? { [TAG.parentRunId]: idOnServer.get(parent) ?? parent } : {}) };
       const info = existing
         ? existing.info
         : await client.createRun({ experimentId, runName: run.runName, startTime: run.startTime, userId: run.userId, tags, key: `push-${run.runId}` });
@@ -101,7 +102,7 @@ export async function pushSpool(dir: string, client: MlflowRestClient, log: (lin
 function parentsFirst(runs: StoredRun[]): StoredRun[] {
   const ids = new Set(runs.map((r) => r.runId));
   const depth = (r: StoredRun, seen = 0): number => {
-    const parent = r.tags['mlflow.parentRunId'];
+    const parent = r.tags[TAG.parentRunId];
     const p = parent && ids.has(parent) && seen < runs.length ? runs.find((x) => x.runId === parent) : undefined;
     return p ? 1 + depth(p, seen + 1) : 0;
   };

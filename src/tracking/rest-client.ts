@@ -4,6 +4,7 @@ import { CropsError } from '../core/errors.ts';
 import { redactAndCut, registerSecret } from '../core/secrets.ts';
 import { chunkBatch, decodeMetricValue, type BatchEntities } from './rest-batch.ts';
 import { artifactApiPath } from './rest-artifacts.ts';
+import { TAG } from './run-tags.ts';
 import { checkServerId } from './server-ids.ts';
 
 export interface RetryPolicy {
@@ -15,7 +16,7 @@ export interface RetryPolicy {
 }
 
 /** The tag that makes run creation safe to retry. */
-export const CLIENT_RUN_KEY = 'crops.clientRunKey';
+export const CLIENT_RUN_KEY = TAG.clientRunKey;
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 8_000 };
 

@@ -2,6 +2,7 @@ import { CropsError } from '../core/errors.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
 import { MlflowApiError, MlflowRestClient, type RestRun } from './rest-client.ts';
 import type { ReadRun, SweepReader } from './sweep-reader.ts';
+import { TAG } from './run-tags.ts';
 
 /** MLflow's displayed value of a metric: the point with the largest (step, timestamp, value). */
 function latest(points: Array<{ key: string; value: number; step: number; timestamp: number }>): Record<string, number> {
@@ -60,7 +61,7 @@ export class RestSweepReader implements SweepReader {
   }
 
   async childRuns(parent: RunRef): Promise<ReadRun[]> {
-    const runs = await this.client.searchRuns([parent.experimentId], `tags.\`mlflow.parentRunId\` = '${parent.runId}'`, ['attributes.start_time ASC']);
+    const runs = await this.client.searchRuns([parent.experimentId], `tags.\`${TAG.parentRunId}\` = '${parent.runId}'`, ['attributes.start_time ASC']);
     return runs.map((r) => this.remember(r));
   }
 

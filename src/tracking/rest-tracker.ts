@@ -2,13 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CropsError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
-import { currentUser } from './file-store-tracker.ts';
+import { currentUser } from './run-tags.ts';
 import { assertMetricPoint, assertParams, assertTags } from './mlflow-limits.ts';
 import { artifactSchemeProblem, assertArtifactPath } from './rest-artifacts.ts';
 import { decodeMetricValue, encodeMetricValue, type RestMetric } from './rest-batch.ts';
 import { DEFAULT_RETRY, MlflowRestClient, MlflowUnavailableError, type RetryPolicy } from './rest-client.ts';
 import { Heartbeat, ownerTags } from './run-owner.ts';
 import { RunSpool, sendOp, type PendingOp, type SpoolOp } from './spool.ts';
+import { TAG } from './run-tags.ts';
 
 /** Param values longer than this are logged as their hash, with the full value as an artifact. */
 export const LONG_PARAM = 500;
@@ -70,17 +71,17 @@ export class RestTracker implements Tracker {
   async startRun(o: Parameters<Tracker['startRun']>[0]): Promise<RunRef> {
     const experimentId = await this.patiently(() => this.experimentId(o.experimentName));
     const tags: Record<string, string> = {
-      'mlflow.runName': o.runName,
-      'mlflow.user': currentUser(),
-      'mlflow.source.name': process.argv[1] ?? 'crops',
-      'mlflow.source.type': 'LOCAL',
-      ...(o.parent ? { 'mlflow.parentRunId': o.parent.runId } : {}),
+      [TAG.runName]: o.runName,
+      [TAG.user]: currentUser(),
+      [TAG.sourceName]: process.argv[1] ?? 'crops',
+      [TAG.sourceType]: 'LOCAL',
+      ...(o.parent ? { [TAG.parentRunId]: o.parent.runId } : {}),
       ...o.tags,
       // who holds the run open: a later process closes it if this one dies (run-owner.ts)
       ...ownerTags(),
     };
     assertTags(tags);
-    const userId = tags['mlflow.user']!;
+    const userId = tags[TAG.user]!;
     const key = randomUUID();
     const startTime = Date.now();
     const info = await this.patiently(() => this.client.createRun({ experimentId, runName: o.runName, startTime, userId, tags, key }));
@@ -156,7 +157,7 @@ export class RestTracker implements Tracker {
   async findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
     const experimentId = await this.client.getExperimentId(experimentName);
     if (!experimentId) return undefined;
-    const filter = `tags.\`crops.configHash\` = '${configHash.replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`;
+    const filter = `tags.\`${TAG.configHash}\` = '${configHash.replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`;
     const [hit] = await this.client.searchRuns([experimentId], filter, ['attributes.end_time DESC'], 1);
     if (!hit) return undefined;
     const metrics = Object.fromEntries((hit.data.metrics ?? []).map((m) => [m.key, decodeMetricValue(m.value)]));

@@ -8,13 +8,8 @@
  */
 import { hostname } from 'node:os';
 import type { RunRef } from '../extension-points/tracker.ts';
+import { TAG } from './run-tags.ts';
 
-export const OWNER_HOST = 'crops.owner.host';
-export const OWNER_PID = 'crops.owner.pid';
-export const OWNER_STARTED = 'crops.owner.started';
-export const HEARTBEAT = 'crops.heartbeat';
-/** why a run was ended by a process other than its owner */
-export const END_REASON = 'crops.endReason';
 
 /** How often an owner renews the heartbeat of its open runs; `CROPS_HEARTBEAT_MS` shortens it for tests. */
 export function heartbeatMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -34,7 +29,7 @@ const processStarted = Math.round(Date.now() - process.uptime() * 1000);
 
 /** The owner tags of a run this process starts now. */
 export function ownerTags(): Record<string, string> {
-  return { [OWNER_HOST]: hostname(), [OWNER_PID]: String(process.pid), [OWNER_STARTED]: String(processStarted), [HEARTBEAT]: String(Date.now()) };
+  return { [TAG.ownerHost]: hostname(), [TAG.ownerPid]: String(process.pid), [TAG.ownerStarted]: String(processStarted), [TAG.heartbeat]: String(Date.now()) };
 }
 
 function pidAlive(pid: number): boolean {
@@ -52,9 +47,9 @@ function pidAlive(pid: number): boolean {
  * the run predates owner tags: nothing is known, so nothing is touched).
  */
 export function ownerGone(tags: Record<string, string>, now = Date.now(), env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const host = tags[OWNER_HOST];
-  const pid = Number(tags[OWNER_PID]);
-  const beat = Number(tags[HEARTBEAT]);
+  const host = tags[TAG.ownerHost];
+  const pid = Number(tags[TAG.ownerPid]);
+  const beat = Number(tags[TAG.heartbeat]);
   if (!host || !Number.isInteger(pid) || pid <= 0) return undefined;
   const silence = Number.isFinite(beat) ? now - beat : Infinity;
   const seen = Number.isFinite(beat) ? `last heartbeat ${new Date(beat).toISOString()}` : 'no heartbeat';
@@ -90,7 +85,7 @@ export class Heartbeat {
   }
 
   private renew(): void {
-    const tags = { [HEARTBEAT]: String(Date.now()) };
+    const tags = { [TAG.heartbeat]: String(Date.now()) };
     // a missed beat is harmless: the lease is several beats long
     for (const run of this.open.values()) void this.beat(run, tags).catch(() => undefined);
   }

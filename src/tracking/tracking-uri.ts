@@ -24,3 +24,9 @@ export function resolveTrackingUri(uri: string | undefined, env: NodeJS.ProcessE
   }
   return { kind: 'file', root: resolve(cwd, value) };
 }
+
+/**
+ * Trait of a tracker plugin whose runs land in MLflow at the `trackingUri` of its params (or the
+ * default one), so `crops report` can read them back.
+ */
+export const MLFLOW_RUNS = 'mlflow-runs';

@@ -1,5 +1,5 @@
 import { TrialFailure } from '../core/errors.ts';
-import type { ItemTexts } from '../engine/samples.ts';
+import type { ItemTexts } from '../extension-points/samples.ts';
 import type { Encoder } from '../extension-points/encoder.ts';
 
 /**

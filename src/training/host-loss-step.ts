@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HOST_BACKEND } from '../backend/reads.ts';
+import { hostBackend } from '../backend/reads.ts';
 
 /** Gradients by variable name, as `tf.variableGrads` returns them. */
 export interface StepGradients {
@@ -37,7 +37,7 @@ export async function gradsThroughHostLoss(
   // a tensor moves to another backend through its synchronous read, which now hits the cached copy
   await Promise.all(lossVariables.map((v) => v.data()));
 
-  await tf.setBackend(HOST_BACKEND);
+  await tf.setBackend(hostBackend());
   let onHost: StepGradients;
   let dScores: tf.Tensor;
   try {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { TrainSettings } from '../config/trial-config.ts';
 import { TrialFailure } from '../core/errors.ts';
-import type { ItemTexts, Batch } from '../engine/samples.ts';
+import type { ItemTexts, Batch } from '../extension-points/samples.ts';
 import type { AdamSettings, Encoder, PreparedInput } from '../extension-points/encoder.ts';
 import type { Loss, LossContext } from '../extension-points/loss.ts';
 import type { Sampler } from '../extension-points/sampler.ts';
@@ -10,7 +10,7 @@ import { canReadSync } from '../backend/reads.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
 import { FrozenItemEmbeddings } from './frozen-items.ts';
 import { cacheOnHost, gradsThroughHostLoss } from './host-loss-step.ts';
-import { matMul2d } from './ops.ts';
+import { matMul2d } from '../backend/ops.ts';
 import { learningRate } from './schedule.ts';
 
 /** What one training run needs; the sampler must already be initialised with the training set. */

@@ -4,7 +4,7 @@ import type { Dataset } from '../../src/extension-points/dataset.ts';
 import type { LabelScheme } from '../../src/extension-points/label-scheme.ts';
 import type { PositiveSource } from '../../src/extension-points/positive-source.ts';
 import type { Sampler, SamplerContext } from '../../src/extension-points/sampler.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import { instantiate, type InstantiateOptions } from '../support/instantiate.ts';
 import { toyLogs, toyTrainingSet } from '../support/toy-logs.ts';
 import { descriptorChecks } from './descriptor-conformance.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PluginDescriptor } from '../../src/core/plugin.ts';
-import type { LogStore } from '../../src/engine/log-store.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
 import { Dataset } from '../../src/extension-points/dataset.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
 import { instantiate, type InstantiateOptions } from '../support/instantiate.ts';

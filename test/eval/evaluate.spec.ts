@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CropsError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/rng.ts';
-import type { Item } from '../../src/engine/log-store.ts';
+import type { Item } from '../../src/extension-points/log-store.ts';
 import { evaluate, parseEvalSpec, specKey, type EvalSpec } from '../../src/eval/evaluate.ts';
 import type { TestSet } from '../../src/eval/test-sets.ts';
 import { evaluateRun } from '../../src/eval/trec-eval.ts';

@@ -1,5 +1,5 @@
-import type { LogStore } from '../../src/engine/log-store.ts';
-import type { TrainingSet } from '../../src/engine/samples.ts';
+import type { LogStore } from '../../src/extension-points/log-store.ts';
+import type { TrainingSet } from '../../src/extension-points/samples.ts';
 
 /**
  * A hand-built log with every funnel stage: two users, three train sessions (one reformulation

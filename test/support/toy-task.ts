@@ -1,5 +1,5 @@
 import { Rng } from '../../src/core/rng.ts';
-import type { Batch, ItemTexts, TrainingSet } from '../../src/engine/samples.ts';
+import type { Batch, ItemTexts, TrainingSet } from '../../src/extension-points/samples.ts';
 import type { Sampler } from '../../src/extension-points/sampler.ts';
 
 /** Options of {@link toyTask}. */

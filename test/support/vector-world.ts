@@ -1,6 +1,6 @@
 import hashMlp from '../../plugins/encoder/hash-mlp-encoder.ts';
 import { Rng } from '../../src/core/rng.ts';
-import type { TrainingSet } from '../../src/engine/samples.ts';
+import type { TrainingSet } from '../../src/extension-points/samples.ts';
 import type { Encoder, Side } from '../../src/extension-points/encoder.ts';
 import type { SamplerContext } from '../../src/extension-points/sampler.ts';
 import { instantiate } from './instantiate.ts';

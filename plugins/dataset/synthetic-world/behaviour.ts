@@ -1,5 +1,5 @@
 import type { Rng } from '../../../src/core/rng.ts';
-import type { Impression, LogSplit, RecInteraction, SearchSession } from '../../../src/engine/log-store.ts';
+import type { Impression, LogSplit, RecInteraction, SearchSession } from '../../../src/extension-points/log-store.ts';
 import type { LegacyFunnel } from './legacy-funnel.ts';
 import { DAY_MS, EPOCH_MS } from './presets.ts';
 import { WeightedTable, poisson, uniform } from './sampling.ts';

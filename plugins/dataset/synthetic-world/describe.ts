@@ -1,5 +1,5 @@
 import { Rng } from '../../../src/core/rng.ts';
-import type { LogSplit } from '../../../src/engine/log-store.ts';
+import type { LogSplit } from '../../../src/extension-points/log-store.ts';
 import { buildClickTestSet, buildReformulationTestSet, type TestSet } from '../../../src/eval/test-sets.ts';
 import type { DatasetDiagnostic } from '../../../src/extension-points/dataset.ts';
 import type { GeneratedWorld } from './generate.ts';

@@ -1,4 +1,4 @@
-import type { Judgment, LogSplit } from '../../../src/engine/log-store.ts';
+import type { Judgment, LogSplit } from '../../../src/extension-points/log-store.ts';
 import type { DayLog } from './behaviour.ts';
 import type { World } from './world.ts';
 

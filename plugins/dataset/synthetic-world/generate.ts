@@ -1,5 +1,5 @@
 import { Rng } from '../../../src/core/rng.ts';
-import type { LogStore } from '../../../src/engine/log-store.ts';
+import type { LogStore } from '../../../src/extension-points/log-store.ts';
 import { simulateDay, type DayLog } from './behaviour.ts';
 import { worldDiagnostics } from './diagnostics.ts';
 import { buildJudgments, buildQuerySlices } from './judged.ts';

@@ -1,5 +1,5 @@
 import type { Rng } from '../../../src/core/rng.ts';
-import type { Judgment, SearchSession } from '../../../src/engine/log-store.ts';
+import type { Judgment, SearchSession } from '../../../src/extension-points/log-store.ts';
 import { sampleDistinct } from './sampling.ts';
 import type { World } from './world.ts';
 

@@ -1,5 +1,5 @@
 import { Rng } from '../../../src/core/rng.ts';
-import type { Item } from '../../../src/engine/log-store.ts';
+import type { Item } from '../../../src/extension-points/log-store.ts';
 import { DAY_MS, EPOCH_MS, type WorldConfig } from './presets.ts';
 import { WeightedTable, uniform, zipfWeights } from './sampling.ts';
 import { Vocabulary } from './vocabulary.ts';

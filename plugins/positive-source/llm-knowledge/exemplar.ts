@@ -1,4 +1,4 @@
-import type { Item, LogStore } from '../../../src/engine/log-store.ts';
+import type { Item, LogStore } from '../../../src/extension-points/log-store.ts';
 
 /** How the one-shot example of a query is chosen from the train logs. */
 export type ExemplarPolicy = 'most-clicked' | 'most-clicked-or-shown' | 'none';

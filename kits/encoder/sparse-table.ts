@@ -1,0 +1,300 @@
+import type { AdamSettings } from '../../src/extension-points/encoder.ts';
+import { fmix32 } from '../text/tokenize.ts';
+
+/** Shape and initialisation of a {@link SparseTable}. */
+export interface SparseTableOptions {
+  rows: number;
+  dim: number;
+  /** standard deviation of the (uniform) initial values */
+  initScale: number;
+  /** 32-bit seed; row `r`'s initial values depend only on (seed, r) */
+  seed: number;
+}
+
+/** A table's inference state: {@link SparseTableOptions} plus the values of its materialised rows. */
+export interface TableSnapshot extends SparseTableOptions {
+  /** ascending row ids */
+  ids: Int32Array;
+  /** `ids.length * dim` values, row after row */
+  values: Float32Array;
+}
+
+/**
+ * An embedding table kept on the host (outside the autodiff graph) with a lazy Adam optimiser:
+ * only rows that received a gradient are updated. Rows are initialised on first read from a
+ * counter-based generator, so the values do not depend on the order rows are touched in. Each row
+ * stores its values and both Adam moments side by side, so an update touches one memory region.
+ *
+ * Lazy Adam: a row untouched for k steps has missed k zero-gradient moment updates; when it is next
+ * touched its moments are first decayed by beta^k, so that m and v (and the bias correction with the
+ * global step) equal those of dense Adam. Only the parameter moves of the missed steps are skipped,
+ * which is the usual lazy approximation. Decoupled weight decay likewise applies to touched rows only.
+ *
+ * Gradients of one step are accumulated (a row hit from several texts, or from both towers when the
+ * table is shared, gets the summed gradient) and the Adam update runs once, at the next read
+ * ({@link pool}, {@link row}), on a gradient for a later step, or on {@link flush}.
+ */
+export class SparseTable {
+  readonly rows: number;
+  readonly dim: number;
+  /** per row: dim values, then dim first moments, then dim second moments */
+  private readonly data: Float32Array;
+  private readonly stride: number;
+  /** step of each row's last Adam update; 0 = never */
+  private readonly lastStep: Int32Array;
+  private readonly initialised: Uint8Array;
+  private readonly initScale: number;
+  private readonly seed: number;
+  /** scratch for grouping a step's entries by row; -1 outside `flush` */
+  private readonly slotOf: Int32Array;
+  /** segment gradients of the pending step, applied by `flush` */
+  private pending: Array<{ offsets: Int32Array; ids: Int32Array; grads: ArrayLike<number> }> = [];
+  private pendingAdam: AdamSettings | undefined;
+
+  constructor(opts: SparseTableOptions) {
+    if (!Number.isInteger(opts.rows) || opts.rows <= 0) throw new Error(`SparseTable rows must be a positive integer (got ${opts.rows})`);
+    if (!Number.isInteger(opts.dim) || opts.dim <= 0) throw new Error(`SparseTable dim must be a positive integer (got ${opts.dim})`);
+    this.rows = opts.rows;
+    this.dim = opts.dim;
+    this.initScale = opts.initScale;
+    this.seed = opts.seed >>> 0;
+    // zero-filled allocations: the OS commits pages only when rows are first written
+    this.stride = 3 * opts.dim;
+    this.data = new Float32Array(opts.rows * this.stride);
+    this.lastStep = new Int32Array(opts.rows);
+    this.initialised = new Uint8Array(opts.rows);
+    this.slotOf = new Int32Array(opts.rows).fill(-1);
+  }
+
+  /** Number of trainable scalars. */
+  get size(): number {
+    return this.rows * this.dim;
+  }
+
+  /** Whether gradients are waiting for the next update. */
+  get hasPending(): boolean {
+    return this.pendingAdam !== undefined;
+  }
+
+  /**
+   * Mean of the rows of each segment: segment `i` is `ids[offsets[i]..offsets[i+1])`, written to
+   * `out[i * dim ..]`. Empty segments give zeros. Applies any pending update first.
+   */
+  pool(offsets: Int32Array, ids: Int32Array, out = new Float32Array((offsets.length - 1) * this.dim)): Float32Array {
+    this.flush();
+    const dim = this.dim;
+    const data = this.data;
+    const segments = offsets.length - 1;
+    out.fill(0, 0, segments * dim);
+    for (let i = 0; i < segments; i++) {
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      if (end === start) continue;
+      const ob = i * dim;
+      for (let p = start; p < end; p++) {
+        const r = ids[p]!;
+        if (this.initialised[r] === 0) this.initRow(r);
+        const rb = r * this.stride;
+        for (let j = 0; j < dim; j++) out[ob + j] += data[rb + j]!;
+      }
+      const w = 1 / (end - start);
+      for (let j = 0; j < dim; j++) out[ob + j] *= w;
+    }
+    return out;
+  }
+
+  /**
+   * Adds the gradient of mean-pooled segments (`grads[i * dim ..]` = d loss / d pooled row `i`) to
+   * the rows they were pooled from, each with weight 1/segment length. Gradients for the same
+   * `adam.step` are summed; the update itself is deferred (see the class comment). The arrays are
+   * kept by reference until then and must not be modified.
+   */
+  accumulate(offsets: Int32Array, ids: Int32Array, grads: ArrayLike<number>, adam: AdamSettings): void {
+    if (this.pendingAdam !== undefined && this.pendingAdam.step !== adam.step) this.flush();
+    this.pendingAdam = adam;
+    this.pending.push({ offsets, ids, grads });
+  }
+
+  /**
+   * Applies the pending step's Adam update. Entries are grouped by row (a counting sort through
+   * `slotOf`) and rows visited in ascending order, so each row's gradient is summed from the small,
+   * cache-resident segment gradients and the table is walked in address order, once.
+   */
+  flush(): void {
+    const adam = this.pendingAdam;
+    if (adam === undefined) return;
+    const { dim, data, stride, slotOf } = this;
+    // 1. slots per distinct row, entry counts per slot
+    let rowsTouched = 0;
+    let entries = 0;
+    for (const { ids } of this.pending) entries += ids.length;
+    const rowOfSlot = new Int32Array(entries);
+    const start = new Int32Array(entries + 1);
+    for (const { ids } of this.pending) {
+      for (let p = 0; p < ids.length; p++) {
+        const r = ids[p]!;
+        let slot = slotOf[r]!;
+        if (slot < 0) {
+          slot = slotOf[r] = rowsTouched++;
+          rowOfSlot[slot] = r;
+        }
+        start[slot + 1]!++;
+      }
+    }
+    for (let k = 0; k < rowsTouched; k++) start[k + 1]! += start[k]!;
+    // 2. per slot: (source of the segment gradient, weight) of every entry, in order of appearance
+    const fill = start.slice(0, rowsTouched);
+    const source = new Int32Array(entries);
+    const weight = new Float32Array(entries);
+    let segmentBase = 0;
+    const sources: ArrayLike<number>[] = [];
+    for (const { offsets, ids, grads } of this.pending) {
+      sources.push(grads);
+      for (let i = 0; i + 1 < offsets.length; i++) {
+        const a = offsets[i]!;
+        const b = offsets[i + 1]!;
+        const w = 1 / (b - a);
+        for (let p = a; p < b; p++) {
+          const e = fill[slotOf[ids[p]!]!]!++;
+          source[e] = (segmentBase + i) * dim;
+          weight[e] = w;
+        }
+      }
+      segmentBase += offsets.length - 1;
+    }
+    const allGrads = concatGrads(sources, segmentBase * dim);
+    // 3. rows in address order: sum the gradient, then one lazy Adam step
+    const rows = rowOfSlot.subarray(0, rowsTouched).sort();
+    const { beta1: b1, beta2: b2, epsilon: eps, step: t } = adam;
+    const stepSize = adam.lr / (1 - Math.pow(b1, t));
+    const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, t));
+    const decay = 1 - adam.lr * adam.weightDecay;
+    const g = new Float64Array(dim);
+    for (let k = 0; k < rowsTouched; k++) {
+      const r = rows[k]!;
+      const slot = slotOf[r]!;
+      slotOf[r] = -1;
+      sumWeighted(g, allGrads, source, weight, start[slot]!, start[slot + 1]!);
+      if (this.initialised[r] === 0) this.initRow(r);
+      const last = this.lastStep[r]!;
+      // a step count at or below the last update means a new optimisation run: start the row afresh
+      const fresh = last === 0 || t <= last;
+      const d1 = fresh ? 0 : Math.pow(b1, t - last - 1) * b1;
+      const d2 = fresh ? 0 : Math.pow(b2, t - last - 1) * b2;
+      adamRow(data, r * stride, dim, g, d1, d2, b1, b2, stepSize, invSqrtBc2, eps, decay);
+      this.lastStep[r] = t;
+    }
+    this.pending = [];
+    this.pendingAdam = undefined;
+  }
+
+  /** An independent table with the same values, optimiser state and initialisation stream. */
+  clone(): SparseTable {
+    this.flush();
+    const copy = new SparseTable({ rows: this.rows, dim: this.dim, initScale: this.initScale, seed: this.seed });
+    copy.data.set(this.data);
+    copy.lastStep.set(this.lastStep);
+    copy.initialised.set(this.initialised);
+    return copy;
+  }
+
+  /**
+   * What inference needs to rebuild the table: its shape and seed (rows never read regenerate from
+   * it) and the values of every row read or trained so far. Optimiser moments are left out.
+   */
+  snapshot(): TableSnapshot {
+    this.flush();
+    const ids: number[] = [];
+    for (let r = 0; r < this.rows; r++) if (this.initialised[r] === 1) ids.push(r);
+    const values = new Float32Array(ids.length * this.dim);
+    ids.forEach((r, k) => values.set(this.data.subarray(r * this.stride, r * this.stride + this.dim), k * this.dim));
+    return { rows: this.rows, dim: this.dim, initScale: this.initScale, seed: this.seed, ids: Int32Array.from(ids), values };
+  }
+
+  /** A table equal to the snapshot's for reading; training it starts fresh Adam moments. */
+  static fromSnapshot(s: TableSnapshot): SparseTable {
+    if (s.values.length !== s.ids.length * s.dim) throw new Error(`table snapshot: ${s.ids.length} rows of ${s.dim} need ${s.ids.length * s.dim} values (got ${s.values.length})`);
+    const table = new SparseTable(s);
+    s.ids.forEach((r, k) => {
+      if (!(r >= 0 && r < s.rows)) throw new Error(`table snapshot: row ${r} is outside 0..${s.rows - 1}`);
+      table.data.set(s.values.subarray(k * s.dim, (k + 1) * s.dim), r * table.stride);
+      table.initialised[r] = 1;
+    });
+    return table;
+  }
+
+  /** A copy of row `r` (initialised and up to date). */
+  row(r: number): Float32Array {
+    this.flush();
+    if (this.initialised[r] === 0) this.initRow(r);
+    return this.data.slice(r * this.stride, r * this.stride + this.dim);
+  }
+
+  /**
+   * Uniform values with standard deviation `initScale` from a SplitMix32-style stream keyed by
+   * (seed, row); uniform rather than normal because first reads of new rows sit on the step's hot path.
+   */
+  private initRow(r: number): void {
+    const base = r * this.stride;
+    const scale = (2 * Math.sqrt(3) * this.initScale) / 4294967296;
+    const half = Math.sqrt(3) * this.initScale;
+    let state = fmix32((this.seed ^ Math.imul(r + 1, 0x9e3779b1)) >>> 0);
+    for (let j = 0; j < this.dim; j++) {
+      state = (state + 0x9e3779b9) | 0;
+      this.data[base + j] = fmix32(state >>> 0) * scale - half;
+    }
+    this.initialised[r] = 1;
+  }
+}
+
+/** The pending segment gradients as one array (a view when there is only one). */
+function concatGrads(sources: ArrayLike<number>[], length: number): ArrayLike<number> {
+  if (sources.length === 1) return sources[0]!;
+  const out = new Float32Array(length);
+  let at = 0;
+  for (const src of sources) {
+    for (let i = 0; i < src.length; i++) out[at + i] = src[i]!;
+    at += src.length;
+  }
+  return out;
+}
+
+// The two hot loops live in small functions of their own so the JIT optimises them early.
+
+/** `g = Σ_e weight[e] · grads[source[e] ..]` over entries `from..to`. */
+function sumWeighted(g: Float64Array, grads: ArrayLike<number>, source: Int32Array, weight: Float32Array, from: number, to: number): void {
+  const dim = g.length;
+  g.fill(0);
+  for (let e = from; e < to; e++) {
+    const src = source[e]!;
+    const w = weight[e]!;
+    for (let j = 0; j < dim; j++) g[j]! += w * grads[src + j]!;
+  }
+}
+
+/** One Adam step of the row at `base` (values, then m, then v), moments pre-decayed by d1, d2. */
+function adamRow(
+  data: Float32Array,
+  base: number,
+  dim: number,
+  g: Float64Array,
+  d1: number,
+  d2: number,
+  b1: number,
+  b2: number,
+  stepSize: number,
+  invSqrtBc2: number,
+  eps: number,
+  decay: number,
+): void {
+  const mb = base + dim;
+  const vb = base + 2 * dim;
+  for (let j = 0; j < dim; j++) {
+    const gj = g[j]!;
+    const mj = d1 * data[mb + j]! + (1 - b1) * gj;
+    const vj = d2 * data[vb + j]! + (1 - b2) * gj * gj;
+    data[mb + j] = mj;
+    data[vb + j] = vj;
+    data[base + j] = decay * data[base + j]! - (stepSize * mj) / (Math.sqrt(vj) * invSqrtBc2 + eps);
+  }
+}
