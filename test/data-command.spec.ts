@@ -80,4 +80,18 @@ describe('crops data', () => {
     expect(res.stdout).toMatch(/shown-not-clicked\s+2\n/);
     expect(res.stdout).toContain('note: stageNegatives: absent');
   }, 120_000);
+
+  it('exits 2 for a bad cell and for an unknown id, naming file:line:col and the column', () => {
+    for (const [row, message] of [
+      ['14358,1,2023-05-22 09:00:00,soon,"[20]",USER_INPUT,103656000000,1,VIDEO', /src_inter\.csv:7:\d+: column 'search_session_timestamp': expected an integer, got "soon"/],
+      ['14358,1,2023-05-22 09:00:00,1684717200000,"[20]",USER_INPUT,999,1,VIDEO', /src_inter\.csv:7:\d+: column 'item_id': expected an item listed in item_features\.csv, got 999/],
+    ] as const) {
+      const cwd = mkdtempSync(join(tmpdir(), 'data-bad-'));
+      writeFileSync(join(cwd, 'bad.yaml'), [`dataset: { use: kuaisar, params: { dir: ${JSON.stringify(writeKuaisarFolder([row]))} } }`, 'eval: { metrics: [recall@10/ct] }'].join('\n'));
+      const res = runCli(['data', 'bad.yaml'], { cwd, timeoutMs: 120_000 });
+      expect(res.status, res.stderr).toBe(2);
+      expect(res.stderr).toMatch(message);
+      expect(res.stderr).not.toMatch(/stack trace/);
+    }
+  }, 240_000);
 });

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 
@@ -31,5 +33,19 @@ describe('crops plugins', () => {
     const lines = readFileSync('README.md', 'utf8').split('\n');
     const commands = lines.filter((l) => l.startsWith('npm ci &&'));
     expect(commands.map((l) => l.split('#')[0]!.trim())).toEqual(['npm ci && npx crops run experiments/quickstart.yaml', 'npm ci && npm test']);
+  });
+
+  it('says plainly that --plugin runs the module, as validate and plugins really do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crops-plugin-trust-'));
+    const marker = join(dir, 'ran');
+    const plugin = join(dir, 'side-effect.mjs');
+    writeFileSync(plugin, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'top-level code ran');\nexport const plugins = [];\n`);
+    await cli(['plugins', 'loss', '--plugin', plugin]);
+    expect(existsSync(marker)).toBe(true);
+    for (const doc of ['docs/adding-a-plugin.md', 'docs/experiment-file.md']) {
+      const text = readFileSync(doc, 'utf8').replace(/\s+/g, ' ');
+      expect(text, doc).toMatch(/--plugin.{0,90}(?:runs the module's code|its code runs)/);
+      expect(text, doc).toMatch(/validate/);
+    }
   });
 });

@@ -19,14 +19,29 @@ export class LogStoreBuilder {
   private readonly impressions: Impression[] = [];
   private readonly rec: RecInteraction[] = [];
   private readonly judgments: Judgment[] = [];
+  private readonly userIds = new Map<string, number>();
+  private readonly externalUsers: string[] = [];
 
   /** Adds a corpus item; a repeated external id keeps its first row. Returns its dense id. */
   addItem(externalId: string | number, text: string, extra: Omit<Item, 'id' | 'text'> = {}): number {
     const known = this.itemIds.get(externalId);
     if (known !== undefined) return known;
     const id = this.items.length;
-    this.items.push({ id, text, ...extra });
+    this.items.push({ id, text, ...extra, externalId: String(externalId) });
     this.itemIds.set(externalId, id);
+    return id;
+  }
+
+  /**
+   * The dense number of a user id written as a string (any text, or an integer of any size, kept
+   * exactly); the store maps it back through `externalUserIds`.
+   */
+  userIndex(externalId: string): number {
+    const known = this.userIds.get(externalId);
+    if (known !== undefined) return known;
+    const id = this.externalUsers.length;
+    this.externalUsers.push(externalId);
+    this.userIds.set(externalId, id);
     return id;
   }
 
@@ -77,6 +92,7 @@ export class LogStoreBuilder {
       train,
       test,
       judgments: this.judgments,
+      ...(this.externalUsers.length > 0 ? { externalUserIds: this.externalUsers } : {}),
       description: {
         ...description,
         items: this.items.length,

@@ -77,7 +77,8 @@ describe('log-files dataset', () => {
       [0, 0, 'ranked_not_shown', 7, false, false, 0],
       [1, 0, 'shown', 0, true, true, 9000],
     ]);
-    expect(store.train.recInteractions).toEqual([{ userId: 1, itemId: 2, tsMs: T0 + 60_000, playMs: 5000, durationMs: 6000, clicked: true, liked: false }]);
+    expect(store.externalUserIds).toEqual(['1', '2']);
+    expect(store.train.recInteractions).toEqual([{ userId: 0, itemId: 2, tsMs: T0 + 60_000, playMs: 5000, durationMs: 6000, clicked: true, liked: false }]);
     expect(store.judgments).toEqual([{ query: 'whale', itemId: 1, grade: 3 }]);
     expect(store.description!.testFrom).toBe(new Date(T0 + DAY).toISOString());
   });

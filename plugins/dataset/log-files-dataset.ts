@@ -44,7 +44,8 @@ export const LOG_TABLES: Record<string, { required: boolean; columns: ColumnSpec
     required: true,
     columns: [
       { name: 'session_id', type: 'string' },
-      { name: 'user_id', type: 'int' },
+      // read as exact text: user ids may be strings or integers of any size
+      { name: 'user_id', type: 'string' },
       { name: 'ts_ms', type: 'int' },
       { name: 'query', type: 'string' },
       { name: 'source', type: 'string', optional: true, oneOf: ['typed', 'suggested'] },
@@ -65,7 +66,7 @@ export const LOG_TABLES: Record<string, { required: boolean; columns: ColumnSpec
   rec_interactions: {
     required: false,
     columns: [
-      { name: 'user_id', type: 'int' },
+      { name: 'user_id', type: 'string' },
       { name: 'item_id', type: 'string' },
       { name: 'ts_ms', type: 'int' },
       { name: 'play_ms', type: 'number', optional: true },
@@ -120,6 +121,7 @@ export class LogFilesDataset implements Dataset {
     const p = this.params;
     const b = new LogStoreBuilder();
     const sessions = new Map<string, number>();
+    const timestamps = new TimestampUnits();
     const item = (r: Record<string, Cell>) => {
       const id = b.itemIndex(r.item_id as string);
       if (id === undefined) throw new RowProblem('item_id', 'an item_id present in the items table', JSON.stringify(r.item_id));
@@ -127,12 +129,15 @@ export class LogFilesDataset implements Dataset {
     };
     const handlers: Record<string, (r: Record<string, Cell>) => void> = {
       items: (r) => {
+        // a repeated id would silently merge two rows; under onBadRow: skip the first row is kept and the rest counted
+        if (b.itemIndex(r.item_id as string) !== undefined) throw new RowProblem('item_id', 'an item_id not already used by an earlier row', JSON.stringify(r.item_id));
         const fields = { caption: r.caption as string | undefined, tags: splitList(r.tags), cover: r.cover as string | undefined, keywords: splitList(r.keywords) };
         const text = (r.text as string | undefined) ?? [fields.caption, ...(fields.tags ?? []), fields.cover, ...(fields.keywords ?? [])].filter(Boolean).join(' ');
         b.addItem(r.item_id as string, text, { fields, ...(r.upload_ts !== undefined ? { uploadTs: r.upload_ts as number } : {}) });
       },
       search_sessions: (r) => {
-        const id = b.session(r.session_id as string, r.user_id as number, r.ts_ms as number, r.query as string, (r.source as 'typed' | 'suggested' | undefined) ?? 'typed');
+        timestamps.see('search_sessions', 'ts_ms', r.ts_ms as number);
+        const id = b.session(r.session_id as string, b.userIndex(r.user_id as string), r.ts_ms as number, r.query as string, (r.source as 'typed' | 'suggested' | undefined) ?? 'typed');
         sessions.set(r.session_id as string, id);
       },
       impressions: (r) => {
@@ -140,16 +145,18 @@ export class LogFilesDataset implements Dataset {
         if (sessionId === undefined) throw new RowProblem('session_id', 'a session_id present in the search_sessions table', JSON.stringify(r.session_id));
         b.impression(sessionId, item(r), r.stage as FunnelStage, r.position as number, r.clicked as boolean, (r.liked as boolean) ?? false, (r.play_ms as number) ?? 0);
       },
-      rec_interactions: (r) =>
+      rec_interactions: (r) => {
+        timestamps.see('rec_interactions', 'ts_ms', r.ts_ms as number);
         b.recInteraction({
-          userId: r.user_id as number,
+          userId: b.userIndex(r.user_id as string),
           itemId: item(r),
           tsMs: r.ts_ms as number,
           playMs: (r.play_ms as number) ?? 0,
           durationMs: (r.duration_ms as number) ?? 0,
           clicked: (r.clicked as boolean) ?? false,
           liked: (r.liked as boolean) ?? false,
-        }),
+        });
+      },
       judgments: (r) => {
         const grade = r.grade as number;
         if (grade < 0 || grade > 3) throw new RowProblem('grade', 'a grade from 0 to 3', String(grade));
@@ -164,10 +171,38 @@ export class LogFilesDataset implements Dataset {
         continue;
       }
       const report = await readTable(where.file, where.format, LOG_TABLES[table]!.columns, handlers[table]!, p.onBadRow);
+      timestamps.check(table, where.file);
       facts[`skippedRows.${table}`] = report.skipped;
       if (report.skipped > 0) this.logger?.warn(`${where.file}: skipped ${report.skipped} bad rows; first: ${report.firstProblem}`);
     }
     return b.build(p.testFrom, facts);
+  }
+}
+
+/**
+ * Catches times written in seconds (or another unit) where milliseconds are expected: every value
+ * below 1e11 ms (1973-03-03) is a log from the 1970s, or, far likelier, seconds. Left alone, such a
+ * table puts every session on 1970-01-20 and a trial fails much later with "no training query has
+ * a positive"; it is reported at the load instead, with the file, column and a value.
+ */
+class TimestampUnits {
+  private readonly seen = new Map<string, { column: string; max: number; example: number }>();
+
+  see(table: string, column: string, value: number): void {
+    const s = this.seen.get(table);
+    if (!s) this.seen.set(table, { column, max: value, example: value });
+    else s.max = Math.max(s.max, value);
+  }
+
+  check(table: string, file: string): void {
+    const s = this.seen.get(table);
+    if (!s || s.max >= 1e11 || s.max <= 0) return;
+    const asMs = new Date(s.max).toISOString().slice(0, 10);
+    const asSeconds = s.max * 1000 < 8.64e15 ? new Date(s.max * 1000).toISOString().slice(0, 10) : 'out of range';
+    throw new CropsError(
+      `log-files: ${file}: column '${s.column}' must be epoch milliseconds, but its largest value ${s.max} is ${asMs} as milliseconds ` +
+        `(${asSeconds} as seconds): the times look like seconds. Multiply them by 1000 (e.g. ${s.example} -> ${s.example * 1000}).`,
+    );
   }
 }
 

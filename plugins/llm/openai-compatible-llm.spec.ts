@@ -102,6 +102,39 @@ describe('openai-compatible llm against a local chat-completions server', () => 
     await expect(make({ maxRetries: 2 }).llm.generate(ask('down'))).rejects.toThrow(/gave up after 3 attempts \(last: HTTP 503\)/);
   });
 
+  it('redacts the key before cutting an error body, so no part of it straddles the cut', async () => {
+    // the key starts 10 characters before the 300-character cut: cutting first would leave its head
+    for (const offset of [290, 295, 299]) {
+      const body = `${'x'.repeat(offset)}${KEY} trailing text`;
+      server.script = [{ status: 401, body }];
+      const err = (await make().llm.generate(ask(`cut-${offset}`)).catch((e: unknown) => e)) as Error;
+      expect(err.message).toMatch(/HTTP 401/);
+      expect(err.message).not.toContain(KEY.slice(0, 8));
+    }
+  });
+
+  it('scrubs a key the server echoes into the completion from the result and the cache', async () => {
+    server.script = [{ body: completion(`{"caption":"echo ${KEY} back"}`) }];
+    const { llm, cacheDir } = make();
+    const texts = await llm.generate(ask('echo'));
+    expect(texts[0]).toBe('{"caption":"echo *** back"}');
+    const sub = readdirSync(cacheDir)[0]!;
+    const entry = readFileSync(join(cacheDir, sub, readdirSync(join(cacheDir, sub))[0]!), 'utf8');
+    expect(entry).toContain('echo *** back');
+    expect(entry).not.toContain(KEY);
+  });
+
+  it('cuts off a reply past maxReplyBytes unread, skips the generation and caches nothing', async () => {
+    const huge = completion('x'.repeat(3_000_000));
+    server.script = [{ body: huge }, { body: huge }, { body: huge }];
+    const before = logs.length;
+    const { llm, cacheDir } = make({ maxReplyBytes: 100_000, malformedRetries: 2 });
+    expect(await llm.generate(ask('huge'))).toEqual([]);
+    expect(llm.stats()).toMatchObject({ malformed: 3, skipped: 1 });
+    expect(logs.slice(before).some((l) => /skipped after 3 malformed replies \(last: reply larger than 100000 bytes/.test(l))).toBe(true);
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
   it('keeps at most `concurrency` requests in flight', async () => {
     server.defaultDelayMs = 60;
     const { llm } = make({ concurrency: 2 });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DiskCache } from '../../src/core/disk-cache.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
+import { registerSecret, scrubSecrets } from '../../src/core/secrets.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { CacheDir, PluginLogger, PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { Llm, LlmRequest } from '../../src/extension-points/llm.ts';
@@ -32,6 +33,12 @@ export const OpenAiCompatibleParams = z
       .describe('generation i of a request is sent with seed requestSeed + i, for servers that honour it; null sends none'),
     concurrency: z.number().int().positive().default(4).describe('most requests in flight at once'),
     timeoutMs: z.number().int().positive().default(60_000).describe('per-request deadline for the whole reply'),
+    maxReplyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000_000)
+      .describe('a reply body past this many bytes is cut off unread and treated as malformed (retried, then skipped); completions are kilobytes'),
     maxRetries: z.number().int().min(0).default(5).describe('retries after connection errors, timeouts, HTTP 429 and 5xx; then the trial fails'),
     malformedRetries: z.number().int().min(0).default(2).describe('retries after a reply without a usable completion; then that generation is skipped and counted'),
     backoffMs: z.number().int().min(0).default(500).describe('first retry delay; doubles per retry, with jitter, unless the server sends Retry-After'),
@@ -77,6 +84,7 @@ export class OpenAiCompatibleLlm implements Llm {
   private readonly client: ChatCompletionsClient;
   private readonly cache: DiskCache<GenerationKey, CachedGeneration>;
   private readonly counts = { generations: 0, cacheHits: 0 };
+  private readonly apiKey: string | undefined;
 
   constructor(
     @inject(PluginParams) params: OpenAiCompatibleParams,
@@ -87,12 +95,16 @@ export class OpenAiCompatibleLlm implements Llm {
     this.params = params;
     const p = this.params;
     const apiKey = process.env[p.apiKeyEnv] || undefined;
+    // scrubbed from every log line, cache entry and mined file from now on
+    registerSecret(apiKey);
+    this.apiKey = apiKey;
     if (!apiKey) logger.warn(`environment variable ${p.apiKeyEnv} is not set: requests carry no Authorization header`);
     this.cache = new DiskCache(cacheDir);
     this.client = new ChatCompletionsClient({
       baseUrl: p.baseUrl,
       apiKey,
       timeoutMs: p.timeoutMs,
+      maxReplyBytes: p.maxReplyBytes,
       maxRetries: p.maxRetries,
       malformedRetries: p.malformedRetries,
       backoff: { baseMs: p.backoffMs, maxMs: p.maxBackoffMs },
@@ -119,7 +131,9 @@ export class OpenAiCompatibleLlm implements Llm {
         }
         const body: ChatRequest = { model: p.model, messages, temperature: request.temperature, max_tokens: p.maxTokens };
         if (seed !== null) body.seed = seed;
-        const text = await this.client.complete(body, `query '${request.query}' generation ${generation + 1}/${request.n}`);
+        const reply = await this.client.complete(body, `query '${request.query}' generation ${generation + 1}/${request.n}`);
+        // a server that echoes the key into the completion must not get it into the cache or mined files
+        const text = reply === undefined ? undefined : scrubSecrets(reply, [this.apiKey]);
         // skipped generations are not cached, so a later run asks again
         if (text !== undefined) await this.cache.set(key, { query: request.query, text });
         return text;

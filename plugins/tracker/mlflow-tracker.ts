@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
-import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../../src/extension-points/tracker.ts';
+import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } from '../../src/extension-points/tracker.ts';
 import type { MlflowFileStore } from '../../src/tracking/file-store.ts';
 import { FileStoreTracker } from '../../src/tracking/file-store-tracker.ts';
 import { RestTracker } from '../../src/tracking/rest-tracker.ts';
@@ -76,6 +76,14 @@ export class MlflowTracker implements Tracker {
 
   endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
     return this.impl.endRun(run, status);
+  }
+
+  findRunning(experimentName: string, configHash?: string): Promise<OpenRun[]> {
+    return this.impl.findRunning(experimentName, configHash);
+  }
+
+  closeRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, tags: Record<string, string>): Promise<void> {
+    return this.impl.closeRun(run, status, tags);
   }
 
   findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {

@@ -5,6 +5,7 @@ import type { Trial } from '../config/experiment.ts';
 import { configHash } from '../core/hash.ts';
 import { Rng } from '../core/rng.ts';
 import { TrialInfo } from '../core/services.ts';
+import { externalItemId, externalUserId } from '../eval/external-ids.ts';
 import { resolveSamples } from '../runner/labelling.ts';
 import { Backend, Dataset } from '../extension-points/index.ts';
 import { MinedCache, mineTrainingSet } from '../runner/mining.ts';
@@ -71,7 +72,7 @@ export async function dataCommand(args: DataArgs, io: Io): Promise<number> {
       if (args.exportDir) {
         const dir = join(resolve(args.exportDir), trials.length === 1 ? safeName(trials[0]!.id) : `group-${key.slice(0, 8)}`);
         mkdirSync(dir, { recursive: true });
-        await writeSamples(dir, resolveSamples(store.items, mined, scheme), scheme.positiveGrade);
+        await writeSamples(dir, resolveSamples(store.items, mined, scheme), scheme.positiveGrade, { item: (id) => externalItemId(store, id), user: (id) => externalUserId(store, id) });
         writeFileSync(join(dir, 'trials.txt'), `${report.trials.join('\n')}\n`);
         report.exported = dir;
       }

@@ -5,12 +5,12 @@ import type { ResolvedSample } from '../runner/labelling.ts';
 const COLUMNS = ['query', 'item_id', 'pseudo', 'item_text', 'origin', 'grade', 'user_id', 'source_query', 'session_id', 'gap_ms'] as const;
 const PARQUET_TYPES: Record<(typeof COLUMNS)[number], string> = {
   query: 'VARCHAR',
-  item_id: 'BIGINT',
+  item_id: 'VARCHAR',
   pseudo: 'BOOLEAN',
   item_text: 'VARCHAR',
   origin: 'VARCHAR',
   grade: 'INTEGER',
-  user_id: 'BIGINT',
+  user_id: 'VARCHAR',
   source_query: 'VARCHAR',
   session_id: 'BIGINT',
   gap_ms: 'BIGINT',
@@ -19,12 +19,15 @@ const PARQUET_TYPES: Record<(typeof COLUMNS)[number], string> = {
 /**
  * Writes the labelled samples a trial trains on (queries with a positive, every graded pair, the
  * origin that set its grade and, for P1/P2 pairs, the user behaviour behind it) as `samples.csv`
- * and `samples.parquet`. Pseudo-items carry their training ids (after the corpus) and their text.
+ * and `samples.parquet`. Items and users carry the ids of the user's own data (as text, exactly as
+ * written there); pseudo-items are `pseudo-N` with their text.
  */
 export async function writeSamples(
   dir: string,
   resolved: { texts: string[]; corpusSize: number; pairs: Map<string, Map<number, ResolvedSample>> },
   positiveGrade: number,
+  /** the user's own ids of dense items and users (see external-ids.ts); pseudo-items keep their training number */
+  ids: { item: (id: number) => string; user: (id: number) => string } = { item: String, user: String },
 ): Promise<number> {
   const lines = [COLUMNS.join(',')];
   for (const query of [...resolved.pairs.keys()].sort()) {
@@ -32,7 +35,9 @@ export async function writeSamples(
     if (items.length === 0 || items[0]![1].grade < positiveGrade) continue;
     for (const [itemId, { grade, candidate }] of items) {
       const v = candidate.via;
-      const row = [query, itemId, itemId >= resolved.corpusSize, resolved.texts[itemId] ?? '', candidate.origin, grade, v?.userId, v?.sourceQuery, v?.sessionId, v?.gapMs];
+      const pseudo = itemId >= resolved.corpusSize;
+      const shownId = pseudo ? `pseudo-${itemId - resolved.corpusSize}` : ids.item(itemId);
+      const row = [query, shownId, pseudo, resolved.texts[itemId] ?? '', candidate.origin, grade, v === undefined ? undefined : ids.user(v.userId), v?.sourceQuery, v?.sessionId, v?.gapMs];
       lines.push(row.map(csvCell).join(','));
     }
   }

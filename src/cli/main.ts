@@ -5,13 +5,14 @@ import { parseArgs } from 'node:util';
 import { CropsError, formatDiagnostic } from '../core/errors.ts';
 import { PLUGIN_KINDS, type PluginKind } from '../core/plugin.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
+import { redact } from '../core/secrets.ts';
 import { integerFlag } from './flags.ts';
 import type { CommandSpec, OptionSpec, Values } from './command-spec.ts';
 import type { Io } from './io.ts';
 
 export type { Io, CommandSpec };
 
-const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(redact(s)) };
 
 const EXPERIMENT_OPTIONS: Record<string, OptionSpec> = {
   set: { type: 'string', multiple: true, value: 'key=value', help: 'override a value of the file (YAML value; repeatable), e.g. --set train.steps=100' },

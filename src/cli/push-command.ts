@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CropsError } from '../core/errors.ts';
 import { pushFileStore, pushSpool } from '../tracking/push.ts';
@@ -34,6 +35,7 @@ export async function pushCommand(args: PushArgs, io: Io): Promise<number> {
   if (args.from !== undefined) {
     const source = resolveTrackingUri(args.from);
     if (source.kind !== 'file') throw new CropsError(`crops push --from takes a file store directory (got ${JSON.stringify(args.from)})`);
+    if (!existsSync(source.root)) throw new CropsError(`crops push --from: the file store ${source.root} does not exist; give the folder \`crops run\` wrote (by default ./mlruns)`);
     const r = await pushFileStore(source.root, client, line);
     line(
       `${source.root} -> ${client.baseUrl}: ${r.created} run(s) copied, ${r.completed} completed, ${r.unchanged} already there; ` +

@@ -14,6 +14,9 @@ export const ReportSettings = z
   })
   .strict();
 
+/** Past this many trials an ablation is far more likely a typo than a plan: it must be confirmed with `maxTrials`. */
+export const DEFAULT_MAX_TRIALS = 1000;
+
 const slotShape = Object.fromEntries(Object.keys(PLUGIN_SLOTS).map((k) => [k, z.unknown().optional()]));
 
 /**
@@ -31,6 +34,12 @@ export const Envelope = z
       .min(1)
       .optional()
       .describe("dataset seeds: one world per value (the dataset's `seed` param), crossed with the training seeds; reports aggregate over worlds x seeds"),
+    maxTrials: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(`most trials this experiment may expand to (default ${DEFAULT_MAX_TRIALS}); raise it to confirm a larger sweep`),
     train: z.unknown().optional(),
     eval: z.unknown().optional(),
     ablate: z.unknown().optional(),

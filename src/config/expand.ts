@@ -107,7 +107,12 @@ export function valueLabel(v: unknown): string {
 }
 
 /** Expands `ablate:` (cartesian product of axes, `zip:` groups paired) into cells. */
-export function expandAblation(value: Record<string, unknown>, map: SourceMap): { cells: Cell[]; diagnostics: Diagnostic[] } {
+export function expandAblation(
+  value: Record<string, unknown>,
+  map: SourceMap,
+  /** counted before anything is expanded: a 100x100x100 grid must be refused, not built */
+  limit?: { maxTrials: number; seeds: number },
+): { cells: Cell[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const ablate = value.ablate;
   const base = { ...value };
@@ -179,6 +184,18 @@ export function expandAblation(value: Record<string, unknown>, map: SourceMap): 
     }
   }
   if (diagnostics.length > 0) return { cells: [], diagnostics };
+  if (limit) {
+    const total = groups.reduce((n, g) => n * g.axes[0]!.values.length, 1) * limit.seeds;
+    if (total > limit.maxTrials) {
+      const sizes = groups.map((g) => String(g.axes[0]!.values.length)).join(' x ');
+      diagnostics.push({
+        ...map.key(['ablate']),
+        path: 'ablate',
+        message: `expands to ${total} trials (${sizes}${limit.seeds > 1 ? ` x ${limit.seeds} seeds` : ''}), more than maxTrials (${limit.maxTrials}); set \`maxTrials: ${total}\` in the experiment to run them all, or shrink the axes`,
+      });
+      return { cells: [], diagnostics };
+    }
+  }
   let cells: Cell[] = [{ labels: {}, value: base, map }];
   for (const { axes: group, names } of groups) {
     const next: Cell[] = [];

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../core/errors.ts';
 import { configHash, stableStringify } from '../core/hash.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { CODE_VERSION } from '../core/version.ts';
-import { Envelope, type ReportSettings } from './envelope.ts';
+import { DEFAULT_MAX_TRIALS, Envelope, type ReportSettings } from './envelope.ts';
 import type { LauncherSettings } from './launcher-settings.ts';
 import { applySets, applySweeps, axisPaths, checkOverriddenByAxes, expandAblation, normaliseAt, ROW_LABEL } from './expand.ts';
 import type { SourceMap } from './source-map.ts';
@@ -73,8 +73,14 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   if (!envelope.success) diagnostics.push(...zodDiagnostics(envelope.error, merged.value, [], merged.map, Envelope));
   const name = typeof merged.value.name === 'string' ? merged.value.name : basename(file, extname(file));
   const seeds = Array.isArray(merged.value.seeds) ? (merged.value.seeds as number[]) : typeof merged.value.seed === 'number' ? [merged.value.seed] : [1];
+  // a repeated seed would train the same trial twice under one id and hash
+  seeds.forEach((seed, i) => {
+    const first = seeds.indexOf(seed);
+    if (first !== i) diagnostics.push({ ...merged.map.value(['seeds', i]), path: `seeds.${i}`, message: `seed ${seed} is already listed (seeds.${first}); each seed must appear once` });
+  });
 
-  const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map);
+  const maxTrials = typeof merged.value.maxTrials === 'number' && merged.value.maxTrials > 0 ? merged.value.maxTrials : DEFAULT_MAX_TRIALS;
+  const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map, { maxTrials, seeds: seeds.length * (Array.isArray(merged.value.worlds) ? Math.max(1, merged.value.worlds.length) : 1) });
   diagnostics.push(...expandDiagnostics);
 
   const worlds = envelope.success ? envelope.data.worlds : undefined;
@@ -82,7 +88,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   const perTrial = new Map<string, Diagnostic & { trials: string[] }>();
   for (const cell of cells) {
     const cellBody = { ...cell.value };
-    for (const k of ['name', 'description', 'seeds', 'seed', 'worlds', 'report', 'launcher']) delete cellBody[k];
+    for (const k of ['name', 'description', 'seeds', 'seed', 'worlds', 'report', 'launcher', 'maxTrials']) delete cellBody[k];
     const worldProblem = worlds ? worldSeedProblem(cellBody.dataset, opts.registry) : undefined;
     if (worldProblem) diagnostics.push({ ...merged.map.key(['worlds']), path: 'worlds', message: worldProblem });
     for (const [world, seed] of (worlds && !worldProblem ? worlds : [undefined]).flatMap((w) => (envelope.success ? seeds : [seeds[0] ?? 1]).map((s) => [w, s] as const))) {

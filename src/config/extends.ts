@@ -11,6 +11,9 @@ export interface InlineSource {
   displayName: string;
 }
 
+/** Far more than any real experiment needs; a longer chain is a mistake or an attack, not a config. */
+const MAX_EXTENDS_DEPTH = 32;
+
 export interface MergedExperiment {
   value: Record<string, unknown>;
   map: SourceMap;
@@ -66,16 +69,21 @@ export function loadWithExtends(file: string, inline?: InlineSource): MergedExpe
         diagnostics.push({ ...loc, path: 'extends', message: `extends cycle: ${chain}; remove one of these extends` });
         return;
       }
+      if (stack.length >= MAX_EXTENDS_DEPTH) {
+        diagnostics.push({ ...loc, path: 'extends', message: `extends chain deeper than ${MAX_EXTENDS_DEPTH} files; flatten it` });
+        return;
+      }
       const before = diagnostics.length;
       const base = load(target, [...stack, target]);
       if (!base) {
-        // point the user at the extends line too, not only inside the missing/broken base
-        const missing = diagnostics.slice(before).some((d) => d.message === 'file not found' && d.file === displayPath(target));
-        if (missing) {
+        // point the user at the extends line too, not only inside the missing/broken/unreadable base
+        const unreadable = diagnostics.slice(before).find((d) => d.file === displayPath(target) && d.line === undefined);
+        if (unreadable) {
+          const what = unreadable.message === 'file not found' ? 'file not found' : `${displayPath(target)} ${unreadable.message}`;
           diagnostics.splice(before, diagnostics.length - before, {
             ...loc,
             path: 'extends',
-            message: `file not found: ${b} (resolved to ${displayPath(target)}); paths are relative to the file that extends them`,
+            message: `${what}: ${b} (resolved to ${displayPath(target)}); paths are relative to the file that extends them`,
           });
         }
         return;
@@ -125,6 +133,6 @@ export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
   return String(v);
 }

@@ -12,7 +12,8 @@ export interface LoadedYaml {
 /** Parses YAML text keeping the position of every node; syntax errors become diagnostics. */
 export function parseYamlWithPositions(text: string, file: string): LoadedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  // YAML merge keys (`<<: *base`) are supported; aliases are bounded (an alias bomb is an error, not a hang)
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true });
   const diagnostics: Diagnostic[] = [];
   for (const err of doc.errors) {
     const pos = lineCounter.linePos(err.pos[0]);
@@ -38,6 +39,8 @@ export function parseYamlWithPositions(text: string, file: string): LoadedYaml {
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         const keyLoc = locOf(pair.key as Node);
+        // `__proto__` would set the prototype of the object it lands in instead of a key
+        if (key === '__proto__') diagnostics.push({ ...(keyLoc ?? { file }), message: 'the key __proto__ is not allowed' });
         if (keyLoc) map.setKey([...path, key], keyLoc);
         // a key with no value (`loss:`) still gets a position, at its key
         if (pair.value == null && keyLoc) map.setValue([...path, key], keyLoc);
@@ -48,20 +51,27 @@ export function parseYamlWithPositions(text: string, file: string): LoadedYaml {
     }
   };
   walk(doc.contents as Node, []);
-  return { value: doc.toJS({ maxAliasCount: 1000 }), map, diagnostics };
+  if (diagnostics.length > 0) return { value: undefined, map, diagnostics };
+  try {
+    return { value: doc.toJS({ maxAliasCount: 1000 }), map, diagnostics };
+  } catch (e) {
+    // the yaml library refuses documents whose aliases expand past the limit ("billion laughs")
+    return { value: undefined, map, diagnostics: [{ file, line: 1, col: 1, message: `YAML aliases expand too far (${(e as Error).message}); use fewer nested aliases` }] };
+  }
 }
 
 export function loadYamlFile(file: string, displayName = file): LoadedYaml {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const bytes = readFileSync(file);
+    // a binary file (a NUL byte, or bytes that are not UTF-8) is not YAML: say so instead of echoing it
+    if (bytes.includes(0)) throw Object.assign(new Error('binary'), { code: 'BINARY' });
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return {
-      value: undefined,
-      map: new SourceMap(),
-      diagnostics: [{ file: displayName, message: code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(e)})` }],
-    };
+    const code = (e as NodeJS.ErrnoException).code ?? (e instanceof TypeError ? 'BINARY' : undefined);
+    const message =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a YAML file' : code === 'BINARY' ? 'is not a YAML text file (binary or non-UTF-8 content)' : `cannot read file (${code ?? String(e)})`;
+    return { value: undefined, map: new SourceMap(), diagnostics: [{ file: displayName, message }] };
   }
   return parseYamlWithPositions(text, displayName);
 }

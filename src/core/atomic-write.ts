@@ -9,7 +9,13 @@ import { dirname, join } from 'node:path';
  */
 export async function writeTemp(dir: string, content: string | Uint8Array, durable = false): Promise<string> {
   const tmp = join(dir, `.crops-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await writeFile(tmp, content, { flush: durable });
+  try {
+    await writeFile(tmp, content, { flush: durable });
+  } catch (e) {
+    // a full disk must not keep the half-written file (and so keep the disk full)
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
   return tmp;
 }
 

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { atomicWrite } from './atomic-write.ts';
 import { configHash, stableStringify } from './hash.ts';
+import { scrubSecrets } from './secrets.ts';
 
 /** What a cache file holds: the key it was stored under (for inspection) and the value. */
 export interface DiskCacheEntry<K, V> {
@@ -45,6 +46,18 @@ export class DiskCache<K, V> {
   async set(key: K, value: V): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    await atomicWrite(path, `${JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>)}\n`);
+    try {
+      // no known secret value is ever written to disk, whatever a plugin put in the value
+      await atomicWrite(path, `${scrubSecrets(JSON.stringify({ key, value } satisfies DiskCacheEntry<K, V>))}\n`);
+    } catch (e) {
+      throw writeError('cache entry', path, e);
+    }
   }
+}
+
+/** An error naming what was being written where, and why; ENOSPC says the disk is full. */
+export function writeError(what: string, path: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOSPC' ? 'the disk is full (ENOSPC); free space and run again' : code === 'EDQUOT' ? 'the disk quota is used up (EDQUOT)' : (e as Error).message;
+  return Object.assign(new Error(`could not write ${what} ${path}: ${why}`), { code, cause: e });
 }

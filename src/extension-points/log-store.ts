@@ -11,9 +11,12 @@ export interface Item {
   /** caption plus tags/keywords as one string of space-separated tokens */
   text: string;
   fields?: { caption?: string; tags?: string[]; cover?: string; keywords?: string[] };
-  /** the dataset's own id of the item (e.g. a BEIR `_id`), written as the docno in TREC files */
-  externalId?: string;
   uploadTs?: number;
+  /**
+   * the id the user's own data gives this item, exactly as written there (e.g. a BEIR `_id`); files a
+   * user reads carry it (the docno of TREC files, exported samples)
+   */
+  externalId?: string;
 }
 
 export interface SearchSession {
@@ -82,6 +85,11 @@ export interface LogStore {
   evalSets?: NamedJudgments[];
   /** judged pairs meant for training (BEIR: the train split's qrels), read by the `qrels` positive source */
   trainJudgments?: Judgment[];
+  /**
+   * the users' own ids, indexed by the dense `userId` of sessions and feed rows, when the dataset
+   * numbers users itself (string or 64-bit ids); absent when `userId` is the user's id
+   */
+  externalUserIds?: string[];
   /** free-form facts about the data shown in reports (world diagnostics, source file names) */
   description?: Record<string, number | string>;
 }

@@ -14,6 +14,14 @@ export interface FinishedRun {
   tags?: Record<string, string>;
 }
 
+/** A run found RUNNING in the store. */
+export interface OpenRun {
+  run: RunRef;
+  runName: string;
+  startTime: number;
+  tags: Record<string, string>;
+}
+
 export interface MetricPoint {
   key: string;
   value: number;
@@ -45,6 +53,14 @@ export interface Tracker {
    * latest metric values by MLflow key, so a resumed sweep can skip the trial and still report it.
    */
   findFinished?(experimentName: string, configHash: string): Promise<FinishedRun | undefined>;
+  /**
+   * Every run of this experiment still RUNNING (optionally only those tagged `crops.configHash` =
+   * `configHash`), with its tags and start time: how a later process finds runs whose owner is gone
+   * (see tracking/run-owner.ts) and trials another process is running.
+   */
+  findRunning?(experimentName: string, configHash?: string): Promise<OpenRun[]>;
+  /** Ends a run this tracker did not start (its owner is gone): sets `tags`, then the status. */
+  closeRun?(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, tags: Record<string, string>): Promise<void>;
   flush(): Promise<void>;
   /** where a user finds the runs, printed at the end of a sweep; undefined when nothing is kept */
   location(): string | undefined;

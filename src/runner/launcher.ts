@@ -1,6 +1,6 @@
 import type { Trial } from '../config/experiment.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
-import type { TrialResult } from './trial-runner.ts';
+import type { TrialResult } from './trial-result.ts';
 
 /** What every trial of a sweep is launched under: the sweep's parent run and the tags it shares. */
 export interface SweepRun {

@@ -10,7 +10,7 @@ import type { LogLevel } from '../core/logger.ts';
 import type { RunRef } from '../extension-points/index.ts';
 import type { SweepManifest } from '../tracking/sweep-reader.ts';
 import type { TrackingTarget } from '../tracking/tracking-uri.ts';
-import type { TrialStatus } from './trial-runner.ts';
+import type { TrialStatus } from './trial-result.ts';
 
 export interface SlurmJobSpec {
   /** what the tasks load the experiment and plugins from (the CLI's arguments, absolute paths) */

@@ -20,7 +20,7 @@ import { sbatch, scancel } from './slurm-commands.ts';
 import { jobFile, jobIdFile, taskLog, writeJson, type SlurmJobSpec, type TaskResult } from './slurm-job.ts';
 import { watchArray } from './slurm-watch.ts';
 import { openSweepStore } from './sweep-store.ts';
-import type { TrialResult } from './trial-runner.ts';
+import type { TrialResult } from './trial-result.ts';
 
 /** Runs a TypeScript module through tsx with the project's tsconfig, as `bin/crops.js` does. */
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));

@@ -2,6 +2,7 @@
 import { Container } from 'inversify';
 import { hostname } from 'node:os';
 import type { Experiment, Trial } from '../config/experiment.ts';
+import { CropsError } from '../core/errors.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
@@ -12,7 +13,8 @@ import { metricKey } from '../tracking/mlflow-keys.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import type { Launcher } from './launcher.ts';
 import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
-import type { TrialResult } from './trial-runner.ts';
+import { closeOrphanedRuns } from './trial-claims.ts';
+import type { TrialResult } from './trial-result.ts';
 import { currentUser, SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 
 export interface SweepOptions {
@@ -93,7 +95,9 @@ export function sweepTags(experiment: Experiment, backend: string): Record<strin
   };
 }
 
-export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: number, tags: Record<string, string>): Promise<RunRef> {
+export async function startSweepRun(tracker: Tracker, experiment: Experiment, trials: number, tags: Record<string, string>, note?: (line: string) => void): Promise<RunRef> {
+  // runs an earlier process left RUNNING when it died are closed first, with the reason
+  for (const line of await closeOrphanedRuns(tracker, experiment.name).catch(() => [])) note?.(line);
   return tracker.startRun({
     experimentName: experiment.name,
     runName: `${experiment.name} (${trials} trial${trials === 1 ? '' : 's'})`,
@@ -104,7 +108,11 @@ export function startSweepRun(tracker: Tracker, experiment: Experiment, trials: 
 
 /** The SKIPPED result of a trial that finished before with the same config hash, if there is one. */
 export async function skipIfFinished(tracker: Tracker, experiment: Experiment, trial: Trial, progress?: TrialProgress): Promise<TrialResult | undefined> {
-  const done = await tracker.findFinished?.(experiment.name, trial.hash);
+  // an unreachable tracker cannot say; the trial then finds out itself when it starts its run
+  const done = await Promise.resolve(tracker.findFinished?.(experiment.name, trial.hash)).catch((e: unknown) => {
+    if (e instanceof CropsError) throw e;
+    return undefined;
+  });
   if (!done) return undefined;
   progress?.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
   // the store keys metrics by their MLflow form; the table wants the labels back

@@ -3,7 +3,7 @@ import type { Tracker } from '../extension-points/tracker.ts';
 import { InProcessLauncher } from './in-process-launcher.ts';
 import type { Launcher } from './launcher.ts';
 import { createSweepServices, finishedBefore, finishSweep, reportTrialResult, skipIfFinished, startSweepRun, sweepStatus, sweepTags, type SweepOptions, type SweepResult } from './sweep-setup.ts';
-import type { TrialResult } from './trial-runner.ts';
+import type { TrialResult } from './trial-result.ts';
 import { WorkerPoolLauncher } from './worker-pool-launcher.ts';
 
 export type { SweepOptions, SweepResult, WorkerSpawn } from './sweep-setup.ts';
@@ -60,7 +60,7 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
   try {
     const { backend, slots, parallel, tags: launcherTags } = await launcher.start(pending.length, signal);
     const tags = { ...sweepTags(experiment, backend), ...launcherTags };
-    const parent = await startSweepRun(tracker, experiment, trials.length, tags);
+    const parent = await startSweepRun(tracker, experiment, trials.length, tags, (line) => progress.line(line));
     if (launcher.submit && pending.length > 0 && !signal.aborted) {
       const submitted = await launcher.submit([...pending], { parent, tags }, [...results]);
       await tracker.setTags(parent, submitted.sweepTags);
@@ -82,7 +82,8 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
         if (!result) break;
         results.push(result);
         reportTrialResult(progress, experiment, result);
-        if (result.status === 'FAILED' && !opts.keepGoing) stop = true;
+        // an unreachable tracker is not the trial's fault: the next trials still run (and spool)
+        if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
         if (result.status !== 'KILLED') progress.sweep(sweepStatus(results, trials.length, shown));
       }
     };

@@ -19,6 +19,7 @@ export function trialArtifacts(
   evaluation: Evaluation,
   sets: ReadonlyMap<string, TestSet>,
   curves: CurvePoint[] = [],
+  /** the docno written for dense item `id`: the user's own id (see src/eval/external-ids.ts) */
   docno?: (itemId: number) => string,
 ): Array<[string, string]> {
   const files: Array<[string, string]> = [];

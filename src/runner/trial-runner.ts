@@ -2,12 +2,14 @@ import { Container } from 'inversify';
 import { stringify as toYaml } from 'yaml';
 import type { Experiment, Trial } from '../config/experiment.ts';
 import { METRIC_SPEC } from '../config/trial-config.ts';
-import { TrialFailure } from '../core/errors.ts';
+import { CropsError, TrialFailure } from '../core/errors.ts';
 import { configHash } from '../core/hash.ts';
 import type { LogLevel } from '../core/logger.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
+import { redactAndCut } from '../core/secrets.ts';
 import { TrialInfo } from '../core/services.ts';
+import { trecDocno } from '../eval/external-ids.ts';
 import type { LogStore } from '../extension-points/log-store.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
@@ -25,24 +27,15 @@ import { isLogStep, train } from '../training/trainer.ts';
 import { flattenParams, metricKey } from '../tracking/mlflow-keys.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
+import { skipIfFinished } from './sweep-setup.ts';
+import { claimHolder, holderText, waitForHolder } from './trial-claims.ts';
 import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
+import type { TrialResult } from './trial-result.ts';
 import { TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
-export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
-
-export interface TrialResult {
-  trial: Trial;
-  status: TrialStatus;
-  metrics: Record<string, number>;
-  runId?: string;
-  error?: string;
-  seconds: number;
-  /** of a SKIPPED trial: the sweep run and backend it finished under, where the tracker knows */
-  sweepRunId?: string;
-  backend?: string;
-}
+export type { TrialResult, TrialStatus } from './trial-result.ts';
 
 export interface SweepContext {
   experiment: Experiment;
@@ -76,13 +69,26 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       .filter(([, v]) => v && typeof v === 'object' && ('use' in v || Array.isArray(v)))
       .map(([k, v]) => [pluginTag(k), Array.isArray(v) ? v.map((r: { use: string }) => r.use).join('+') : (v as { use: string }).use]),
   );
-  const run = await tracker.startRun({
-    experimentName: ctx.experiment.name,
-    runName: trial.id,
-    parent: ctx.parent,
-    tags: { ...ctx.tags, ...plugins, [TAG.trialId]: trial.id, [TAG.configHash]: trial.hash, [TAG.seed]: String(cfg.seed) },
-    params: flattenParams(cfg),
-  });
+  let run: RunRef;
+  try {
+    const claimed = await startClaimedRun(trial, ctx, () =>
+      tracker.startRun({
+        experimentName: ctx.experiment.name,
+        runName: trial.id,
+        parent: ctx.parent,
+        tags: { ...ctx.tags, ...plugins, [TAG.trialId]: trial.id, [TAG.configHash]: trial.hash, [TAG.seed]: String(cfg.seed) },
+        params: flattenParams(cfg),
+      }),
+    );
+    // another process ran the trial meanwhile (its result), or an interrupt came while waiting
+    if ('status' in claimed) return claimed;
+    run = claimed;
+  } catch (e) {
+    // a problem of the experiment stops everything; a tracker that cannot be reached ends this trial only
+    if (e instanceof CropsError) throw e;
+    const error = `not started: the tracker could not create its run (${redactAndCut(e instanceof Error ? e.message : String(e), 1000)}); run the experiment again once it is reachable`;
+    return { trial, status: 'FAILED', metrics: {}, error, seconds: (Date.now() - started) / 1000, trackerDown: true };
+  }
   const disposables: Array<{ dispose?(): void }> = [];
   try {
     progress.phase('loading data');
@@ -157,7 +163,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     });
     const metrics = new Map<string, Metric>();
     for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
-    const docno = docnoOf(store);
+    const docno = (id: number) => trecDocno(store, id);
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
@@ -167,8 +173,9 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
     const killed = ctx.signal.aborted;
-    const message = e instanceof Error ? e.message : String(e);
-    await tracker.setTags(run, { [TAG.error]: message.slice(0, 4000), ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
+    // redacted before the cut, so no part of a secret reaches the tag, the table or stderr
+    const message = redactAndCut(e instanceof Error ? e.message : String(e), 4000);
+    await tracker.setTags(run, { [TAG.error]: message, ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
     await tracker.endRun(run, killed ? 'KILLED' : 'FAILED');
     return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -176,11 +183,29 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   }
 }
 
-/** The dataset's own document ids as docnos when every item has one (BEIR), else decimal item ids. */
-function docnoOf(store: LogStore): ((itemId: number) => string) | undefined {
-  if (!store.items.every((item) => item.externalId !== undefined)) return undefined;
-  const ids = store.items.map((item) => item.externalId!);
-  return (itemId) => ids[itemId] ?? String(itemId);
+/**
+ * Starts the trial's run once no other live process holds the trial (see trial-claims.ts): waits for
+ * a holder to end, then takes its result when it finished; two processes that started the same
+ * trial at the same moment keep the earlier run, the later one is ended as KILLED with the reason.
+ */
+async function startClaimedRun(trial: Trial, ctx: SweepContext, start: () => Promise<RunRef>): Promise<RunRef | TrialResult> {
+  const name = ctx.experiment.name;
+  const started = Date.now();
+  let holder = await claimHolder(ctx.tracker, name, trial.hash);
+  for (;;) {
+    if (holder) {
+      ctx.progress.phase(`waiting: ${holderText(holder)} is running this trial`);
+      await waitForHolder(ctx.tracker, name, trial.hash, holder, ctx.signal);
+      if (ctx.signal.aborted) return { trial, status: 'KILLED', metrics: {}, seconds: (Date.now() - started) / 1000 };
+      const done = await skipIfFinished(ctx.tracker, ctx.experiment, trial, ctx.progress);
+      if (done) return done;
+    }
+    const run = await start();
+    holder = await claimHolder(ctx.tracker, name, trial.hash, run);
+    if (!holder) return run;
+    await ctx.tracker.setTags(run, { [TAG.endReason]: `another process was running this trial: ${holderText(holder)}` });
+    await ctx.tracker.endRun(run, 'KILLED');
+  }
 }
 
 function detailTags(details: Record<string, unknown>): Record<string, string> {

@@ -7,7 +7,8 @@ import type { Experiment, Trial } from '../config/experiment.ts';
 import type { Launcher, SweepRun } from './launcher.ts';
 import { endOrphanedRun } from './orphan-runs.ts';
 import type { SweepOptions, SweepServices } from './sweep-setup.ts';
-import type { TrialResult } from './trial-runner.ts';
+import { closeOrphanedRuns } from './trial-claims.ts';
+import type { TrialResult } from './trial-result.ts';
 import { startWorkers, stopWorkers, type TrialWorker } from './worker-pool.ts';
 
 export class WorkerPoolLauncher implements Launcher {
@@ -48,6 +49,9 @@ export class WorkerPoolLauncher implements Launcher {
       const error = e instanceof Error ? e.message : String(e);
       const runId = await endOrphanedRun(this.experiment, parent, trial.id, error).catch(() => undefined);
       return { trial, status: 'FAILED', metrics: {}, runId, error, seconds: (Date.now() - started) / 1000 };
+    } finally {
+      // a worker that died could not end its run: close it now, with the reason
+      if (!worker.alive) for (const line of await closeOrphanedRuns(this.services.tracker, this.experiment.name).catch(() => [])) this.opts.progress.line(line);
     }
   }
 

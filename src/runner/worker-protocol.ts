@@ -1,7 +1,7 @@
 /** Messages between a parallel sweep and its trial workers (Node's IPC channel, JSON). */
 import type { LogLevel } from '../core/logger.ts';
 import type { RunRef } from '../extension-points/index.ts';
-import type { TrialStatus } from './trial-runner.ts';
+import type { TrialStatus } from './trial-result.ts';
 
 export interface WorkerInit {
   type: 'init';

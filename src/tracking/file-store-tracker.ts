@@ -1,8 +1,12 @@
 import type { Logger } from '../core/logger.ts';
-import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
+import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
 import { MlflowFileStore } from './file-store.ts';
 import { assertMetricPoint } from './mlflow-limits.ts';
+import { Heartbeat, ownerTags } from './run-owner.ts';
 import { currentUser, TAG } from './run-tags.ts';
+
+/** Longest time a logged metric point waits in memory: a killed process loses at most this much. */
+const FLUSH_MS = 1000;
 
 /**
  * Records runs in MLflow's file-store layout (readable by `mlflow ui`, the MLflow Python client,
@@ -19,6 +23,8 @@ export class FileStoreTracker implements Tracker {
   private buffered = 0;
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly heartbeat = new Heartbeat((run, tags) => this.store.setTags(run, tags));
 
   constructor(
     root: string,
@@ -38,8 +44,12 @@ export class FileStoreTracker implements Tracker {
       [TAG.sourceType]: 'LOCAL',
       ...(opts.parent ? { [TAG.parentRunId]: opts.parent.runId } : {}),
       ...opts.tags,
+      // who holds the run open: a later process closes it if this one dies (run-owner.ts)
+      ...ownerTags(),
     };
-    return this.store.createRun({ experimentId, runName: opts.runName, userId: user, tags, params: opts.params });
+    const run = await this.store.createRun({ experimentId, runName: opts.runName, userId: user, tags, params: opts.params });
+    this.heartbeat.hold(run);
+    return run;
   }
 
   logParams(run: RunRef, params: Record<string, string>): Promise<void> {
@@ -58,6 +68,8 @@ export class FileStoreTracker implements Tracker {
     for (const p of points) entry.points.push({ ...p, timestamp: p.timestamp ?? now });
     this.buffered += points.length;
     if (this.buffered >= this.params.flushEvery) void this.drain();
+    // written within a second, so a SIGKILLed trial keeps the points it logged (unref'd: never holds the process)
+    else this.timer ??= setTimeout(() => void this.drain(), FLUSH_MS).unref();
   }
 
   logArtifact(run: RunRef, path: string, content: string | Uint8Array): Promise<void> {
@@ -69,8 +81,21 @@ export class FileStoreTracker implements Tracker {
       await this.flush();
     } finally {
       // a write error of some run's metrics must not leave this run RUNNING forever
+      this.heartbeat.release(run);
       await this.store.endRun(run, status);
     }
+  }
+
+  async findRunning(experimentName: string, configHash?: string): Promise<OpenRun[]> {
+    const runs = await this.store.listRunning(experimentName);
+    return runs
+      .filter((r) => configHash === undefined || r.tags[TAG.configHash] === configHash)
+      .map((r) => ({ run: { experimentId: r.experimentId, runId: r.runId }, runName: r.runName, startTime: r.startTime, tags: r.tags }));
+  }
+
+  async closeRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, tags: Record<string, string>): Promise<void> {
+    await this.store.setTags(run, tags);
+    await this.store.endRun(run, status);
   }
 
   async findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
@@ -95,6 +120,8 @@ export class FileStoreTracker implements Tracker {
 
   /** Queues the buffered points behind earlier writes so each metric file keeps step order. */
   private drain(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const batch = [...this.buffer.values()];
     this.buffer = new Map();
     this.buffered = 0;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { appendFile, copyFile, link, mkdir, readFile, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CropsError } from '../core/errors.ts';
 import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
@@ -89,7 +89,9 @@ export class MlflowFileStore {
   /** Creates the root, the `Default` experiment (id 0) and `.trash`, as MLflow does on first use. */
   ensure(): Promise<void> {
     this.ready ??= (async () => {
-      await mkdir(join(this.root, TRASH), { recursive: true });
+      await mkdir(join(this.root, TRASH), { recursive: true }).catch((e: unknown) => {
+        throw storeDirError(this.root, e);
+      });
       if (!(await exists(join(this.root, DEFAULT_EXPERIMENT_ID))) && !(await exists(join(this.root, TRASH, DEFAULT_EXPERIMENT_ID)))) {
         await mkdir(join(this.root, DEFAULT_EXPERIMENT_ID), { recursive: true });
         await this.writeExperimentMeta(DEFAULT_EXPERIMENT_ID, 'Default');
@@ -298,6 +300,11 @@ export class MlflowFileStore {
     return this.scanRuns(experimentName, true);
   }
 
+  /** The runs of the experiment still RUNNING, with tags and no metrics (metric files can be large). */
+  async listRunning(experimentName: string): Promise<StoredRun[]> {
+    return (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'RUNNING');
+  }
+
   /** The most recently finished run of the experiment tagged `crops.configHash = configHash`. */
   async findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
     // status and tags suffice here; metric files can be large
@@ -388,4 +395,37 @@ export class MlflowFileStore {
     if (!RUN_ID.test(run.runId)) throw new CropsError(`invalid MLflow run id ${JSON.stringify(run.runId)}`);
     return join(this.experimentDir(run.experimentId), run.runId);
   }
+}
+
+/**
+ * The error for a store folder that cannot be created or written (read-only file system, no
+ * permission, a file in the way, a full disk): which folder, why, and what to do.
+ */
+export function storeDirError(root: string, e: unknown): unknown {
+  const code = errno(e);
+  const why: Record<string, string> = {
+    EROFS: 'it is on a read-only file system',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    ENOTDIR: 'a file is in the way of one of its parent folders',
+    EEXIST: 'a file of that name is in the way',
+    ENOSPC: 'the disk is full',
+    // mkdir -p on a read-only mount reports the missing folder rather than the mount
+    ENOENT: 'its parent folder does not exist and cannot be created',
+  };
+  if (!code || !(code in why)) return e;
+  if (code === 'ENOENT') {
+    // find the folder that exists and say why it cannot take the new one
+    let dir = root;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (denied) {
+      const c = errno(denied);
+      if (c && c in why) return new CropsError(`cannot create the MLflow file store ${root}: ${dir} is not writable, ${why[c]} (${c}). Set tracker.params.trackingUri (or MLFLOW_TRACKING_URI) to a writable folder.`);
+    }
+  }
+  return new CropsError(
+    `cannot write the MLflow file store ${root}: ${why[code]} (${code}). Set tracker.params.trackingUri (or MLFLOW_TRACKING_URI) to a writable folder, or make this one writable.`,
+  );
 }

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CropsError } from '../core/errors.ts';
 import { MlflowApiError, MlflowRestClient, MlflowUnavailableError, authHeader } from './rest-client.ts';
+import { RestTracker } from './rest-tracker.ts';
+import { RunSpool, removeRunSpool } from './spool.ts';
 
 /** A local HTTP server answering from `handler`; records every request. */
 async function serve(handler: (req: IncomingMessage, body: string, n: number) => [number, unknown]) {
@@ -78,5 +84,44 @@ describe('MLflow REST client', () => {
     const key = created.tags.find((t) => t.key === 'crops.clientRunKey')!.value;
     expect(JSON.parse(seen[1]!.body)).toMatchObject({ filter: `tags.\`crops.clientRunKey\` = '${key}'` });
     expect(seen.filter((s) => s.url.endsWith('/runs/create'))).toHaveLength(1);
+  });
+
+  it('prints no bearer token or basic credentials a 401 or 5xx body echoes back', async () => {
+    const token = 'tk-4b1d9e77aa01zz';
+    const echo = await serve((req) => [401, { error_code: 'UNAUTHENTICATED', message: `bad credentials: Authorization: ${req.headers.authorization}` }]);
+    const err = (await new MlflowRestClient(echo.url, quick, { MLFLOW_TRACKING_TOKEN: token }).setTag('r1', 'k', 'v').catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(MlflowApiError);
+    expect(err.message).toMatch(/401 UNAUTHENTICATED: bad credentials/);
+    expect(err.message).not.toContain(token);
+
+    const basic = Buffer.from('ann:pw-9c8d7e6f5a').toString('base64');
+    const echoBasic = await serve((req) => [403, `<html>denied for ${req.headers.authorization} (user ann, password pw-9c8d7e6f5a)</html>`]);
+    const err2 = (await new MlflowRestClient(echoBasic.url, quick, { MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: 'pw-9c8d7e6f5a' }).setTag('r1', 'k', 'v').catch((e: unknown) => e)) as Error;
+    expect(err2.message).toMatch(/403/);
+    expect(err2.message).not.toContain(basic);
+    expect(err2.message).not.toContain('pw-9c8d7e6f5a');
+
+    // a 5xx straddling the 200-character cut: redacted first, so no head of the token survives
+    const down = await serve((req) => [503, `${'x'.repeat(195)}${req.headers.authorization}`]);
+    const err3 = (await new MlflowRestClient(down.url, quick, { MLFLOW_TRACKING_TOKEN: token }).setTag('r1', 'k', 'v').catch((e: unknown) => e)) as Error;
+    expect(err3).toBeInstanceOf(MlflowUnavailableError);
+    expect(err3.message).not.toContain(token.slice(0, 6));
+  });
+
+  it('refuses a run_id from the server that is not an id, and never builds a spool path from it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'crops-evil-id-'));
+    const spoolDir = join(root, 'a', 'b', '.crops-cache', 'spool');
+    const run = { info: { run_id: '../../../x', experiment_id: '1', status: 'RUNNING', artifact_uri: 'mlflow-artifacts:/1/x/artifacts' }, data: {} };
+    const { url } = await serve((req) => (req.url!.includes('get-by-name') ? [200, { experiment: { experiment_id: '1' } }] : [200, { run, runs: [] }]));
+    const tracker = new RestTracker({ trackingUri: url, spoolDir, flushEvery: 10, flushMs: 10, offlineWaitMs: 100, retry: quick, env: {} });
+    const err = await tracker.startRun({ experimentName: 'e', runName: 'r', tags: {} }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CropsError);
+    expect((err as Error).message).toMatch(/run_id "\.\.\/\.\.\/\.\.\/x", which is not an id/);
+    expect(existsSync(join(root, 'x.jsonl'))).toBe(false);
+    expect(existsSync(join(root, 'a', 'x.jsonl'))).toBe(false);
+    expect(readdirSync(root)).toEqual([]);
+    // the spool itself refuses such ids too, for writing and for deleting
+    expect(() => new RunSpool(spoolDir, { trackingUri: url, experimentId: '1', runId: '../x', artifactUri: '' })).toThrow(CropsError);
+    await expect(removeRunSpool(spoolDir, '../../../../etc')).rejects.toThrow(CropsError);
   });
 });

@@ -1,9 +1,11 @@
 /** A typed client for the MLflow tracking server's REST API (`/api/2.0/mlflow/...`) over fetch. */
 import { randomUUID } from 'node:crypto';
 import { CropsError } from '../core/errors.ts';
+import { redactAndCut, registerSecret } from '../core/secrets.ts';
 import { chunkBatch, decodeMetricValue, type BatchEntities } from './rest-batch.ts';
 import { artifactApiPath } from './rest-artifacts.ts';
 import { TAG } from './run-tags.ts';
+import { checkServerId } from './server-ids.ts';
 
 export interface RetryPolicy {
   /** attempts per request, the first included */
@@ -93,6 +95,10 @@ export class MlflowRestClient {
   ) {
     this.baseUrl = trackingUri.replace(/\/+$/, '');
     this.auth = authHeader(env);
+    // the header value and its parts are secrets: an error body echoing any of them is redacted
+    registerSecret(env.MLFLOW_TRACKING_TOKEN);
+    registerSecret(env.MLFLOW_TRACKING_PASSWORD);
+    if (this.auth) registerSecret(this.auth.replace(/^(Bearer|Basic) /, ''));
   }
 
   /** Ends the requests and retry waits under way: they fail as unavailable, so a closing process need not wait for them. */
@@ -123,17 +129,17 @@ export class MlflowRestClient {
       try {
         res = await fetch(url, { method, headers, body, signal: AbortSignal.any([cancel, AbortSignal.timeout(60_000)]) });
       } catch (e) {
-        last = `${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`;
+        last = redactAndCut(`${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`, 500);
         continue;
       }
       const text = await res.text().catch(() => '');
       if (res.ok) return (text.trim() ? JSON.parse(text) : {}) as T;
       if (res.status === 429 || res.status >= 500) {
-        last = `HTTP ${res.status} ${text.slice(0, 200)}`;
+        last = `HTTP ${res.status} ${redactAndCut(text, 200)}`;
         continue;
       }
       let code = `HTTP_${res.status}`;
-      let message = text.slice(0, 1000);
+      let message = text;
       try {
         const parsed = JSON.parse(text) as { error_code?: string; message?: string };
         code = parsed.error_code ?? code;
@@ -141,6 +147,9 @@ export class MlflowRestClient {
       } catch {
         // not every proxy in front of MLflow answers JSON
       }
+      // a 401 or a proxy page may echo the Authorization header: redact, then cut
+      message = redactAndCut(message, 1000);
+      code = redactAndCut(code, 100);
       throw new MlflowApiError(res.status, code, `MLflow ${method} ${url.pathname} failed with ${res.status} ${code}: ${message}`);
     }
     throw new MlflowUnavailableError(`MLflow server ${this.baseUrl} did not answer ${method} ${url.pathname} ${cancel.aborted ? '(cancelled)' : `after ${attempts} attempts`}: ${last}`);
@@ -152,7 +161,7 @@ export class MlflowRestClient {
       if (r.experiment.lifecycle_stage === 'deleted') {
         throw new CropsError(`MLflow experiment ${JSON.stringify(name)} is deleted on ${this.baseUrl}; restore it or use another name`);
       }
-      return r.experiment.experiment_id;
+      return checkServerId('experiment_id', r.experiment.experiment_id, this.baseUrl);
     } catch (e) {
       if (e instanceof MlflowApiError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
       throw e;
@@ -164,7 +173,7 @@ export class MlflowRestClient {
     const known = await this.getExperimentId(name);
     if (known) return known;
     try {
-      return (await this.call<{ experiment_id: string }>('POST', '/api/2.0/mlflow/experiments/create', { json: { name } })).experiment_id;
+      return checkServerId('experiment_id', (await this.call<{ experiment_id: string }>('POST', '/api/2.0/mlflow/experiments/create', { json: { name } })).experiment_id, this.baseUrl);
     } catch (e) {
       if (!(e instanceof MlflowApiError && e.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw e;
       const raced = await this.getExperimentId(name);
@@ -188,15 +197,22 @@ export class MlflowRestClient {
         if (attempt > 0 || opts.key) {
           if (attempt > 0) await pause(Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1)), this.cancel.signal);
           const [earlier] = await this.searchRuns([opts.experimentId], `tags.\`${CLIENT_RUN_KEY}\` = '${key}'`, [], 1);
-          if (earlier) return earlier.info;
+          if (earlier) return this.checkedInfo(earlier.info);
         }
-        return (await this.call<{ run: RestRun }>('POST', '/api/2.0/mlflow/runs/create', { json, attempts: 1 })).run.info;
+        return this.checkedInfo((await this.call<{ run: RestRun }>('POST', '/api/2.0/mlflow/runs/create', { json, attempts: 1 })).run.info);
       } catch (e) {
         if (!(e instanceof MlflowUnavailableError)) throw e;
         failure = e;
       }
     }
     throw failure;
+  }
+
+  /** The run info with its ids checked: they become file names in the spool and parts of URLs. */
+  private checkedInfo(info: RestRunInfo): RestRunInfo {
+    checkServerId('run_id', info?.run_id, this.baseUrl);
+    checkServerId('experiment_id', info?.experiment_id, this.baseUrl);
+    return info;
   }
 
   /** Sends metrics, params and tags in as many log-batch requests as MLflow's limits need. */
@@ -255,7 +271,7 @@ export class MlflowRestClient {
   async downloadArtifact(artifactUri: string, path: string): Promise<Uint8Array> {
     const headers: Record<string, string> = this.auth ? { authorization: this.auth } : {};
     const res = await fetch(`${this.baseUrl}${artifactApiPath(artifactUri, path)}`, { headers });
-    if (!res.ok) throw new MlflowApiError(res.status, `HTTP_${res.status}`, `downloading artifact ${path}: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok) throw new MlflowApiError(res.status, `HTTP_${res.status}`, `downloading artifact ${path}: HTTP ${res.status} ${redactAndCut(await res.text(), 1000)}`);
     return new Uint8Array(await res.arrayBuffer());
   }
 }

@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { CropsError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import type { FinishedRun, MetricPoint, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
+import type { FinishedRun, MetricPoint, OpenRun, RunRef, RunStatus, Tracker } from '../extension-points/tracker.ts';
 import { currentUser } from './run-tags.ts';
 import { assertMetricPoint, assertParams, assertTags } from './mlflow-limits.ts';
 import { artifactSchemeProblem, assertArtifactPath } from './rest-artifacts.ts';
 import { decodeMetricValue, encodeMetricValue, type RestMetric } from './rest-batch.ts';
 import { DEFAULT_RETRY, MlflowRestClient, MlflowUnavailableError, type RetryPolicy } from './rest-client.ts';
+import { Heartbeat, ownerTags } from './run-owner.ts';
 import { RunSpool, sendOp, type PendingOp, type SpoolOp } from './spool.ts';
 import { TAG } from './run-tags.ts';
 
@@ -37,6 +38,12 @@ interface RunState {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/**
+ * A wait that keeps the process alive: while `settle` waits for the spool to drain, every other
+ * timer may be unref'd (the sender's back-off), and Node would end the process in the middle of
+ * the await with exit code 13 and no message.
+ */
+const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /**
  * Records runs on an MLflow tracking server. Every write goes to the local spool first and is
@@ -55,6 +62,7 @@ export class RestTracker implements Tracker {
   /** set when `settle` stopped waiting; the sender then stops at the next unanswered request */
   private paused = false;
   private failure: unknown;
+  private readonly heartbeat = new Heartbeat((run, tags) => (this.runs.get(run.runId)?.ended ? Promise.resolve() : this.setTags(run, tags)));
 
   constructor(private readonly opts: RestTrackerOptions) {
     this.client = new MlflowRestClient(opts.trackingUri, opts.retry ?? DEFAULT_RETRY, opts.env);
@@ -69,6 +77,8 @@ export class RestTracker implements Tracker {
       [TAG.sourceType]: 'LOCAL',
       ...(o.parent ? { [TAG.parentRunId]: o.parent.runId } : {}),
       ...o.tags,
+      // who holds the run open: a later process closes it if this one dies (run-owner.ts)
+      ...ownerTags(),
     };
     assertTags(tags);
     const userId = tags[TAG.user]!;
@@ -85,6 +95,7 @@ export class RestTracker implements Tracker {
     const header = { trackingUri: this.client.baseUrl, experimentId: ref.experimentId, runId: ref.runId, artifactUri: info.artifact_uri };
     this.runs.set(ref.runId, { spool: new RunSpool(this.opts.spoolDir, header), queue: [], nextSeq: 0, metrics: [], params: new Map(), ended: false });
     if (o.params && Object.keys(o.params).length > 0) await this.logParams(ref, o.params);
+    this.heartbeat.hold(ref);
     return ref;
   }
 
@@ -136,6 +147,7 @@ export class RestTracker implements Tracker {
 
   async endRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
     const state = this.state(run);
+    this.heartbeat.release(run);
     this.spoolMetrics();
     state.ended = true;
     await this.enqueue(state, { op: 'end', status, endTime: Date.now() });
@@ -151,6 +163,26 @@ export class RestTracker implements Tracker {
     const metrics = Object.fromEntries((hit.data.metrics ?? []).map((m) => [m.key, decodeMetricValue(m.value)]));
     const tags = Object.fromEntries((hit.data.tags ?? []).map((t) => [t.key, t.value]));
     return { run: { experimentId, runId: hit.info.run_id }, metrics, tags };
+  }
+
+  async findRunning(experimentName: string, configHash?: string): Promise<OpenRun[]> {
+    const experimentId = await this.client.getExperimentId(experimentName);
+    if (!experimentId) return [];
+    const hash = configHash === undefined ? '' : ` and tags.\`crops.configHash\` = '${configHash.replace(/'/g, "\\'")}'`;
+    const runs = await this.client.searchRuns([experimentId], `attributes.status = 'RUNNING'${hash}`);
+    return runs.map((r) => ({
+      run: { experimentId, runId: r.info.run_id },
+      runName: r.info.run_name ?? '',
+      startTime: Number(r.info.start_time ?? 0),
+      tags: Object.fromEntries((r.data.tags ?? []).map((t) => [t.key, t.value])),
+    }));
+  }
+
+  /** Sent straight to the server, not spooled: the run belongs to a process that is gone. */
+  async closeRun(run: RunRef, status: Exclude<RunStatus, 'RUNNING'>, tags: Record<string, string>): Promise<void> {
+    assertTags(tags);
+    await this.client.logBatch(run.runId, { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+    await this.client.updateRun(run.runId, status, Date.now());
   }
 
   async flush(): Promise<void> {
@@ -170,7 +202,7 @@ export class RestTracker implements Tracker {
   /** Waits for the queue to empty (up to `offlineWaitMs`), then reports what is left and any rejected write. */
   private async settle(): Promise<void> {
     const deadline = Date.now() + this.opts.offlineWaitMs;
-    while (this.pending() > 0 && Date.now() < deadline) await Promise.race([this.kick(), sleep(deadline - Date.now())]);
+    while (this.pending() > 0 && Date.now() < deadline) await Promise.race([this.kick(), wait(Math.min(1000, deadline - Date.now()))]);
     const left = this.pending();
     if (left > 0) {
       // let the process end; the next write wakes the sender again

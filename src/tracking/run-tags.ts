@@ -36,6 +36,12 @@ export const TAG = {
   slurmSignal: 'crops.slurm.signal',
   slurmState: 'crops.slurm.state',
   slurmReason: 'crops.slurm.reason',
+  // who holds a RUNNING run open, and why another process ended it (see run-owner.ts)
+  ownerHost: 'crops.owner.host',
+  ownerPid: 'crops.owner.pid',
+  ownerStarted: 'crops.owner.started',
+  heartbeat: 'crops.heartbeat',
+  endReason: 'crops.endReason',
 } as const;
 
 /** `crops.role` of the parent run of a sweep. */

@@ -10,6 +10,7 @@ import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import type { BatchEntities } from './rest-batch.ts';
 import type { MlflowRestClient } from './rest-client.ts';
+import { checkServerId, isSafeServerId } from './server-ids.ts';
 
 export type SpoolOp =
   | { op: 'batch'; entities: BatchEntities }
@@ -40,6 +41,7 @@ export class RunSpool {
     readonly dir: string,
     readonly header: SpoolHeader,
   ) {
+    checkServerId('run_id', header.runId, header.trackingUri);
     this.chain = this.start().catch(() => undefined);
   }
 
@@ -89,10 +91,13 @@ export class RunSpool {
 
 /** Records that the server has operation `seq` of a run, outside a live {@link RunSpool}. */
 export async function ackOp(dir: string, runId: string, seq: number): Promise<void> {
+  checkServerId('run_id', runId, dir);
   await appendFile(join(dir, `${runId}.jsonl`), `${JSON.stringify({ ack: seq })}\n`);
 }
 
 export async function removeRunSpool(dir: string, runId: string): Promise<void> {
+  // a spool header written by an older version, or edited, must not turn into a path outside `dir`
+  checkServerId('run_id', runId, dir);
   await rm(join(dir, `${runId}.jsonl`), { force: true });
   await rm(join(dir, `${runId}.blobs`), { recursive: true, force: true });
 }
@@ -120,6 +125,8 @@ export async function readSpool(dir: string): Promise<Array<{ header: SpoolHeade
         ops.set(seq, op as unknown as SpoolOp);
       }
     }
+    // the file name is checked by RUN_FILE; the header's id is what later paths are built from
+    if (header && !isSafeServerId(header.runId)) continue;
     if (header) out.push({ header, pending: [...ops].sort(([a], [b]) => a - b).map(([seq, op]) => ({ seq, op })) });
   }
   return out;
@@ -128,7 +135,7 @@ export async function readSpool(dir: string): Promise<Array<{ header: SpoolHeade
 /** Sends one spooled operation to the server. */
 export async function sendOp(client: MlflowRestClient, dir: string, header: SpoolHeader, { seq, op }: PendingOp, content?: string | Uint8Array): Promise<void> {
   if (op.op === 'batch') await client.logBatch(header.runId, op.entities);
-  else if (op.op === 'artifact') await client.uploadArtifact(header.artifactUri, op.path, content ?? (await readFile(join(dir, `${header.runId}.blobs`, String(seq)))));
+  else if (op.op === 'artifact') await client.uploadArtifact(header.artifactUri, op.path, content ?? (await readFile(join(dir, `${checkServerId('run_id', header.runId, dir)}.blobs`, String(seq)))));
   else await client.updateRun(header.runId, op.status, op.endTime);
 }
 

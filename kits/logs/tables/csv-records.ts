@@ -1,5 +1,15 @@
-import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { CropsError } from '../../../src/core/errors.ts';
+import { strictUtf8 } from './strict-utf8.ts';
+
+/** A quoted field still open at the end of the input: where it opened and which field of its record. */
+class UnclosedQuote extends Error {
+  constructor(
+    readonly where: string,
+    readonly field: number,
+  ) {
+    super(`${where}: a quoted field opened here is never closed`);
+  }
+}
 
 /** One parsed CSV record with where it starts, so errors can point at a line and column. */
 export interface CsvRecord {
@@ -26,24 +36,36 @@ interface Cursor {
  * is reported with the line where its field began.
  */
 export async function* csvRecords(file: string): AsyncGenerator<CsvRecord> {
-  const decoder = new StringDecoder('utf8');
   let buf = '';
   const cur: Cursor = { pos: 0, line: 1, lineStart: 0 };
+  let header: string[] | undefined;
   const drain = function* (final: boolean): Generator<CsvRecord> {
     for (;;) {
-      const rec = parseRecord(buf, cur, final, file);
+      let rec: ReturnType<typeof parseRecord>;
+      try {
+        rec = parseRecord(buf, cur, final, file);
+      } catch (e) {
+        if (!(e instanceof UnclosedQuote)) throw e;
+        // the column is named, since the line may be far above the end where the parser noticed
+        const column = header?.[e.field]?.trim() ?? `#${e.field + 1}`;
+        throw new CropsError(`${e.where}: column '${column}': a quoted field opened here is never closed (expected a closing " before the end of the file)`);
+      }
       if (rec === 'incomplete' || rec === 'end') return;
-      if (rec) yield rec;
+      if (rec) {
+        header ??= rec.fields;
+        yield rec;
+      }
     }
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  // invalid UTF-8 is a located error, never a U+FFFD that could merge two ids
+  for await (const text of strictUtf8(file)) {
     // keep only the unparsed tail, so the buffer stays about one chunk long
-    buf = buf.slice(cur.pos) + decoder.write(chunk as Buffer);
+    buf = buf.slice(cur.pos) + text;
     cur.lineStart -= cur.pos;
     cur.pos = 0;
     yield* drain(false);
   }
-  buf = buf.slice(cur.pos) + decoder.end();
+  buf = buf.slice(cur.pos);
   cur.lineStart -= cur.pos;
   cur.pos = 0;
   yield* drain(true);
@@ -71,7 +93,7 @@ function parseRecord(buf: string, cur: Cursor, final: boolean, file: string): Cs
       for (;;) {
         const q = buf.indexOf('"', j);
         if (q < 0 || (q === buf.length - 1 && !final)) {
-          if (final && q < 0) throw new Error(`${file}:${openLine}: a quoted field opened on this line is never closed`);
+          if (final && q < 0) throw new UnclosedQuote(`${file}:${openLine}:${cols[cols.length - 1]}`, fields.length);
           return 'incomplete';
         }
         const part = buf.slice(j, q);

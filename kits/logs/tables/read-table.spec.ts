@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CropsError } from '../../../src/core/errors.ts';
 import { csvRecords } from './csv-records.ts';
 import { convertCell, readTable, RowProblem, type Cell, type ColumnSpec } from './read-table.ts';
 
@@ -39,7 +40,7 @@ describe('csvRecords', () => {
   });
 
   it('reports a quote that never closes at the line it opened', async () => {
-    await expect(records(write('open.csv', 'a,b\n1,"never\n2,3\n'))).rejects.toThrow(/open\.csv:2: a quoted field opened on this line is never closed/);
+    await expect(records(write('open.csv', 'a,b\n1,"never\n2,3\n'))).rejects.toThrow(/open\.csv:2:3: column 'b': a quoted field opened here is never closed/);
   });
 });
 
@@ -112,5 +113,25 @@ describe('readTable', () => {
     const rows: Array<Record<string, Cell>> = [];
     await readTable(file, 'parquet', columns, (r) => rows.push(r));
     expect(rows).toEqual([{ id: 1, stage: 'shown' }, { id: 2, stage: 'ranked_not_shown' }]);
+  });
+
+  it('names the column and both types when a Parquet column has the wrong type', async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    const file = join(dir, 'typed.parquet');
+    await con.run(`COPY (SELECT * FROM (VALUES ('one', 1.5)) v(id, stage)) TO '${file}' (FORMAT parquet)`);
+    con.closeSync();
+    db.closeSync();
+    const err = await readTable(file, 'parquet', columns, () => undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CropsError);
+    expect((err as Error).message).toMatch(/typed\.parquet: column 'id' has Parquet type VARCHAR; expected an integer type/);
+    expect((err as Error).message).toMatch(/typed\.parquet: column 'stage' has Parquet type (DECIMAL\(2,1\)|DOUBLE); expected a string/);
+  });
+
+  it('makes a bad cell bad input (exit code 2), like every other input error', async () => {
+    const err = await collect(write('badcell.csv', 'id,stage\nx,shown\n'), 'csv').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CropsError);
+    expect((err as CropsError).exitCode).toBe(2);
   });
 });

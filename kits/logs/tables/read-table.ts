@@ -1,7 +1,9 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { CropsError } from '../../../src/core/errors.ts';
 import { csvRecords } from './csv-records.ts';
+import { quoteLongIntegers, strictUtf8 } from './strict-utf8.ts';
 
 /**
  * Typed reading of log tables from CSV, JSONL or Parquet with errors that point at the bad cell.
@@ -47,8 +49,8 @@ export interface ReadReport {
   firstProblem?: string;
 }
 
-/** A bad cell: where, which column, what was expected, what was there. */
-export class BadCell extends Error {
+/** A bad cell: where, which column, what was expected, what was there. Bad input: exit code 2. */
+export class BadCell extends CropsError {
   constructor(
     readonly file: string,
     readonly line: number,
@@ -57,7 +59,8 @@ export class BadCell extends Error {
     readonly expected: string,
     readonly got: string,
   ) {
-    super(`${file}:${line}:${col}: column '${column}': expected ${expected}, got ${got}`);
+    super([{ message: `${file}:${line}:${col}: column '${column}': expected ${expected}, got ${got}` }]);
+    this.name = 'BadCell';
   }
 }
 
@@ -65,7 +68,7 @@ const INT_LIST = /^\s*\[\s*(-?\d+(\s*,\s*-?\d+)*)?\s*\]\s*$/;
 
 /** Converts one raw value; throws a message "expected X, got Y" on mismatch. */
 export function convertCell(raw: unknown, type: ColumnType): Cell {
-  const shown = () => (typeof raw === 'string' ? JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw) : JSON.stringify(raw));
+  const shown = () => (typeof raw === 'string' ? JSON.stringify(raw.length > 40 ? `${raw.slice(0, 40)}…` : raw) : typeof raw === 'bigint' ? String(raw) : JSON.stringify(raw));
   const fail = (expected: string): never => {
     throw new Error(`expected ${expected}|${shown()}`);
   };
@@ -77,9 +80,12 @@ export function convertCell(raw: unknown, type: ColumnType): Cell {
       const n = typeof raw === 'number' ? raw : typeof raw === 'bigint' ? Number(raw) : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n)) return fail(type === 'int' ? 'an integer' : 'a number');
       if (type === 'int' && !Number.isInteger(n)) return fail('an integer');
+      // past 2^53 a double cannot tell neighbouring integers apart: refuse rather than round
+      if (type === 'int' && !Number.isSafeInteger(n)) return fail('an integer within ±9007199254740991 (use a string column for larger ids)');
       return n;
     }
     case 'bool': {
+      if (typeof raw === 'bigint') raw = Number(raw);
       if (raw === true || raw === 1 || raw === '1' || raw === 'true' || raw === 'True') return true;
       if (raw === false || raw === 0 || raw === '0' || raw === 'false' || raw === 'False') return false;
       return fail('0/1 or true/false');
@@ -187,12 +193,13 @@ async function readCsv(file: string, columns: readonly ColumnSpec[], handle: Row
 
 async function readJsonl(file: string, handle: RowHandler, onBadRow: OnBadRow, report: ReadReport): Promise<void> {
   let line = 0;
-  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+  for await (const text of createInterface({ input: Readable.from(strictUtf8(file)), crlfDelay: Infinity })) {
     line++;
     if (text.trim() === '') continue;
     let obj: unknown;
     try {
-      obj = JSON.parse(text);
+      // integers of 16+ digits are kept as their exact text: ids above 2^53 must not collide
+      obj = JSON.parse(quoteLongIntegers(text));
       if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error('not an object');
     } catch (e) {
       const problem = `${file}:${line}:1: expected one JSON object per line, got ${JSON.stringify(text.slice(0, 40))} (${(e as Error).message})`;
@@ -215,6 +222,7 @@ async function readParquet(file: string, columns: readonly ColumnSpec[], handle:
     const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
     const present = described.getRowObjects().map((r) => String(r.column_name));
     missingColumns(file, present, columns);
+    wrongParquetTypes(file, described.getRowObjects().map((r) => [String(r.column_name), String(r.column_type)] as const), columns);
     const wanted = columns.filter((c) => present.includes(c.name));
     const reader = await connection.runAndReadAll(`SELECT ${wanted.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ') || '1'} FROM read_parquet(${sqlString(file)})`);
     const rows = reader.getRowObjectsJS();
@@ -225,8 +233,31 @@ async function readParquet(file: string, columns: readonly ColumnSpec[], handle:
   }
 }
 
+const PARQUET_INT = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;
+const PARQUET_NUMBER = /^(FLOAT|DOUBLE|REAL|DECIMAL(\(\d+,\s*\d+\))?)$/;
+const PARQUET_TIME = /^(TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIMESTAMP_MS|TIMESTAMP_S|TIMESTAMP_NS|DATE)/;
+
+/** Which Parquet (DuckDB) column types can hold each column type; checked once, before any row. */
+const PARQUET_ACCEPTS: Record<ColumnType, { ok: (t: string) => boolean; want: string }> = {
+  int: { ok: (t) => PARQUET_INT.test(t) || PARQUET_NUMBER.test(t) || PARQUET_TIME.test(t), want: 'an integer type (INT32/INT64), or a timestamp' },
+  number: { ok: (t) => PARQUET_INT.test(t) || PARQUET_NUMBER.test(t), want: 'a numeric type (INT32/INT64, FLOAT, DOUBLE, DECIMAL)' },
+  bool: { ok: (t) => t === 'BOOLEAN' || PARQUET_INT.test(t), want: 'BOOLEAN or an integer 0/1' },
+  string: { ok: (t) => t === 'VARCHAR' || PARQUET_INT.test(t), want: 'a string (BYTE_ARRAY UTF8) or an integer id' },
+  'int-list': { ok: (t) => /\[\]$/.test(t) || t === 'VARCHAR', want: 'a list of integers, or a string like [20, 34, 3]' },
+};
+
+function wrongParquetTypes(file: string, described: ReadonlyArray<readonly [string, string]>, columns: readonly ColumnSpec[]): void {
+  const types = new Map(described);
+  const problems = columns.flatMap((c) => {
+    const t = types.get(c.name);
+    return t === undefined || PARQUET_ACCEPTS[c.type].ok(t) ? [] : [`column '${c.name}' has Parquet type ${t}; expected ${PARQUET_ACCEPTS[c.type].want}`];
+  });
+  if (problems.length > 0) throw new CropsError(problems.map((p) => ({ message: `${file}: ${p}` })));
+}
+
 function normaliseParquet(v: unknown): unknown {
-  if (typeof v === 'bigint') return Number(v);
+  // BIGINT stays exact: a string column gets its digits, a number column checks it fits
+  if (typeof v === 'bigint') return v;
   if (v instanceof Date) return v.getTime();
   return v;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../src/core/logger.ts';
+import { redact, redactAndCut } from '../../../src/core/secrets.ts';
 import type { Rng } from '../../../src/core/rng.ts';
 import { backoffMs, retryAfterMs, sleep, type BackoffPolicy } from './backoff.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
@@ -18,6 +19,8 @@ export interface ChatClientOptions {
   /** sent as a bearer token; never logged, and removed from any server text that is logged */
   apiKey?: string;
   timeoutMs: number;
+  /** a reply body longer than this is cut off unread and counts as malformed (a completion is kilobytes) */
+  maxReplyBytes: number;
   /** retries after connection errors, timeouts, 429 and 5xx before giving up with an error */
   maxRetries: number;
   /** retries after a 200 reply that is not a usable completion before skipping the generation */
@@ -116,7 +119,9 @@ export class ChatCompletionsClient {
       const res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify(request), signal: AbortSignal.timeout(this.opts.timeoutMs) });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
-      body = await res.text();
+      const read = await readCapped(res, this.opts.maxReplyBytes);
+      if (read === undefined) return { kind: 'malformed', why: `reply larger than ${this.opts.maxReplyBytes} bytes (maxReplyBytes); not read further` };
+      body = read;
     } catch (e) {
       const err = e as Error & { cause?: { code?: string } };
       const why = err.name === 'TimeoutError' || err.name === 'AbortError' ? `no reply within ${this.opts.timeoutMs} ms` : `connection failed (${err.cause?.code ?? err.message})`;
@@ -128,7 +133,7 @@ export class ChatCompletionsClient {
       return { kind: 'retry', why: `HTTP ${status}`, waitMs: asked === undefined ? undefined : Math.min(asked, MAX_RETRY_AFTER_MS) };
     }
     if (status < 200 || status >= 300) {
-      throw new ChatRequestError(`${this.url} answered HTTP ${status}: ${this.redact(body.slice(0, 300))}`, status);
+      throw new ChatRequestError(`${this.url} answered HTTP ${status}: ${redactAndCut(body, 300, [this.opts.apiKey])}`, status);
     }
     return this.readCompletion(body);
   }
@@ -149,7 +154,33 @@ export class ChatCompletionsClient {
 
   /** Server text can echo what it was sent (an invalid key in a 401 body, say); strip the key. */
   private redact(text: string): string {
-    const key = this.opts.apiKey;
-    return key ? text.split(key).join('***') : text;
+    return redact(text, [this.opts.apiKey]);
   }
+}
+
+/**
+ * The body as text, or undefined once it passes `max` bytes: the rest is never read, so a runaway
+ * or hostile server cannot fill memory or the cache (eight 20 MB replies once took 2.7 GB).
+ */
+async function readCapped(res: Response, max: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

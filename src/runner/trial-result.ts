@@ -1,0 +1,21 @@
+/**
+ * What a trial ended as. Its own file so the sweep pieces (sweep-setup.ts) and the trial runner,
+ * which uses them, can both name it without importing each other.
+ */
+import type { Trial } from '../config/experiment.ts';
+
+export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
+
+export interface TrialResult {
+  trial: Trial;
+  status: TrialStatus;
+  metrics: Record<string, number>;
+  runId?: string;
+  error?: string;
+  seconds: number;
+  /** of a SKIPPED trial: the sweep run and backend it finished under, where the tracker knows */
+  sweepRunId?: string;
+  backend?: string;
+  /** the trial never started because the tracker was unreachable: not the trial's fault, so the sweep goes on */
+  trackerDown?: boolean;
+}
