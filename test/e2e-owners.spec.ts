@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
+import { BIN as CLI } from './support/cli.ts';
 
-const BIN = resolve('bin/crops.js');
+const BIN = CLI;
 
 function experiment(dir: string, steps: number, ablate = ''): string {
   const file = join(dir, 'owners.yaml');
