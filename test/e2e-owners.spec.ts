@@ -80,8 +80,10 @@ describe('runs never stay RUNNING after their owner is gone', () => {
     await sweep.exit;
     const runs = await store.listRuns('owners');
     const dead = runs.find((r) => r.tags['crops.owner.pid'] === String(victim))!;
-    expect(dead.status).toBe('KILLED');
-    expect(dead.tags['crops.endReason']).toMatch(new RegExp(`process ${victim} on .+ ended without closing it`));
+    // the sweep saw its worker die mid-trial: the trial failed, with why
+    expect(dead.status).toBe('FAILED');
+    expect(dead.tags['crops.endReason']).toMatch(new RegExp(`closed by the sweep: its owner, process ${victim} on .+ ended without closing it`));
+    expect(dead.tags['crops.error']).toMatch(/worker \d exited unexpectedly \(SIGKILL\)/);
     expect(runs.filter((r) => r.status === 'RUNNING')).toEqual([]);
   });
 

@@ -15,14 +15,19 @@ import { TAG } from '../tracking/run-tags.ts';
 
 const POLL_MS = 1000;
 
-/** Closes every RUNNING run of the experiment whose owner is gone; returns one line per run closed. */
-export async function closeOrphanedRuns(tracker: Tracker, experimentName: string): Promise<string[]> {
+/**
+ * Closes every RUNNING run of the experiment whose owner is gone; returns one line per run closed.
+ * Found by a later process the run is KILLED (nobody knows how it ended); `failed` is for a sweep that
+ * saw the owner die mid-trial (a worker killed by the OOM killer): the run is FAILED with that error.
+ */
+export async function closeOrphanedRuns(tracker: Tracker, experimentName: string, failed?: { error: string }): Promise<string[]> {
   if (!tracker.findRunning || !tracker.closeRun) return [];
   const notes: string[] = [];
   for (const open of await tracker.findRunning(experimentName)) {
     const reason = ownerGone(open.tags);
     if (!reason) continue;
-    await tracker.closeRun(open.run, 'KILLED', { [TAG.endReason]: `closed by a later crops process: ${reason}`, [TAG.error]: `interrupted: ${reason}` });
+    if (failed) await tracker.closeRun(open.run, 'FAILED', { [TAG.endReason]: `closed by the sweep: ${reason}`, [TAG.error]: failed.error.slice(0, 4000) });
+    else await tracker.closeRun(open.run, 'KILLED', { [TAG.endReason]: `closed by a later crops process: ${reason}`, [TAG.error]: `interrupted: ${reason}` });
     notes.push(`closed run '${open.runName}' (${open.run.runId}) left RUNNING: ${reason}`);
   }
   return notes;

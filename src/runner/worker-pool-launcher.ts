@@ -5,7 +5,6 @@
  */
 import type { Experiment, Trial } from '../config/experiment.ts';
 import type { Launcher, SweepRun } from './launcher.ts';
-import { endOrphanedRun } from './orphan-runs.ts';
 import type { SweepOptions, SweepServices } from './sweep-setup.ts';
 import { closeOrphanedRuns } from './trial-claims.ts';
 import type { TrialResult } from './trial-result.ts';
@@ -45,13 +44,12 @@ export class WorkerPoolLauncher implements Launcher {
       if (reply.type !== 'result' || reply.index !== trial.index) throw new Error(`worker ${worker.slot + 1} answered out of turn (${reply.type})`);
       return { trial, status: reply.status, metrics: reply.metrics, runId: reply.runId, error: reply.error, seconds: reply.seconds };
     } catch (e) {
-      // the process died mid-trial (out of memory, a native crash); its run is ended here instead
+      // the process died mid-trial (out of memory, a native crash) and could not end its run: the
+      // sweep ends it FAILED with the reason, through the tracker (its owner tags name the dead process)
       const error = e instanceof Error ? e.message : String(e);
-      const runId = await endOrphanedRun(this.experiment, parent, trial.id, error).catch(() => undefined);
-      return { trial, status: 'FAILED', metrics: {}, runId, error, seconds: (Date.now() - started) / 1000 };
-    } finally {
-      // a worker that died could not end its run: close it now, with the reason
-      if (!worker.alive) for (const line of await closeOrphanedRuns(this.services.tracker, this.experiment.name).catch(() => [])) this.opts.progress.line(line);
+      const closed = worker.alive ? [] : await closeOrphanedRuns(this.services.tracker, this.experiment.name, { error }).catch(() => []);
+      for (const line of closed) this.opts.progress.line(line);
+      return { trial, status: 'FAILED', metrics: {}, error, seconds: (Date.now() - started) / 1000 };
     }
   }
 
