@@ -1,7 +1,7 @@
 import { Container } from 'inversify';
 import { stringify as toYaml } from 'yaml';
 import type { Experiment, Trial } from '../config/experiment.ts';
-import { METRIC_SPEC } from '../config/trial-config.ts';
+import { DEV_SET, METRIC_SPEC } from '../config/trial-config.ts';
 import { TrialFailure } from '../core/errors.ts';
 import { configHash } from '../core/hash.ts';
 import type { LogLevel } from '../core/logger.ts';
@@ -9,7 +9,7 @@ import type { PluginRegistry } from '../core/registry.ts';
 import { Rng } from '../core/rng.ts';
 import { TrialInfo } from '../core/services.ts';
 import type { LogStore } from '../extension-points/log-store.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { evaluate, parseEvalSpec, specKey } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
 import {
   Dataset,
@@ -21,14 +21,15 @@ import {
   type RunRef,
   type Tracker,
 } from '../extension-points/index.ts';
-import { isLogStep, train } from '../training/trainer.ts';
+import { isLogStep, train, type SelectionOptions } from '../training/trainer.ts';
+import { carveDevSplit } from './dev-split.ts';
 import { flattenParams, metricKey } from '../tracking/mlflow-keys.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
-import { TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
+import { DEV_CURVE_KEY, TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
 export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
 
@@ -92,14 +93,19 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     }
     const { dataset, store } = await loaded;
     container.bind(Dataset).toConstantValue(dataset);
+    const dev = cfg.train.select ? carveDevSplit(store, cfg.train.select.devShare) : undefined;
     progress.phase('mining positives');
-    const { data, from, scheme } = await mineTrainingSet(cfg, store, factory, ctx.mined, ctx.registry, disposables);
+    const { data, from, scheme } = await mineTrainingSet(cfg, dev?.trainStore ?? store, factory, ctx.mined, ctx.registry, disposables, dev && new Set(dev.set.queries));
     const reused = from.filter((f) => f !== 'mined').length;
     if (reused > 0) progress.phase(`reused the mined candidates of ${reused} of ${from.length} positive source${from.length === 1 ? '' : 's'} (cache)`);
     const counts: Record<string, string> = {};
     for (const [o, n] of Object.entries(data.originCounts)) counts[`data.origin.${o}`] = String(n);
     for (const [g, n] of Object.entries(data.gradeCounts)) counts[`data.grade.${g}`] = String(n);
     counts['data.queries'] = String(data.lists.length);
+    if (dev) {
+      counts['data.dev.queries'] = String(dev.set.queries.length);
+      counts['data.dev.origin'] = dev.origin;
+    }
     await tracker.logParams(run, counts);
     if (data.lists.length === 0) throw new TrialFailure('no training query has a positive: check the positive sources and the label scheme');
 
@@ -107,6 +113,14 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     disposables.push(retriever);
     let encoder: Encoder | undefined;
     let curves: CurvePoint[] = [];
+    const specs = cfg.eval.metrics.map((s) => {
+      const [, metric, k, set] = METRIC_SPEC.exec(s)!;
+      return { metric: metric!, k: Number(k), set: set! };
+    });
+    const selectSpec = cfg.train.select ? parseEvalSpec(cfg.train.select.metric) : undefined;
+    const metrics = new Map<string, Metric>();
+    for (const s of [...specs, ...(selectSpec ? [selectSpec] : [])]) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
+    const docno = docnoOf(store);
     if (!retriever.lexical) {
       encoder = factory.provide<Encoder>(Encoder, 'encoder', cfg.encoder);
       if (cfg.train.saveTowers && !encoder.save) throw new TrialFailure(`train.saveTowers: encoder '${cfg.encoder.use}' cannot save its towers; pick one that can (e.g. hash-mlp)`);
@@ -121,7 +135,24 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       await sampler.init(data, { batchQueries: cfg.train.batchQueries, steps: cfg.train.steps, encode: (texts, side) => enc.encode(texts, side) });
       progress.phase(`training ${encoder.parameterCount().toLocaleString('en-US')} parameters on ${data.lists.length} queries`);
       const t0 = Date.now();
+      const select = cfg.train.select;
+      const selection: SelectionOptions | undefined =
+        select && dev && selectSpec
+          ? {
+              every: select.every,
+              patience: select.patience,
+              minDelta: select.minDelta,
+              score: async (stepsDone) => {
+                await retriever.build(store.items, enc);
+                const scored = await evaluate(retriever, new Map([[DEV_SET, dev.set]]), [selectSpec], metrics, { queryBatch: cfg.eval.queryBatch, docno });
+                const value = scored.values[specKey(selectSpec)] ?? Number.NaN;
+                tracker.logMetrics(run, [{ key: DEV_CURVE_KEY, value, step: stepsDone }]);
+                return value;
+              },
+            }
+          : undefined;
       const result = await train({
+        selection,
         encoder,
         loss,
         sampler,
@@ -140,6 +171,17 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       });
       curves = result.curves.step.map((step, i) => ({ step, values: Object.fromEntries(Object.entries(result.curves).filter(([k]) => k !== 'step').map(([k, v]) => [k, v[i]!])) }));
       tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps - 1 }]);
+      if (result.selection && selectSpec) {
+        const { bestStep, bestScore, stepsRun, stoppedEarly } = result.selection;
+        tracker.logMetrics(run, [
+          { key: 'train/best_step', value: bestStep, step: stepsRun },
+          { key: 'train/best_dev_metric', value: bestScore, step: bestStep },
+          { key: 'train/steps_run', value: stepsRun, step: stepsRun },
+          { key: 'train/stopped_early', value: stoppedEarly ? 1 : 0, step: stepsRun },
+        ]);
+        const how = stoppedEarly ? `stopped early after ${stepsRun} of ${cfg.train.steps} steps` : `ran all ${stepsRun} steps`;
+        progress.phase(`${how}; restored the weights of step ${bestStep} (${select!.metric} = ${bestScore.toFixed(4)})`);
+      }
     }
     if (encoder) {
       if (cfg.train.saveTowers) for (const [path, bytes] of await towerArtifacts(encoder, cfg.encoder)) await tracker.logArtifact(run, path, bytes);
@@ -148,13 +190,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     progress.phase('evaluating');
     await retriever.build(store.items, encoder);
     const sets = buildTestSets(store, { relevanceOf: dataset.trueGrade ? (q, i) => dataset.trueGrade!(q, i) : undefined });
-    const specs = cfg.eval.metrics.map((s) => {
-      const [, metric, k, set] = METRIC_SPEC.exec(s)!;
-      return { metric: metric!, k: Number(k), set: set! };
-    });
-    const metrics = new Map<string, Metric>();
-    for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
-    const docno = docnoOf(store);
+    if (dev && !sets.has(DEV_SET)) sets.set(DEV_SET, dev.set);
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, docno });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
