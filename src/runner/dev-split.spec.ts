@@ -59,6 +59,11 @@ function trainDayClicks(s: LogStore): Map<string, Set<number>> {
   return clicks;
 }
 
+/** A clicked train-day query that a share of 0.1 keeps in training. */
+function keptQuery(): string {
+  return [...trainDayClicks(store).keys()].find((q) => !heldOutQuery(q, 0.1))!;
+}
+
 describe('the dev split of model selection', () => {
   it('holds out a share of clicked train-day queries, scored on their train-day clicks only', () => {
     const dev = carveDevSplit(store, 0.1);
@@ -142,6 +147,8 @@ describe('the dev split of model selection', () => {
   it('fails the trial with what to do when there is nothing to hold out', () => {
     const bare: LogStore = { ...store, train: { sessions: [], impressions: [], recInteractions: [] }, evalSets: [] };
     expect(() => carveDevSplit(bare, 0.1)).toThrow(TrialFailure);
-    expect(() => carveDevSplit(bare, 0.1)).toThrow(/no train-day clicks.*devShare.*devFromTrain/);
+    expect(() => carveDevSplit(bare, 0.1)).toThrow(/no train-day clicks.*devFromTrain/);
+    const few: LogStore = { ...store, train: { ...store.train, sessions: store.train.sessions.filter((s) => s.query === keptQuery()) } };
+    expect(() => carveDevSplit(few, 0.1)).toThrow(/selects none; raise train.select.devShare/);
   });
 });

@@ -40,8 +40,11 @@ export function carveDevSplit(store: LogStore, share: number): DevSplit {
   const queries = new Set(store.train.sessions.filter((s) => clicked.has(s.sessionId)).map((s) => s.query));
   const held = new Set([...queries].filter((q) => heldOutQuery(q, share)));
   if (held.size === 0) {
-    const why = queries.size === 0 ? 'the dataset has no train-day clicks to hold out and names no dev set' : `a share of ${share} of its ${queries.size} clicked train-day queries selects none`;
-    throw new TrialFailure(`train.select: no dev split: ${why}; raise train.select.devShare, or give the dataset a dev set (beir: devFromTrain or evalSplits with dev)`);
+    const why =
+      queries.size === 0
+        ? 'the dataset has no train-day clicks to hold out and names no dev set; give it one (beir: devFromTrain, or evalSplits with dev)'
+        : `a share of ${share} of its ${queries.size} clicked train-day queries selects none; raise train.select.devShare`;
+    throw new TrialFailure(`train.select: no dev split: ${why}`);
   }
   const heldSessions = new Set(store.train.sessions.filter((s) => held.has(s.query)).map((s) => s.sessionId));
   const set: TestSet = {
