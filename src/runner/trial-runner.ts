@@ -160,11 +160,11 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
         settings: cfg.train,
         lossContext: { positiveGrade: scheme.positiveGrade },
         signal: ctx.signal,
-        onStep: (step, stats) => {
+        onStep: (step, stats, last) => {
           const secs = (Date.now() - t0) / 1000;
           const { ms: _ms, lr: _lr, ...shown } = stats;
           progress.step(step + 1, cfg.train.steps, shown, secs > 0 ? (step + 1) / secs : 0);
-          if (isLogStep(step, cfg.train)) {
+          if (isLogStep(step, cfg.train) || last) {
             tracker.logMetrics(run, Object.entries(stats).filter(([k]) => k !== 'ms').map(([k, v]) => ({ key: `train/${k}`, value: v, step })));
           }
         },

@@ -23,8 +23,11 @@ export interface TrainOptions {
   items: ItemTexts;
   settings: TrainSettings;
   lossContext: LossContext;
-  /** called after every step (the curves keep only the steps {@link isLogStep} selects) */
-  onStep?: (step: number, stats: StepStats) => void | Promise<void>;
+  /**
+   * called after every step (the curves keep the steps {@link isLogStep} selects and the last);
+   * `last`: no step follows (the budget is spent or model selection stopped training)
+   */
+  onStep?: (step: number, stats: StepStats, last: boolean) => void | Promise<void>;
   /** aborting stops before the next step and rejects with the signal's reason */
   signal?: AbortSignal;
   /** model selection on a dev split; absent: train exactly `settings.steps` steps */
@@ -134,27 +137,31 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const value = await runStep(step, batch, adam, phases, options, optimiser, itemEmbeddings);
       const stats: StepStats = { loss: value, lr, ms: performance.now() - t0, ...loss.stats() };
       finalLoss = value;
-      if (isLogStep(step, settings)) {
-        for (const [key, v] of Object.entries(stats)) if (key !== 'ms') (curves[key] ??= []).push(v);
-        curves.step.push(step);
-      }
-      await onStep?.(step, stats);
       stepsRun = step + 1;
+      let stop = false;
       if (selection && best && (stepsRun % selection.every === 0 || stepsRun === settings.steps)) {
-        const value = await selection.score(stepsRun);
-        chosen.curve.push({ step: stepsRun, value });
+        const score = await selection.score(stepsRun);
+        chosen.curve.push({ step: stepsRun, value: score });
         // the first finite score is the first best; a NaN score never improves
-        const improved = Number.isFinite(value) && (Number.isNaN(chosen.bestScore) || value > chosen.bestScore + selection.minDelta);
+        const improved = Number.isFinite(score) && (Number.isNaN(chosen.bestScore) || score > chosen.bestScore + selection.minDelta);
         if (improved) {
-          chosen.bestScore = value;
+          chosen.bestScore = score;
           chosen.bestStep = stepsRun;
           sinceBest = 0;
           await best.keep();
         } else if (++sinceBest >= selection.patience) {
           chosen.stoppedEarly = stepsRun < settings.steps;
-          break;
+          stop = true;
         }
       }
+      const last = stop || stepsRun === settings.steps;
+      // the curves end where training ended, also when selection stopped it early
+      if (isLogStep(step, settings) || last) {
+        for (const [key, v] of Object.entries(stats)) if (key !== 'ms') (curves[key] ??= []).push(v);
+        curves.step.push(step);
+      }
+      await onStep?.(step, stats, last);
+      if (stop) break;
       // let timers and signal handlers (Ctrl-C) run between steps
       await nextTurn();
     }

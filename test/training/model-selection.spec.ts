@@ -91,6 +91,8 @@ describe('model selection in the trainer', () => {
     expect(result.selection).toMatchObject({ bestStep: 20, bestScore: 0.5, stepsRun: 40, stoppedEarly: true });
     expect(steps).toHaveLength(40);
     expect(result.timing.steps).toBe(40);
+    // the loss curve ends at the step training stopped at (0-based 39), not at the last multiple of logEvery
+    expect(result.curves.step.slice(-2)).toEqual([35, 39]);
     expect(await snapshot(o.encoder)).toEqual(selection.seen.get(20));
     o.encoder.dispose();
   });
