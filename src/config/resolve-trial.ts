@@ -4,7 +4,7 @@ import type { PluginRegistry } from '../core/registry.ts';
 import { describe } from './extends.ts';
 import { isPlainObject, PLUGIN_SLOTS, SLOT_DEFAULTS, normaliseSlotEntry } from './plugin-slots.ts';
 import type { Path, SourceMap } from './source-map.ts';
-import { EvalSettings, METRIC_SPEC, TrainSettings, type PluginRef, type TrialConfig } from './trial-config.ts';
+import { DEV_SET, EvalSettings, METRIC_SPEC, TrainSettings, type PluginRef, type TrialConfig } from './trial-config.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
 
 /** The test sets every dataset yields; `crops` reports metrics on these. */
@@ -82,6 +82,17 @@ export function resolveTrial(
 
   const train = TrainSettings.safeParse(value.train ?? {});
   if (!train.success) diagnostics.push(...zodDiagnostics(train.error, value.train, ['train'], map, TrainSettings));
+  const select = train.success ? train.data.select : undefined;
+  if (select) {
+    const at = { ...map.value(['train', 'select', 'metric']), path: 'train.select.metric' };
+    const [, metric, k] = METRIC_SPEC.exec(select.metric)!;
+    if (!registry.has('metric', metric!)) diagnostics.push({ ...at, message: registry.unknownMessage('metric', metric!) });
+    if (Number(k) <= 0) diagnostics.push({ ...at, message: `the cutoff must be a positive integer (got '${select.metric}')` });
+    const steps = train.data!.steps;
+    if (steps > 0 && select.every > steps) {
+      diagnostics.push({ ...map.value(['train', 'select', 'every']), path: 'train.select.every', message: `scores the dev split every ${select.every} steps, more than train.steps (${steps}); lower it so selection has more than one point to choose from` });
+    }
+  }
   const evalSettings = EvalSettings.safeParse(value.eval ?? {});
   if (!evalSettings.success) diagnostics.push(...zodDiagnostics(evalSettings.error, value.eval, ['eval'], map, EvalSettings));
   else {
@@ -94,7 +105,7 @@ export function resolveTrial(
       }
       const [, metric, , set] = m;
       if (!registry.has('metric', metric!)) diagnostics.push({ ...at, message: registry.unknownMessage('metric', metric!) });
-      const available = [...TEST_SETS, ...datasetTestSets(refs.dataset as PluginRef | undefined, registry)];
+      const available = [...new Set([...TEST_SETS, ...datasetTestSets(refs.dataset as PluginRef | undefined, registry), ...(train.success && train.data.select ? [DEV_SET] : [])])];
       if (!available.includes(set!)) {
         const guess = didYouMean(set!, available);
         diagnostics.push({ ...at, message: `unknown test set '${set}'${guess ? `; did you mean '${guess}'?` : ''} (available: ${available.join(', ')})` });

@@ -7,6 +7,31 @@ export interface PluginRef {
   params: Record<string, unknown>;
 }
 
+/** `recall@100/ct`: metric plugin name, cutoff, test set. */
+export const METRIC_SPEC = /^([a-z0-9-]+)@(\d+)\/([a-z0-9-]+)$/;
+
+/** The only set model selection may score: held out from training, never the test day or split. */
+export const DEV_SET = 'dev';
+
+export const SelectSettings = z
+  .object({
+    metric: z
+      .string()
+      .refine((s) => METRIC_SPEC.exec(s)?.[3] === DEV_SET, { message: `expected metric@k/${DEV_SET}, e.g. recall@100/${DEV_SET} (selection scores the dev split only, never a test set)` })
+      .describe(`what to maximise, as metric@k/${DEV_SET}`),
+    every: z.number().int().positive().default(50).describe('score the dev split after every N steps (and after the last)'),
+    patience: z.number().int().positive().default(3).describe('stop after this many dev scores in a row without improvement'),
+    minDelta: z.number().min(0).default(0).describe('an improvement must exceed the best dev score so far by more than this'),
+    devShare: z
+      .number()
+      .gt(0)
+      .max(0.5)
+      .default(0.1)
+      .describe("share of train-day queries with a click held out as the dev split (by a hash of the query text); unused when the dataset names its own 'dev' set"),
+  })
+  .strict();
+export type SelectSettings = z.output<typeof SelectSettings>;
+
 export const TrainSettings = z
   .object({
     steps: z.number().int().min(0).default(300).describe('optimisation steps; 0 evaluates the encoder as it starts (e.g. a pretrained tower zero-shot)'),
@@ -22,12 +47,11 @@ export const TrainSettings = z
     logEvery: z.number().int().positive().default(10).describe('log loss and temperature every N steps'),
     // optional without a default, so configs that leave it out keep the hash they had before it existed
     saveTowers: z.boolean().optional().describe('attach the trained towers to the trial run as the artifact folder towers/ (the dense-teacher discriminator reads it)'),
+    // optional for the same reason: experiments without it keep their hash and their numbers
+    select: SelectSettings.optional().describe('model selection: score a dev split every N steps, stop early after `patience` scores without improvement and restore the best weights before testing; `steps` stays the cap'),
   })
   .strict();
 export type TrainSettings = z.output<typeof TrainSettings>;
-
-/** `recall@100/ct`: metric plugin name, cutoff, test set. */
-export const METRIC_SPEC = /^([a-z0-9-]+)@(\d+)\/([a-z0-9-]+)$/;
 
 export const EvalSettings = z
   .object({

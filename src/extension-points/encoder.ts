@@ -75,6 +75,8 @@ export interface Encoder {
   /**
    * Optional: replaces both towers with those `save` wrote to `dir`, from an encoder built with the
    * same params (the runner records them next to the files); throws when they do not fit.
+   * `train.select` keeps the best weights with `save` and restores them with `load`, so both must
+   * round-trip every weight the encoder's `encode` uses exactly.
    */
   load?(dir: string): Promise<void>;
   /** number of trainable scalars, for logs */

@@ -7,7 +7,7 @@ import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type TrialRun } from './report-table.ts';
 import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
-import { TAG } from '../tracking/run-tags.ts';
+import { DEV_CURVE_KEY, TAG } from '../tracking/run-tags.ts';
 
 /** The `report:` keys a report uses (from the experiment file, or as recorded with the sweep). */
 export interface ReportSettingsInput {
@@ -17,8 +17,8 @@ export interface ReportSettingsInput {
   title?: string;
 }
 
-/** The training curves drawn per trial, when the runs logged them. */
-export const CURVE_KEYS = ['train/loss', 'train/temperature'];
+/** The training curves drawn per trial, when the runs logged them (the dev score: with `train.select`). */
+export const CURVE_KEYS = ['train/loss', 'train/temperature', DEV_CURVE_KEY];
 
 export interface SweepTrials {
   finished: ReadRun[];

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildRegistry } from '../cli/registry.ts';
-import type { TrialConfig } from '../config/trial-config.ts';
+import { TrainSettings, type TrialConfig } from '../config/trial-config.ts';
 import { definePlugin } from '../core/plugin.ts';
 import { Rng } from '../core/rng.ts';
 import { toyLogs } from '../../test/support/toy-logs.ts';
@@ -34,6 +34,7 @@ async function setUp() {
       positiveSource: [{ use: 'search-clicks', params: { stageNegatives: true, maxPerStage: 50 } }, { use: 'counting', params: { k: 1 } }],
       labelScheme: { use: 'hla', params: {} },
       loss: { use: 'info-nce', params: {} },
+      train: TrainSettings.parse({}),
       ...over,
     }) as TrialConfig;
   const factory = () => new PluginFactory(new Container(), { registry, rng: new Rng(1), cacheRoot: mkdtempSync(join(tmpdir(), 'cache-')), logLevel: 'silent' });

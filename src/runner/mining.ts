@@ -79,12 +79,16 @@ export function miningKey(cfg: TrialConfig, index: number, registry: PluginRegis
     .filter(([, ref]) => ref !== undefined)
     .map(([kind, ref]) => registry.origin(kind, ref!.use))
     .filter((o): o is string => o !== undefined && existsSync(o));
-  return configHash({ dataset: cfg.dataset, source: cfg.positiveSource[index], discriminator: cfg.discriminator ?? null, llm: cfg.llm ?? null, seed: cfg.seed, code: codeFingerprint(external) });
+  // a dev split removes logs from what is mined; without one the key is what it always was
+  const dev = cfg.train.select ? { devShare: cfg.train.select.devShare } : undefined;
+  return configHash({ dataset: cfg.dataset, source: cfg.positiveSource[index], discriminator: cfg.discriminator ?? null, llm: cfg.llm ?? null, seed: cfg.seed, code: codeFingerprint(external), dev });
 }
 
 /**
  * The data phase of a trial: sets up the discriminator and LLM, mines every positive source (or
- * takes it from the cache), and grades the candidates with the label scheme.
+ * takes it from the cache), and grades the candidates with the label scheme. Candidates of a
+ * `heldOut` query (the dev split of model selection) are dropped before grading, so it never gets
+ * a training positive whatever a source mined.
  */
 export async function mineTrainingSet(
   cfg: TrialConfig,
@@ -93,6 +97,7 @@ export async function mineTrainingSet(
   cache: MinedCache,
   registry: PluginRegistry,
   disposables: Array<{ dispose?(): void }>,
+  heldOut?: ReadonlySet<string>,
 ): Promise<MiningResult> {
   // the discriminator and LLM are set up only when some source actually has to be mined
   let ready: Promise<void> | undefined;
@@ -115,5 +120,13 @@ export async function mineTrainingSet(
     from.push(got.from);
   }
   const scheme = factory.provide<LabelScheme>(LabelScheme, 'labelScheme', cfg.labelScheme);
-  return { mined, from, data: buildTrainingSet(store.items, mined, scheme), scheme };
+  const kept = heldOut ? mined.map((m) => withoutQueries(m, heldOut)) : mined;
+  return { mined, from, data: buildTrainingSet(store.items, kept, scheme), scheme };
+}
+
+function withoutQueries(m: MinedCandidates, queries: ReadonlySet<string>): MinedCandidates {
+  return {
+    candidates: m.candidates.filter((c) => !queries.has(c.query)),
+    ...(m.pseudo ? { pseudo: { items: m.pseudo.items, candidates: m.pseudo.candidates.filter((c) => !queries.has(c.query)) } } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import { Container } from 'inversify';
 import { stringify as toYaml } from 'yaml';
 import type { Experiment, Trial } from '../config/experiment.ts';
-import { METRIC_SPEC } from '../config/trial-config.ts';
+import { DEV_SET, METRIC_SPEC } from '../config/trial-config.ts';
 import { CropsError, TrialFailure } from '../core/errors.ts';
 import { configHash } from '../core/hash.ts';
 import type { LogLevel } from '../core/logger.ts';
@@ -11,7 +11,7 @@ import { redactAndCut } from '../core/secrets.ts';
 import { TrialInfo } from '../core/services.ts';
 import { trecDocno } from '../eval/external-ids.ts';
 import type { LogStore } from '../extension-points/log-store.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { evaluate, parseEvalSpec, specKey } from '../eval/evaluate.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
 import {
   Dataset,
@@ -23,7 +23,8 @@ import {
   type RunRef,
   type Tracker,
 } from '../extension-points/index.ts';
-import { isLogStep, train } from '../training/trainer.ts';
+import { isLogStep, train, type SelectionOptions } from '../training/trainer.ts';
+import { carveDevSplit } from './dev-split.ts';
 import { flattenParams, metricKey } from '../tracking/mlflow-keys.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
 import { PluginFactory } from './plugin-factory.ts';
@@ -33,7 +34,7 @@ import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
 import type { TrialResult } from './trial-result.ts';
-import { TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
+import { DEV_CURVE_KEY, TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
 export type { TrialResult, TrialStatus } from './trial-result.ts';
 
@@ -101,14 +102,19 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     }
     const { dataset, store } = await loaded;
     container.bind(Dataset).toConstantValue(dataset);
+    const dev = cfg.train.select ? carveDevSplit(store, cfg.train.select.devShare) : undefined;
     progress.phase('mining positives');
-    const { data, from, scheme } = await mineTrainingSet(cfg, store, factory, ctx.mined, ctx.registry, disposables);
+    const { data, from, scheme } = await mineTrainingSet(cfg, dev?.trainStore ?? store, factory, ctx.mined, ctx.registry, disposables, dev && new Set(dev.set.queries));
     const reused = from.filter((f) => f !== 'mined').length;
     if (reused > 0) progress.phase(`reused the mined candidates of ${reused} of ${from.length} positive source${from.length === 1 ? '' : 's'} (cache)`);
     const counts: Record<string, string> = {};
     for (const [o, n] of Object.entries(data.originCounts)) counts[`data.origin.${o}`] = String(n);
     for (const [g, n] of Object.entries(data.gradeCounts)) counts[`data.grade.${g}`] = String(n);
     counts['data.queries'] = String(data.lists.length);
+    if (dev) {
+      counts['data.dev.queries'] = String(dev.set.queries.length);
+      counts['data.dev.origin'] = dev.origin;
+    }
     await tracker.logParams(run, counts);
     if (data.lists.length === 0) throw new TrialFailure('no training query has a positive: check the positive sources and the label scheme');
 
@@ -116,6 +122,14 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     disposables.push(retriever);
     let encoder: Encoder | undefined;
     let curves: CurvePoint[] = [];
+    const specs = cfg.eval.metrics.map((s) => {
+      const [, metric, k, set] = METRIC_SPEC.exec(s)!;
+      return { metric: metric!, k: Number(k), set: set! };
+    });
+    const selectSpec = cfg.train.select ? parseEvalSpec(cfg.train.select.metric) : undefined;
+    const metrics = new Map<string, Metric>();
+    for (const s of [...specs, ...(selectSpec ? [selectSpec] : [])]) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
+    const docno = (id: number) => trecDocno(store, id);
     if (!retriever.lexical) {
       encoder = factory.provide<Encoder>(Encoder, 'encoder', cfg.encoder);
       if (cfg.train.saveTowers && !encoder.save) throw new TrialFailure(`train.saveTowers: encoder '${cfg.encoder.use}' cannot save its towers; pick one that can (e.g. hash-mlp)`);
@@ -130,7 +144,24 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       await sampler.init(data, { batchQueries: cfg.train.batchQueries, steps: cfg.train.steps, encode: (texts, side) => enc.encode(texts, side) });
       progress.phase(`training ${encoder.parameterCount().toLocaleString('en-US')} parameters on ${data.lists.length} queries`);
       const t0 = Date.now();
+      const select = cfg.train.select;
+      const selection: SelectionOptions | undefined =
+        select && dev && selectSpec
+          ? {
+              every: select.every,
+              patience: select.patience,
+              minDelta: select.minDelta,
+              score: async (stepsDone) => {
+                await retriever.build(store.items, enc);
+                const scored = await evaluate(retriever, new Map([[DEV_SET, dev.set]]), [selectSpec], metrics, { queryBatch: cfg.eval.queryBatch, docno });
+                const value = scored.values[specKey(selectSpec)] ?? Number.NaN;
+                tracker.logMetrics(run, [{ key: DEV_CURVE_KEY, value, step: stepsDone }]);
+                return value;
+              },
+            }
+          : undefined;
       const result = await train({
+        selection,
         encoder,
         loss,
         sampler,
@@ -138,17 +169,28 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
         settings: cfg.train,
         lossContext: { positiveGrade: scheme.positiveGrade },
         signal: ctx.signal,
-        onStep: (step, stats) => {
+        onStep: (step, stats, last) => {
           const secs = (Date.now() - t0) / 1000;
           const { ms: _ms, lr: _lr, ...shown } = stats;
           progress.step(step + 1, cfg.train.steps, shown, secs > 0 ? (step + 1) / secs : 0);
-          if (isLogStep(step, cfg.train)) {
+          if (isLogStep(step, cfg.train) || last) {
             tracker.logMetrics(run, Object.entries(stats).filter(([k]) => k !== 'ms').map(([k, v]) => ({ key: `train/${k}`, value: v, step })));
           }
         },
       });
       curves = result.curves.step.map((step, i) => ({ step, values: Object.fromEntries(Object.entries(result.curves).filter(([k]) => k !== 'step').map(([k, v]) => [k, v[i]!])) }));
       tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps - 1 }]);
+      if (result.selection && selectSpec) {
+        const { bestStep, bestScore, stepsRun, stoppedEarly } = result.selection;
+        tracker.logMetrics(run, [
+          { key: 'train/best_step', value: bestStep, step: stepsRun },
+          { key: 'train/best_dev_metric', value: bestScore, step: bestStep },
+          { key: 'train/steps_run', value: stepsRun, step: stepsRun },
+          { key: 'train/stopped_early', value: stoppedEarly ? 1 : 0, step: stepsRun },
+        ]);
+        const how = stoppedEarly ? `stopped early after ${stepsRun} of ${cfg.train.steps} steps` : `ran all ${stepsRun} steps`;
+        progress.phase(`${how}; restored the weights of step ${bestStep} (${select!.metric} = ${bestScore.toFixed(4)})`);
+      }
     }
     if (encoder) {
       if (cfg.train.saveTowers) for (const [path, bytes] of await towerArtifacts(encoder, cfg.encoder)) await tracker.logArtifact(run, path, bytes);
@@ -157,13 +199,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     progress.phase('evaluating');
     await retriever.build(store.items, encoder);
     const sets = buildTestSets(store, { relevanceOf: dataset.trueGrade ? (q, i) => dataset.trueGrade!(q, i) : undefined });
-    const specs = cfg.eval.metrics.map((s) => {
-      const [, metric, k, set] = METRIC_SPEC.exec(s)!;
-      return { metric: metric!, k: Number(k), set: set! };
-    });
-    const metrics = new Map<string, Metric>();
-    for (const s of specs) if (!metrics.has(s.metric)) metrics.set(s.metric, factory.create<Metric>('metric', { use: s.metric, params: {} }));
-    const docno = (id: number) => trecDocno(store, id);
+    if (dev && !sets.has(DEV_SET)) sets.set(DEV_SET, dev.set);
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);

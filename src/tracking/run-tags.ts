@@ -62,3 +62,6 @@ export function currentUser(): string {
     return process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
 }
+
+/** Metric history of a trial's dev score during model selection (`train.select`), one point per scoring. */
+export const DEV_CURVE_KEY = 'train/dev_metric';

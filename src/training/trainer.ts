@@ -8,6 +8,7 @@ import type { Loss, LossContext } from '../extension-points/loss.ts';
 import type { Sampler } from '../extension-points/sampler.ts';
 import { canReadSync } from '../backend/reads.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
+import { BestWeights } from './best-weights.ts';
 import { FrozenItemEmbeddings } from './frozen-items.ts';
 import { cacheOnHost, gradsThroughHostLoss } from './host-loss-step.ts';
 import { matMul2d } from '../backend/ops.ts';
@@ -22,10 +23,41 @@ export interface TrainOptions {
   items: ItemTexts;
   settings: TrainSettings;
   lossContext: LossContext;
-  /** called after every step (the curves keep only the steps {@link isLogStep} selects) */
-  onStep?: (step: number, stats: StepStats) => void | Promise<void>;
+  /**
+   * called after every step (the curves keep the steps {@link isLogStep} selects and the last);
+   * `last`: no step follows (the budget is spent or model selection stopped training)
+   */
+  onStep?: (step: number, stats: StepStats, last: boolean) => void | Promise<void>;
   /** aborting stops before the next step and rejects with the signal's reason */
   signal?: AbortSignal;
+  /** model selection on a dev split; absent: train exactly `settings.steps` steps */
+  selection?: SelectionOptions;
+}
+
+/**
+ * Model selection: after every `every` steps (and after the last) `score` rates the current weights
+ * on a dev split (higher is better). The encoder's weights at the best score are kept; training
+ * stops once `patience` scores in a row failed to beat the best by more than `minDelta`, and the
+ * best weights are restored before `train` returns.
+ */
+export interface SelectionOptions {
+  every: number;
+  patience: number;
+  minDelta: number;
+  /** dev score of the current weights after `stepsDone` steps */
+  score(stepsDone: number): Promise<number>;
+}
+
+/** What model selection chose. Steps count optimisation steps done (1-based). */
+export interface SelectionResult {
+  /** the steps done when the restored weights were scored */
+  bestStep: number;
+  bestScore: number;
+  /** steps actually run (less than `settings.steps` when stopped early) */
+  stepsRun: number;
+  stoppedEarly: boolean;
+  /** every dev score, in order */
+  curve: Array<{ step: number; value: number }>;
 }
 
 /** Per-step numbers: the loss, the learning rate, the step's wall time, and the loss's own stats. */
@@ -58,6 +90,8 @@ export interface TrainResult {
   /** mean wall time of a step (same as `timing.msPerStep`) */
   msPerStep: number;
   finalLoss: number;
+  /** present when `options.selection` was given */
+  selection?: SelectionResult;
 }
 
 /** Whether 0-based `step` goes into the curves: every `logEvery` steps, plus the last. */
@@ -77,13 +111,17 @@ export function isLogStep(step: number, settings: Pick<TrainSettings, 'logEvery'
  * deterministic sampler and encoder on a given backend; leaves no tensors behind.
  */
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { encoder, items, loss, sampler, settings, onStep, signal } = options;
+  const { encoder, items, loss, sampler, settings, onStep, signal, selection } = options;
   const optimiser = new AdamW();
   const curves: TrainCurves = { step: [], loss: [], lr: [] };
   const phases = { sample: 0, prepare: 0, compute: 0, update: 0 };
   const started = performance.now();
   let finalLoss = Number.NaN;
   let frozenItems: FrozenItemEmbeddings | undefined;
+  let stepsRun = 0;
+  const best = selection ? new BestWeights(encoder) : undefined;
+  const chosen: SelectionResult = { bestStep: 0, bestScore: Number.NaN, stepsRun: 0, stoppedEarly: false, curve: [] };
+  let sinceBest = 0;
   try {
     for (let step = 0; step < settings.steps; step++) {
       signal?.throwIfAborted();
@@ -99,25 +137,48 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const value = await runStep(step, batch, adam, phases, options, optimiser, itemEmbeddings);
       const stats: StepStats = { loss: value, lr, ms: performance.now() - t0, ...loss.stats() };
       finalLoss = value;
-      if (isLogStep(step, settings)) {
+      stepsRun = step + 1;
+      let stop = false;
+      if (selection && best && (stepsRun % selection.every === 0 || stepsRun === settings.steps)) {
+        const score = await selection.score(stepsRun);
+        chosen.curve.push({ step: stepsRun, value: score });
+        // the first finite score is the first best; a NaN score never improves
+        const improved = Number.isFinite(score) && (Number.isNaN(chosen.bestScore) || score > chosen.bestScore + selection.minDelta);
+        if (improved) {
+          chosen.bestScore = score;
+          chosen.bestStep = stepsRun;
+          sinceBest = 0;
+          await best.keep();
+        } else if (++sinceBest >= selection.patience) {
+          chosen.stoppedEarly = stepsRun < settings.steps;
+          stop = true;
+        }
+      }
+      const last = stop || stepsRun === settings.steps;
+      // the curves end where training ended, also when selection stopped it early
+      if (isLogStep(step, settings) || last) {
         for (const [key, v] of Object.entries(stats)) if (key !== 'ms') (curves[key] ??= []).push(v);
         curves.step.push(step);
       }
-      await onStep?.(step, stats);
+      await onStep?.(step, stats, last);
+      if (stop) break;
       // let timers and signal handlers (Ctrl-C) run between steps
       await nextTurn();
     }
+    if (best && chosen.bestStep > 0 && chosen.bestStep !== stepsRun) await best.restore();
   } finally {
     optimiser.dispose();
+    best?.dispose();
   }
   const totalMs = performance.now() - started;
-  const n = Math.max(1, settings.steps);
+  const n = Math.max(1, stepsRun);
   return {
     curves,
     finalLoss,
     msPerStep: totalMs / n,
+    ...(selection ? { selection: { ...chosen, stepsRun } } : {}),
     timing: {
-      steps: settings.steps,
+      steps: stepsRun,
       totalMs,
       msPerStep: totalMs / n,
       phases: { sample: phases.sample / n, prepare: phases.prepare / n, compute: phases.compute / n, update: phases.update / n },
