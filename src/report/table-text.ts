@@ -94,6 +94,12 @@ export function tableNotes(table: ReportTable, style: { best: string; dash: stri
         : "Confidence intervals: 95% for the mean, Student's t with n − 1 degrees of freedom.",
     );
   }
-  if (hasSingleSeed(table)) notes.push(`n = 1 (a single seed): no standard deviation or confidence interval, shown as ${style.dash}.`);
+  if (hasSingleSeed(table)) {
+    notes.push(
+      hasQueryCi(table)
+        ? `n = 1 (a single seed): no standard deviation or seed interval (${style.dash} where there is no interval at all).`
+        : `n = 1 (a single seed): no standard deviation or confidence interval, shown as ${style.dash}.`,
+    );
+  }
   return [...notes, ...extra];
 }
