@@ -8,6 +8,7 @@ import type { RunRef } from '../extension-points/tracker.ts';
 import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import { MlflowFileStore } from '../tracking/file-store.ts';
 import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
+import { metricCharts, renderSvg } from './charts.ts';
 import { buildReportTable, type TrialRun } from './report-table.ts';
 import { holmAdjust, pairedRandomizationTest } from './significance.ts';
 import { buildSweepReport } from './sweep-report.ts';
@@ -186,6 +187,25 @@ describe('significance in crops report', () => {
     const se = Math.sqrt(means.reduce((a, x) => a + (x - m) ** 2, 0) / (QUERIES - 1) / QUERIES);
     expect(cell.queryCi![0]).toBeCloseTo(m - 1.96 * se, 2);
     expect(cell.queryCi![1]).toBeCloseTo(m + 1.96 * se, 2);
+  });
+
+  it('draws a dot-and-whisker chart per metric on an axis fitted to the values, † on significant methods', async () => {
+    const runs: TrialRun[] = ['base', 'planted', 'null'].flatMap((m) =>
+      SEEDS.map((seed) => {
+        const v = perQueryValues(`chart|${m}|${seed}`, EFFECTS[m]!);
+        return { trialId: `m=${m},seed=${seed}`, runId: `${m}${seed}`, seed, metrics: { 'recall_at_100/ct': v.reduce((s, x) => s + x, 0) / v.length }, perQuery: new Map([['recall@100/ct', new Map(v.map((x, i) => [`f:q${i}`, x]))]]) };
+      }),
+    );
+    const table = buildReportTable(runs, { title: 't', metrics: ['recall@100/ct'], baseline: 'm=base' });
+    const svg = await renderSvg(metricCharts(table)[0]!.spec);
+    const axis = /aria-label="X-axis titled 'recall@100\/ct \(%\)' for a linear scale with values from ([\d.]+) to ([\d.]+)"/.exec(svg);
+    expect(axis, 'x axis').not.toBeNull();
+    // means are about 49–52 %: an axis from zero would squeeze them into a few pixels
+    expect(Number(axis![1])).toBeGreaterThan(30);
+    expect(svg).toContain('Y-axis for a discrete scale with 3 values: m=base, m=planted †, m=null');
+    // one whisker per method, spanning the interval the tables show
+    const planted = table.rows[1]!.cells[0]!.shownCi!.ci;
+    expect(svg).toContain(`method: m=planted †; high: ${Number((planted[1] * 100).toPrecision(12))}`);
   });
 
   it('does not pair queries of different test sets, and says so', async () => {
