@@ -14,7 +14,7 @@ export const ReportSettings = z
       .object({
         alpha: z.number().gt(0).lt(1).optional().describe('family-wise error rate of the † marks and of "best", per column (default 0.05)'),
         permutations: z.number().int().min(100).optional().describe('random sign flips of the paired randomization test (default 10000)'),
-        bootstrap: z.number().int().min(100).optional().describe('resamples of the query bootstrap intervals (default 10000)'),
+        bootstrap: z.number().int().min(100).optional().describe('resamples of the query bootstrap intervals (default 2000)'),
       })
       .strict()
       .optional()
