@@ -208,6 +208,21 @@ describe('significance in crops report', () => {
     expect(svg).toContain(`method: m=planted †; high: ${Number((planted[1] * 100).toPrecision(12))}`);
   });
 
+  it('pools the queries of the worlds in a row and pairs each with the baseline on the same world', () => {
+    // two runs per row, each on its own world (test set fingerprint w1, w2), told apart by their seed
+    const run = (m: string, seed: number, effect: number): TrialRun => {
+      const v = perQueryValues(`worlds|${m}|${seed}`, effect);
+      return { trialId: `m=${m},seed=${seed}`, runId: `${m}${seed}`, seed, metrics: { 'recall_at_100/ct': v.reduce((s, x) => s + x, 0) / v.length }, perQuery: new Map([['recall@100/ct', new Map(v.map((x, i) => [`w${seed}:q${i}`, x]))]]) };
+    };
+    const runs = [1, 2].flatMap((seed) => [run('base', seed, 0), run('planted', seed, 0.03)]);
+    const table = buildReportTable(runs, { title: 't', metrics: ['recall@100/ct'], baseline: 'm=base' });
+    const planted = table.rows[1]!.cells[0]!;
+    expect(planted.queryValues!.size).toBe(2 * QUERIES);
+    expect(planted.test!.queries).toBe(2 * QUERIES);
+    expect(planted.test!.significant).toBe(true);
+    expect(table.warnings).toEqual([]);
+  });
+
   it('does not pair queries of different test sets, and says so', async () => {
     const parent = await store.createRun({ experimentId, runName: 'exp (sweep)', userId: 'u', startTime: clock++, tags: { 'crops.role': 'sweep' } });
     await trialRun(parent, 'method=base', 1, perQueryValues('w|base', 0), 'world-1');

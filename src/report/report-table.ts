@@ -92,16 +92,23 @@ export interface ReportTable {
 
 const width = (ci: [number, number]) => ci[1] - ci[0];
 
-/** Per query, the mean over the row's runs; undefined unless every run logged the metric per query. */
+/**
+ * Per query, the mean over the row's runs that scored it; undefined unless every run logged the
+ * metric per query. Runs on one test set share their queries; runs on different worlds (another
+ * dataset seed) bring their own, so the row's queries are the union over its worlds.
+ */
 function rowQueryValues(runs: TrialRun[], metric: string): Map<string, number> | undefined {
   const maps = runs.map((r) => r.perQuery?.get(metric));
   if (maps.length === 0 || maps.some((m) => m === undefined || m.size === 0)) return undefined;
-  const out = new Map<string, number>();
-  for (const key of maps[0]!.keys()) {
-    if (!maps.every((m) => m!.has(key))) continue;
-    out.set(key, maps.reduce((s, m) => s + m!.get(key)!, 0) / maps.length);
+  const sums = new Map<string, { sum: number; count: number }>();
+  for (const m of maps) {
+    for (const [key, v] of m!) {
+      const acc = sums.get(key) ?? sums.set(key, { sum: 0, count: 0 }).get(key)!;
+      acc.sum += v;
+      acc.count++;
+    }
   }
-  return out.size > 0 ? out : undefined;
+  return new Map([...sums].map(([key, { sum, count }]) => [key, sum / count]));
 }
 
 /** The values of two rows on the queries both have, in the same order. */
