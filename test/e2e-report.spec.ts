@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parsePerQuery, PER_QUERY_ARTIFACT } from '../src/eval/per-query-file.ts';
+import { pairedRandomizationTest } from '../src/report/significance.ts';
 import { MlflowFileStore, type StoredRun } from '../src/tracking/file-store.ts';
 import { runCli } from './support/cli.ts';
 
@@ -78,6 +80,25 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
       const hla = meanOf(logged(GROUPS[1]!, key));
       expect(md).toContain(`${(hla * 100).toFixed(2)}`);
     }
+    // each trial's per-query values average to the metric it logged, and the report's test is the
+    // paired test on the seed-averaged values of the two rows
+    const perQuery = (t: StoredRun) => parsePerQuery(readFileSync(join(store.root, t.experimentId, t.runId, 'artifacts', PER_QUERY_ARTIFACT), 'utf8'));
+    const ofGroup = (group: string) => trials.filter((t) => t.tags['crops.trialId']!.startsWith(`${group},seed=`));
+    for (const [label, key] of METRICS) {
+      for (const t of trials) expect(meanOf([...perQuery(t).get(label)!.values()]), `${t.runName} ${label}`).toBeCloseTo(t.metrics[key]!.value, 12);
+      const seedMeans = (group: string) => {
+        const maps = ofGroup(group).map((t) => perQuery(t).get(label)!);
+        return [...maps[0]!.keys()].map((q) => meanOf(maps.map((m) => m.get(q)!)));
+      };
+      const expected = pairedRandomizationTest(seedMeans(GROUPS[1]!), seedMeans(GROUPS[0]!), { seed: `test|${label}|${GROUPS[1]}|${GROUPS[0]}` });
+      const row = rows.find((r) => r.trial_group === GROUPS[1] && r.metric === label)!;
+      expect(Number(row.p_value)).toBe(expected.p);
+      // one row against the baseline: Holm changes nothing
+      expect(Number(row.p_holm)).toBe(expected.p);
+      expect(row.significant).toBe(String(expected.p < 0.05));
+      expect(Number(row.queries)).toBe(seedMeans(GROUPS[0]!).length);
+    }
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain("p-values after Holm's correction");
     expect(readFileSync(join(out, 'report.tex'), 'utf8')).toContain('\\toprule');
     for (const chart of ['recall_at_100-ct', 'recall_at_100-qr', 'ndcg_at_4-judged', 'train-loss', 'train-temperature']) {
       expect(readFileSync(join(out, 'charts', `${chart}.svg`), 'utf8')).toMatch(/^<svg /);
@@ -127,4 +148,55 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     expect(untracked.status).toBe(2);
     expect(untracked.stderr).toContain("uses tracker 'none', which keeps no runs to report");
   });
+});
+
+describe('crops report marks a real planted difference and not a null one', () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'crops-e2e-signif-'));
+  // three rows on one world: the baseline and an identical system evaluated in smaller query
+  // batches (a null: the same rankings) are untrained towers; the third row is trained (the planted effect)
+  writeFileSync(
+    join(cwd, 'signif.yaml'),
+    `extends: ${resolve('experiments/_base/tiny-world.yaml')}
+name: signif
+seeds: [1]
+labelScheme: binary
+loss: { use: info-nce, params: { temperature: 0.05 } }
+ablate:
+  zip:
+    label: [untrained, untrained-batch64, trained]
+    train.steps: [0, 0, 60]
+    eval.queryBatch: [256, 64, 256]
+report:
+  baseline: untrained
+`,
+  );
+
+  it('gives the trained row † in every format and the null row none', () => {
+    const run = runCli(['run', 'signif.yaml', '--quiet'], { cwd, timeoutMs: 240_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const res = runCli(['report', 'signif.yaml', '--no-charts'], { cwd });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^trained +1 +[\d.]+\* +\+[\d.]+ \(\+[\d.]+%\)†/m);
+    expect(res.stdout).toMatch(/^untrained-batch64 +1 +[\d.]+ +\+0\.00 \(\+0\.0%\) /m);
+    const out = join(cwd, 'reports', 'signif');
+    const rows = readCsv(join(out, 'report.csv'));
+    for (const metric of ['recall@100/ct', 'recall@100/qr', 'ndcg@4/judged']) {
+      const trained = rows.find((r) => r.method === 'trained' && r.metric === metric)!;
+      const same = rows.find((r) => r.method === 'untrained-batch64' && r.metric === metric)!;
+      expect(trained.significant, metric).toBe('true');
+      expect(Number(trained.p_holm)).toBeLessThan(0.05);
+      expect(trained.best).toBe('true');
+      expect(same.significant, metric).toBe('false');
+      expect(Number(same.p_value)).toBe(1);
+      // one seed: the tables show the query bootstrap interval
+      expect(trained.ci_shown).toBe('queries');
+      expect(Number(trained.query_ci95_low)).toBeLessThan(Number(trained.mean));
+      expect(Number(trained.query_ci95_high)).toBeGreaterThan(Number(trained.mean));
+    }
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/\| trained \| 1 \| \*\*[\d.]+\*\* \| \+[\d.]+ \(\+[\d.]+%\)† \|/);
+    expect(md).not.toMatch(/\| untrained-batch64 \|[^\n]*†/);
+    expect(readFileSync(join(out, 'report.tex'), 'utf8')).toMatch(/trained & 1 & \\textbf\{[\d.]+\} & \$\+\$[\d.]+ \(\$\+\$[\d.]+\\%\)\$\^\{\\dagger\}\$/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<td>trained<\/td><td>1<\/td><td><strong>[\d.]+<\/strong><\/td><td>\+[\d.]+ \(\+[\d.]+%\)†<\/td>/);
+  }, 300_000);
 });

@@ -11,6 +11,15 @@ export const ReportSettings = z
     labels: z.record(z.string(), z.string()).optional().describe('trial group (trial id without seed=N) -> method name shown as the row label'),
     title: z.string().optional().describe('table title and caption; defaults to the experiment name'),
     table: z.string().optional().describe('table style name'),
+    significance: z
+      .object({
+        alpha: z.number().gt(0).lt(1).optional().describe('family-wise error rate of the † marks and of "best", per column (default 0.05)'),
+        permutations: z.number().int().min(100).optional().describe('random sign flips of the paired randomization test (default 10000)'),
+        bootstrap: z.number().int().min(100).optional().describe('resamples of the query bootstrap intervals (default 2000)'),
+      })
+      .strict()
+      .optional()
+      .describe('tests over queries against the baseline'),
   })
   .strict();
 

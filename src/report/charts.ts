@@ -23,30 +23,52 @@ export function chartName(label: string): string {
   return label.replace(/@/g, '_at_').replace(/\//g, '-').replace(/[^\w.-]+/g, '_');
 }
 
-/** One bar chart per metric: the mean per method in percent, error bars spanning the 95% CI. */
+/**
+ * One dot-and-whisker chart per metric: a row per method (in table order, one colour each), the
+ * mean over seeds as a dot and the interval the tables show as a whisker (the seeds' t interval,
+ * or the query bootstrap one where wider), on an axis fitted to the values rather than starting at
+ * zero, so differences of a point or two stay visible. A dashed line marks the baseline's mean;
+ * methods significantly different from it carry † after their name.
+ */
 export function metricCharts(table: ReportTable): Chart[] {
   return table.metrics.map((metric, c) => {
     const values = table.rows
       .filter((r) => r.cells[c]!.summary)
       .map((r) => {
-        const s = r.cells[c]!.summary!;
-        return { method: r.label, mean: s.mean * 100, low: s.ci ? s.ci[0] * 100 : null, high: s.ci ? s.ci[1] * 100 : null, n: s.n };
+        const cell = r.cells[c]!;
+        const ci = cell.shownCi?.ci;
+        return {
+          method: `${r.label}${cell.test?.significant ? ' †' : ''}`,
+          mean: cell.summary!.mean * 100,
+          low: ci ? ci[0] * 100 : null,
+          high: ci ? ci[1] * 100 : null,
+          n: cell.summary!.n,
+        };
       });
-    const x = { field: 'method', type: 'nominal' as const, sort: null, title: null, axis: { labelAngle: -30, labelLimit: 220 } };
+    const sources = new Set(table.rows.map((r) => r.cells[c]!.shownCi?.source).filter((s) => s !== undefined));
+    const whiskers =
+      sources.size === 0
+        ? 'no interval (one seed, no per-query values)'
+        : sources.has('queries')
+          ? sources.has('seeds')
+            ? 'whiskers: 95% CI, the wider of seeds t and query bootstrap'
+            : 'whiskers: 95% CI, query bootstrap'
+          : "whiskers: 95% CI, Student's t over seeds";
+    const baseMean = table.baseline?.cells[c]!.summary?.mean;
+    const title = `${metric} (%)`;
+    const y = { field: 'method', type: 'nominal' as const, sort: null, title: null, axis: { labelLimit: 320 } };
+    const x = (field: string) => ({ field, type: 'quantitative' as const, title, scale: { zero: false } });
+    const color = { field: 'method', type: 'nominal' as const, sort: null, legend: null, scale: { scheme: 'tableau10' } };
     const spec: TopLevelSpec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: { text: `${table.title}: ${metric}`, subtitle: 'mean over seeds; error bars: 95% confidence interval' },
+      title: { text: `${table.title}: ${metric}`, subtitle: `dot: mean over seeds; ${whiskers}${baseMean !== undefined ? '; dashed: baseline' : ''}` },
       data: { values },
-      width: { step: 48 },
-      height: 220,
+      width: 420,
+      height: { step: 26 },
       layer: [
-        { mark: { type: 'bar', color: '#4c78a8' }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: `${metric} (%)` } } },
-        {
-          transform: [{ filter: 'datum.low != null' }],
-          mark: { type: 'errorbar', ticks: true, color: '#222' },
-          // the same title as the bars', or Vega-Lite joins the two into one axis title
-          encoding: { x, y: { field: 'low', type: 'quantitative', title: `${metric} (%)` }, y2: { field: 'high' } },
-        },
+        ...(baseMean !== undefined ? [{ mark: { type: 'rule' as const, strokeDash: [4, 3], color: '#888' }, encoding: { x: { datum: baseMean * 100, type: 'quantitative' as const, title, scale: { zero: false } } } }] : []),
+        { transform: [{ filter: 'datum.low != null' }], mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, x: x('low'), x2: { field: 'high' }, color } },
+        { mark: { type: 'point', filled: true, size: 80, opacity: 1 }, encoding: { y, x: x('mean'), color } },
       ],
     };
     return { file: `${chartName(metric)}.svg`, spec };

@@ -2,7 +2,7 @@
 import type { DatasetDiagnostic } from '../extension-points/dataset.ts';
 import type { ReportTable } from './report-table.ts';
 import { ciCells, mainCells } from './table-formats.ts';
-import { hasSpread, tableNotes } from './table-text.ts';
+import { hasSpread, hasTests, pCells, pTitle, tableNotes } from './table-text.ts';
 
 /** A fact about the logs a simulated dataset produced, with the range a realistic log falls in. */
 export type WorldFact = DatasetDiagnostic;
@@ -59,6 +59,10 @@ export function formatHtml(parts: HtmlReportParts): string {
   if (hasSpread(table)) {
     const ci = ciCells(table, '–', (r) => escapeHtml(r.label), escapeHtml);
     sections.push('<h2>95% confidence intervals of the mean, in percent</h2>', htmlTable(ci.header, ci.body));
+  }
+  if (hasTests(table)) {
+    const p = pCells(table, (r) => escapeHtml(r.label), escapeHtml);
+    sections.push(`<h2>${escapeHtml(pTitle(table))}</h2>`, htmlTable(p.header, p.body));
   }
   sections.push(`<ul class="notes">${tableNotes(table, { best: 'bold', dash: '–' }, parts.notes).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
   if (parts.charts.length > 0) {

@@ -99,7 +99,7 @@ describe('sweep reports from an MLflow file store', () => {
     const bars = report.files.get('charts/recall_at_100-ct.svg')!;
     expect(bars).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     expect(bars).toContain('Method A');
-    expect(bars).toContain("aria-label=\"Y-axis titled 'recall@100/ct (%)' for a linear scale");
+    expect(bars).toContain("aria-label=\"X-axis titled 'recall@100/ct (%)' for a linear scale");
     expect(report.files.get('charts/train-loss.svg')).toContain('a=1,seed=2');
     // no run logged a temperature, so there is no chart for it
     expect(report.files.has('charts/train-temperature.svg')).toBe(false);

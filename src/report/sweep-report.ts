@@ -5,9 +5,10 @@ import { SWEEP_MANIFEST, type ReadRun, type SweepManifest, type SweepReader } fr
 import { curveChart, metricCharts, renderSvg, type Chart, type CurveSeries } from './charts.ts';
 import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
-import { buildReportTable, type ReportTable, type TrialRun } from './report-table.ts';
+import { buildReportTable, type ReportTable, type SignificanceOptions, type TrialRun } from './report-table.ts';
 import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
 import { DEV_CURVE_KEY, TAG } from '../tracking/run-tags.ts';
+import { parsePerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
 
 /** The `report:` keys a report uses (from the experiment file, or as recorded with the sweep). */
 export interface ReportSettingsInput {
@@ -15,6 +16,7 @@ export interface ReportSettingsInput {
   metrics?: string[];
   labels?: Record<string, string>;
   title?: string;
+  significance?: SignificanceOptions;
 }
 
 /** The training curves drawn per trial, when the runs logged them (the dev score: with `train.select`). */
@@ -92,17 +94,23 @@ export async function buildSweepReport(
     throw new CropsError(`sweep run ${parent.runId} in ${reader.location} has no finished trial to report${leftOut.length ? ` (${leftOut.map((t) => `${t.id}: ${t.status}`).join(', ')})` : ''}`);
   }
   const settings = opts.settings ?? (manifest?.report as ReportSettingsInput | undefined) ?? {};
-  const trials: TrialRun[] = finished.map((r) => ({
-    trialId: trialIdOf(r),
-    runId: r.runId,
-    seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined,
-    metrics: r.metrics,
-  }));
+  const trials: TrialRun[] = [];
+  for (const r of finished) {
+    const text = await reader.readArtifact(r, PER_QUERY_ARTIFACT);
+    let perQuery: TrialRun['perQuery'];
+    try {
+      perQuery = text === undefined ? undefined : parsePerQuery(text);
+    } catch (e) {
+      throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${PER_QUERY_ARTIFACT} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery });
+  }
   const table = buildReportTable(trials, {
     title: settings.title ?? opts.title,
     metrics: settings.metrics ?? defaultMetrics(finished),
     baseline: settings.baseline,
     labels: settings.labels,
+    significance: settings.significance,
   });
   const notes = leftOut.length > 0 ? [`Left out (not finished): ${leftOut.map((t) => `${t.id} (${t.status.toLowerCase()})`).join(', ')}.`] : [];
   const files = new Map<string, string>([

@@ -1,6 +1,6 @@
 /** The report table as Markdown, CSV and aligned terminal text. LaTeX is in latex-table.ts. */
 import type { ReportCell, ReportRow, ReportTable } from './report-table.ts';
-import { ciText, deltaText, hasSpread, percent, tableNotes } from './table-text.ts';
+import { ciText, hasSpread, hasTests, markedDeltaText, pCells, percent, pTitle, tableNotes } from './table-text.ts';
 
 const MD_DASH = '–';
 
@@ -25,7 +25,7 @@ export function mainCells(table: ReportTable, bold: (s: string) => string, dash:
     String(r.runs.length),
     ...r.cells.flatMap((c) => {
       const v = valueText(c, bold);
-      return withDelta ? [v, r === table.baseline ? dash : (deltaText(c) ?? 'n/a')] : [v];
+      return withDelta ? [v, r === table.baseline ? dash : (markedDeltaText(c) ?? 'n/a')] : [v];
     }),
   ]);
   return { header, body };
@@ -53,6 +53,10 @@ export function formatMarkdown(table: ReportTable, extraNotes: string[] = []): s
     const ci = ciCells(table, MD_DASH, label, metric);
     parts.push('95% confidence intervals of the mean, in percent:', markdownGrid(ci.header, ci.body));
   }
+  if (hasTests(table)) {
+    const p = pCells(table, label, metric);
+    parts.push(`${escapeMarkdown(pTitle(table))}:`, markdownGrid(p.header, p.body));
+  }
   parts.push(tableNotes(table, { best: 'bold', dash: MD_DASH }, extraNotes.map(escapeMarkdown)).join('\n'));
   return `${parts.join('\n\n')}\n`;
 }
@@ -71,6 +75,10 @@ export function formatTerminal(table: ReportTable, extraNotes: string[] = []): s
     const ci = ciCells(table, '-', (r) => r.label, (m) => m);
     parts.push(`95% confidence intervals of the mean, in percent:\n${alignedGrid(ci.header, ci.body)}`);
   }
+  if (hasTests(table)) {
+    const p = pCells(table, (r) => r.label, (m) => m);
+    parts.push(`${pTitle(table)}:\n${alignedGrid(p.header, p.body)}`);
+  }
   parts.push(tableNotes(table, { best: '*', dash: '-' }, extraNotes).join('\n'));
   return `${parts.join('\n\n')}\n`;
 }
@@ -82,19 +90,49 @@ export function csvField(v: string | number | boolean | undefined): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export const CSV_COLUMNS = ['method', 'trial_group', 'metric', 'n', 'mean', 'std', 'ci95_low', 'ci95_high', 'delta', 'delta_relative', 'best', 'baseline'] as const;
+export const CSV_COLUMNS = [
+  'method',
+  'trial_group',
+  'metric',
+  'n',
+  'mean',
+  'std',
+  'ci95_low',
+  'ci95_high',
+  'delta',
+  'delta_relative',
+  'best',
+  'baseline',
+  'queries',
+  'query_ci95_low',
+  'query_ci95_high',
+  'ci_shown',
+  'delta_ci95_low',
+  'delta_ci95_high',
+  'p_value',
+  'p_holm',
+  'significant',
+] as const;
 
 /**
  * Long-form CSV, one line per method and metric, raw values as logged (fractions, not percent):
  * `delta` is the difference to the baseline's mean, `delta_relative` that difference over the
- * baseline's mean. Empty fields where a value does not exist (std and CI for one seed).
+ * baseline's mean; `ci95_*` the seeds' t interval, `query_ci95_*` the query bootstrap interval,
+ * `ci_shown` which of the two the tables show; `delta_ci95_*` the paired bootstrap interval of the
+ * difference, `p_value`/`p_holm` the paired test against the baseline before and after Holm's
+ * correction, `queries` how many queries were paired. Empty fields where a value does not exist
+ * (std and t interval for one seed, tests without per-query values or baseline).
  */
 export function formatCsv(table: ReportTable): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of table.rows) {
     r.cells.forEach((c, i) => {
       const s = c.summary;
-      const fields = [r.label, r.group, table.metrics[i]!, s?.n ?? 0, s?.mean, s?.std, s?.ci?.[0], s?.ci?.[1], c.delta?.diff, c.delta?.relative, c.best, r === table.baseline];
+      const t = c.test;
+      const fields = [
+        ...[r.label, r.group, table.metrics[i]!, s?.n ?? 0, s?.mean, s?.std, s?.ci?.[0], s?.ci?.[1], c.delta?.diff, c.delta?.relative, c.best, r === table.baseline],
+        ...[t?.queries ?? c.queryValues?.size, c.queryCi?.[0], c.queryCi?.[1], c.shownCi?.source, t?.deltaCi[0], t?.deltaCi[1], t?.p, t?.pHolm, t?.significant],
+      ];
       lines.push(fields.map(csvField).join(','));
     });
   }

@@ -2,6 +2,7 @@ import type { Trial } from '../config/experiment.ts';
 import type { TrialConfig } from '../config/trial-config.ts';
 import type { Evaluation } from '../eval/evaluate.ts';
 import type { TestSet } from '../eval/test-sets.ts';
+import { formatPerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
 import { formatQrels, formatQueries, formatRun } from '../eval/trec-files.ts';
 
 export interface CurvePoint {
@@ -11,7 +12,8 @@ export interface CurvePoint {
 
 /**
  * The files attached to a trial's run: TREC run files and qrels per test set (so any result can be
- * re-scored with trec_eval or `crops eval`) and the training curves as CSV.
+ * re-scored with trec_eval or `crops eval`), every metric's value per query (what `crops report`
+ * tests differences on) and the training curves as CSV.
  */
 export function trialArtifacts(
   trial: Trial,
@@ -33,6 +35,7 @@ export function trialArtifacts(
       files.push([`trec/${name}.queries.tsv`, formatQueries(set.queries, names)]);
     }
   }
+  if (evaluation.perQuery.size > 0) files.push([PER_QUERY_ARTIFACT, formatPerQuery(evaluation, sets)]);
   if (curves.length > 0) {
     const keys = [...new Set(curves.flatMap((c) => Object.keys(c.values)))];
     const rows = curves.map((c) => [c.step, ...keys.map((k) => c.values[k] ?? '')].join(','));
