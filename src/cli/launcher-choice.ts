@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Experiment } from '../config/experiment.ts';
 import { LauncherSettings } from '../config/launcher-settings.ts';
 import { CropsError } from '../core/errors.ts';
+import type { PluginRegistry } from '../core/registry.ts';
+import { MLFLOW_RUNS } from '../tracking/tracking-uri.ts';
 import type { LogLevel } from '../core/logger.ts';
 import { SlurmLauncher } from '../runner/slurm-launcher.ts';
 import type { LauncherFactory } from '../runner/sweep-setup.ts';
@@ -20,7 +22,7 @@ export const LAUNCHERS = ['local', 'slurm'] as const;
  */
 export function chooseLauncher(
   experiment: Experiment,
-  opts: { flag?: string; detach: boolean; load: ExperimentArgs; cacheRoot: string; logLevel: LogLevel },
+  opts: { flag?: string; detach: boolean; load: ExperimentArgs; cacheRoot: string; logLevel: LogLevel; registry: PluginRegistry },
 ): LauncherFactory | undefined {
   if (opts.flag !== undefined && !(LAUNCHERS as readonly string[]).includes(opts.flag)) {
     throw new CropsError(`--launcher: expected one of ${LAUNCHERS.join(', ')} (got '${opts.flag}')`, 2);
@@ -32,7 +34,9 @@ export function chooseLauncher(
   }
   const settings = experiment.launcher ?? LauncherSettings.parse({});
   const load: ExperimentArgs = { ...opts.load, file: resolve(opts.load.file) };
-  const slurm = { settings, taskEntry: SLURM_TASK_ENTRY, load, cacheRoot: opts.cacheRoot, logLevel: opts.logLevel, cwd: process.cwd() };
+  const tracker = experiment.trials[0]!.config.tracker.use;
+  const trackerKeepsMlflowRuns = opts.registry.has('tracker', tracker) && Boolean(opts.registry.get('tracker', tracker).provides?.includes(MLFLOW_RUNS));
+  const slurm = { settings, taskEntry: SLURM_TASK_ENTRY, load, cacheRoot: opts.cacheRoot, logLevel: opts.logLevel, cwd: process.cwd(), trackerKeepsMlflowRuns };
   return (swept, services, sweep) =>
     new SlurmLauncher(slurm, { experiment: swept, activateBackend: () => services.activateBackend(), progress: sweep.progress, parallel: sweep.parallel ?? 1, detach: Boolean(sweep.detach) });
 }

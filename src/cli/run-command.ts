@@ -30,7 +30,7 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const load = { file: args.file, sets: args.sets, plugins: args.plugins } satisfies ExperimentArgs;
   const cacheRoot = resolve('.crops-cache');
   const logLevel = args.verbose ? 'debug' : 'warn';
-  const launcher = chooseLauncher(experiment, { flag: args.launcher, detach: Boolean(args.detach), load, cacheRoot, logLevel });
+  const launcher = chooseLauncher(experiment, { flag: args.launcher, detach: Boolean(args.detach), load, cacheRoot, logLevel, registry });
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

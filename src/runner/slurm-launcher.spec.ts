@@ -77,14 +77,15 @@ describe('the launcher section', () => {
 
 describe('SlurmLauncher.check', () => {
   const experimentWith = (tracker: unknown) => ({ file: 'x.yaml', trials: [{ config: { tracker } }] }) as unknown as Experiment;
-  const launcher = (cwd: string) =>
+  // the CLI reads whether the tracker keeps MLflow runs from its plugin's traits (mlflow does, none does not)
+  const launcher = (cwd: string, trackerKeepsMlflowRuns: boolean) =>
     new SlurmLauncher(
-      { settings: SlurmSettings.parse({}), taskEntry: 'task.ts', load: {}, cacheRoot: join(cwd, '.crops-cache'), logLevel: 'warn', cwd },
+      { settings: SlurmSettings.parse({}), taskEntry: 'task.ts', load: {}, cacheRoot: join(cwd, '.crops-cache'), logLevel: 'warn', cwd, trackerKeepsMlflowRuns },
       { experiment: experimentWith({ use: 'none' }), activateBackend: () => Promise.resolve('cpu'), progress: new Progress(process.stderr, false), parallel: 1, detach: false },
     );
-  const refusal = (tracker: unknown, cwd = '/shared/project') => {
+  const refusal = (tracker: { use: string; params: unknown }, cwd = '/shared/project') => {
     try {
-      launcher(cwd).check(experimentWith(tracker));
+      launcher(cwd, tracker.use === 'mlflow').check(experimentWith(tracker));
       return undefined;
     } catch (e) {
       expect(e).toBeInstanceOf(CropsError);
@@ -100,7 +101,7 @@ describe('SlurmLauncher.check', () => {
   });
 
   it('refuses, before anything is submitted, a store the nodes cannot reach', () => {
-    expect(refusal({ use: 'none', params: {} })).toMatch(/needs the mlflow tracker \(got 'none'\)/);
+    expect(refusal({ use: 'none', params: {} })).toMatch(/needs a tracker that keeps MLflow runs \(got 'none'\)/);
     expect(refusal({ use: 'mlflow', params: { trackingUri: '/tmp/mlruns' } })).toMatch(/file store \/tmp\/mlruns is outside the working directory \/shared\/project.*http\(s\)/);
     expect(refusal({ use: 'mlflow', params: { trackingUri: 'databricks://x' } })).toMatch(/tracker\.params\.trackingUri: .*unsupported scheme/);
   });

@@ -36,6 +36,8 @@ export interface SlurmLauncherOptions {
   logLevel: LogLevel;
   /** the working directory, which every node must see at the same path */
   cwd: string;
+  /** whether the experiment's tracker plugin keeps its runs in MLflow (trait `mlflow-runs`), which the nodes report through */
+  trackerKeepsMlflowRuns: boolean;
 }
 
 /** The sweep the launcher serves. */
@@ -91,8 +93,8 @@ export class SlurmLauncher implements Launcher {
   check(experiment: Experiment): void {
     const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
     const where = `${experiment.file}: tracker`;
-    if (tracker.use !== 'mlflow') {
-      throw new CropsError(`${where}: launcher slurm needs the mlflow tracker (got '${tracker.use}'): the trials run on other machines and report through MLflow`, 2);
+    if (!this.opts.trackerKeepsMlflowRuns) {
+      throw new CropsError(`${where}: launcher slurm needs a tracker that keeps MLflow runs (got '${tracker.use}'): the trials run on other machines and report through MLflow`, 2);
     }
     let target: TrackingTarget;
     try {
