@@ -10,7 +10,7 @@ import type { LogLevel } from '../core/logger.ts';
 import type { RunRef } from '../extension-points/index.ts';
 import type { SweepManifest } from '../tracking/sweep-reader.ts';
 import type { TrackingTarget } from '../tracking/tracking-uri.ts';
-import type { TrialStatus } from './trial-result.ts';
+import type { ReportedTrialResult } from './trial-result.ts';
 
 export interface SlurmJobSpec {
   /** what the tasks load the experiment and plugins from (the CLI's arguments, absolute paths) */
@@ -36,14 +36,7 @@ export interface SlurmJobSpec {
 }
 
 /** What an array task leaves when its trial ended (whatever the outcome). */
-export interface TaskResult {
-  index: number;
-  status: Exclude<TrialStatus, 'SKIPPED'>;
-  metrics: Record<string, number>;
-  runId?: string;
-  error?: string;
-  seconds: number;
-}
+export type TaskResult = ReportedTrialResult;
 
 export const jobFile = (dir: string) => join(dir, 'job.json');
 export const jobIdFile = (dir: string) => join(dir, 'job-id');

@@ -19,3 +19,13 @@ export interface TrialResult {
   /** the trial never started because the tracker was unreachable: not the trial's fault, so the sweep goes on */
   trackerDown?: boolean;
 }
+
+/** A trial's outcome as another process reports it (a worker, a Slurm array task): by trial index, without the trial. */
+export interface ReportedTrialResult {
+  index: number;
+  status: Exclude<TrialStatus, 'SKIPPED'>;
+  metrics: Record<string, number>;
+  runId?: string;
+  error?: string;
+  seconds: number;
+}

@@ -1,7 +1,7 @@
 /** Messages between a parallel sweep and its trial workers (Node's IPC channel, JSON). */
 import type { LogLevel } from '../core/logger.ts';
 import type { RunRef } from '../extension-points/index.ts';
-import type { TrialStatus } from './trial-result.ts';
+import type { ReportedTrialResult } from './trial-result.ts';
 
 export interface WorkerInit {
   type: 'init';
@@ -30,14 +30,8 @@ export type ProgressEvent =
   | { kind: 'step'; step: number; total: number; values: Record<string, number>; stepsPerSecond: number }
   | { kind: 'line'; text: string };
 
-export interface WorkerResult {
+export interface WorkerResult extends ReportedTrialResult {
   type: 'result';
-  index: number;
-  status: Exclude<TrialStatus, 'SKIPPED'>;
-  metrics: Record<string, number>;
-  runId?: string;
-  error?: string;
-  seconds: number;
 }
 
 export type FromWorker =
