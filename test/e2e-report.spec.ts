@@ -55,7 +55,7 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     const out = join(cwd, 'reports', 'quickstart');
-    expect(res.stdout).toContain('wrote 9 files to reports/quickstart/');
+    expect(res.stdout).toContain('wrote 12 files to reports/quickstart/');
     expect(res.stdout).toMatch(/Method\s+n\s+recall@100\/ct\s+Δ/);
 
     const rows = readCsv(join(out, 'report.csv'));
@@ -100,11 +100,11 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     }
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain("p-values after Holm's correction");
     expect(readFileSync(join(out, 'report.tex'), 'utf8')).toContain('\\toprule');
-    for (const chart of ['recall_at_100-ct', 'recall_at_100-qr', 'ndcg_at_4-judged', 'train-loss', 'train-temperature']) {
+    for (const chart of ['recall_at_100-ct', 'recall_at_100-qr', 'ndcg_at_4-judged', 'recall_at_k-ct', 'recall_at_k-qr', 'ndcg_at_k-judged', 'train-loss', 'train-temperature']) {
       expect(readFileSync(join(out, 'charts', `${chart}.svg`), 'utf8')).toMatch(/^<svg /);
     }
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html.match(/<svg /g)).toHaveLength(8);
     expect(html).toContain('use: synthetic-world');
     expect(html).not.toMatch(/<script|<link|src="http/);
     firstCsv = readFileSync(join(out, 'report.csv'), 'utf8');

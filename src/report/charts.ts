@@ -75,6 +75,47 @@ export function metricCharts(table: ReportTable): Chart[] {
   });
 }
 
+/**
+ * One chart per metric-at-cutoff curve (e.g. Recall@k on `ct` for k = 1 … 1000): a line per method
+ * (mean over its runs at each cutoff all of them reached), k on a log axis, the value axis fitted to
+ * the values. Methods whose runs logged no curve are left out.
+ */
+export function cutoffCharts(table: ReportTable): Chart[] {
+  const keys = [...new Set(table.rows.flatMap((r) => r.runs.flatMap((run) => [...(run.cutoffCurves?.keys() ?? [])])))];
+  return keys.flatMap((key): Chart[] => {
+    const values: Array<{ method: string; k: number; value: number }> = [];
+    for (const row of table.rows) {
+      const curves = row.runs.map((run) => run.cutoffCurves?.get(key));
+      if (curves.length === 0 || curves.some((c) => c === undefined)) continue;
+      for (const k of curves[0]!.cutoffs) {
+        const at = curves.map((c) => c!.values[c!.cutoffs.indexOf(k)]);
+        if (at.some((v) => v === undefined || !Number.isFinite(v))) continue;
+        values.push({ method: row.label, k, value: (at.reduce((a, v) => a + v!, 0) / at.length) * 100 });
+      }
+    }
+    if (values.length === 0) return [];
+    const [metric, set] = key.split('/');
+    return [
+      {
+        file: `${chartName(`${metric}_at_k/${set}`)}.svg`,
+        spec: {
+          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          title: { text: `${table.title}: ${metric}@k on ${set}`, subtitle: 'mean over each method\'s runs; k on a log scale' },
+          data: { values },
+          width: 420,
+          height: 260,
+          mark: { type: 'line', point: true, strokeWidth: 1.5 },
+          encoding: {
+            x: { field: 'k', type: 'quantitative', title: 'cutoff k', scale: { type: 'log' } },
+            y: { field: 'value', type: 'quantitative', title: `${metric}@k (%)`, scale: { zero: false } },
+            color: { field: 'method', type: 'nominal', sort: null, title: 'method', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } },
+          },
+        },
+      },
+    ];
+  });
+}
+
 /** One line chart per training metric (e.g. `train/loss`): a line per trial over the steps. */
 export function curveChart(title: string, key: string, series: CurveSeries[]): Chart | undefined {
   const values = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.value)).map((p) => ({ trial: s.trial, step: p.step, value: p.value })));

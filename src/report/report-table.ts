@@ -1,5 +1,6 @@
 import { trialGroup } from '../config/report-check.ts';
 import { didYouMean } from '../core/did-you-mean.ts';
+import type { MetricCurve } from '../eval/metric-curves.ts';
 import { metricKey } from '../tracking/mlflow-keys.ts';
 import { bootstrapMeanCi, holmAdjust, pairedRandomizationTest } from './significance.ts';
 import { summarise, type Summary } from './stats.ts';
@@ -14,6 +15,8 @@ export interface TrialRun {
   metrics: Record<string, number>;
   /** `metric@k/set` -> query key -> value, from the run's per-query artifact (absent for older runs) */
   perQuery?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** `metric/set` -> metric at each cutoff, from the run's metric-curves artifact (absent for older runs) */
+  cutoffCurves?: ReadonlyMap<string, MetricCurve>;
 }
 
 /** How differences are tested over queries; every field has a default. */

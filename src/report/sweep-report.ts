@@ -2,13 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CropsError } from '../core/errors.ts';
 import { SWEEP_MANIFEST, type ReadRun, type SweepManifest, type SweepReader } from '../tracking/sweep-reader.ts';
-import { curveChart, metricCharts, renderSvg, type Chart, type CurveSeries } from './charts.ts';
+import { curveChart, cutoffCharts, metricCharts, renderSvg, type Chart, type CurveSeries } from './charts.ts';
 import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type SignificanceOptions, type TrialRun } from './report-table.ts';
 import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
 import { DEV_CURVE_KEY, TAG } from '../tracking/run-tags.ts';
 import { parsePerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
+import { METRIC_CURVES_ARTIFACT, parseMetricCurves } from '../eval/metric-curves.ts';
 
 /** The `report:` keys a report uses (from the experiment file, or as recorded with the sweep). */
 export interface ReportSettingsInput {
@@ -103,7 +104,14 @@ export async function buildSweepReport(
     } catch (e) {
       throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${PER_QUERY_ARTIFACT} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery });
+    const curvesText = await reader.readArtifact(r, METRIC_CURVES_ARTIFACT);
+    let cutoffCurves: TrialRun['cutoffCurves'];
+    try {
+      cutoffCurves = curvesText === undefined ? undefined : parseMetricCurves(curvesText);
+    } catch (e) {
+      throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${METRIC_CURVES_ARTIFACT} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery, cutoffCurves });
   }
   const table = buildReportTable(trials, {
     title: settings.title ?? opts.title,
@@ -120,7 +128,7 @@ export async function buildSweepReport(
   ]);
   const svgs: Array<[string, string]> = [];
   if (opts.charts) {
-    const charts: Chart[] = metricCharts(table);
+    const charts: Chart[] = [...metricCharts(table), ...cutoffCharts(table)];
     for (const key of CURVE_KEYS) {
       const series: CurveSeries[] = [];
       for (const r of finished) if (key in r.metrics) series.push({ trial: trialIdOf(r), points: await reader.metricHistory(r, key) });

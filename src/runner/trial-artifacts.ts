@@ -3,6 +3,7 @@ import type { TrialConfig } from '../config/trial-config.ts';
 import type { Evaluation } from '../eval/evaluate.ts';
 import type { TestSet } from '../eval/test-sets.ts';
 import { formatPerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
+import { formatMetricCurves, METRIC_CURVES_ARTIFACT, type MetricCurvesFile } from '../eval/metric-curves.ts';
 import { formatQrels, formatQueries, formatRun } from '../eval/trec-files.ts';
 
 export interface CurvePoint {
@@ -13,7 +14,7 @@ export interface CurvePoint {
 /**
  * The files attached to a trial's run: TREC run files and qrels per test set (so any result can be
  * re-scored with trec_eval or `crops eval`), every metric's value per query (what `crops report`
- * tests differences on) and the training curves as CSV.
+ * tests differences on), the metric-at-cutoff curves (Recall@k over k) and the training curves as CSV.
  */
 export function trialArtifacts(
   trial: Trial,
@@ -23,6 +24,7 @@ export function trialArtifacts(
   curves: CurvePoint[] = [],
   /** the docno written for dense item `id`: the user's own id (see src/eval/external-ids.ts) */
   docno?: (itemId: number) => string,
+  cutoffCurves?: MetricCurvesFile,
 ): Array<[string, string]> {
   const files: Array<[string, string]> = [];
   if (cfg.eval.writeRuns) {
@@ -36,6 +38,7 @@ export function trialArtifacts(
     }
   }
   if (evaluation.perQuery.size > 0) files.push([PER_QUERY_ARTIFACT, formatPerQuery(evaluation, sets)]);
+  if (cutoffCurves && Object.keys(cutoffCurves.curves).length > 0) files.push([METRIC_CURVES_ARTIFACT, formatMetricCurves(cutoffCurves)]);
   if (curves.length > 0) {
     const keys = [...new Set(curves.flatMap((c) => Object.keys(c.values)))];
     const rows = curves.map((c) => [c.step, ...keys.map((k) => c.values[k] ?? '')].join(','));

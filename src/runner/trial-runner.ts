@@ -12,6 +12,7 @@ import { TrialInfo } from '../core/services.ts';
 import { trecDocno } from '../eval/external-ids.ts';
 import type { LogStore } from '../extension-points/log-store.ts';
 import { evaluate, parseEvalSpec, specKey } from '../eval/evaluate.ts';
+import { metricCurves } from '../eval/metric-curves.ts';
 import { buildTestSets } from '../eval/test-sets.ts';
 import {
   Dataset,
@@ -203,7 +204,8 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
-    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, docno)) await tracker.logArtifact(run, path, content);
+    const cutoffCurves = metricCurves(evaluation, sets, specs, metrics, docno);
+    for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, docno, cutoffCurves)) await tracker.logArtifact(run, path, content);
     await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));
     await tracker.endRun(run, 'FINISHED');
     return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };
