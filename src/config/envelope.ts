@@ -20,6 +20,16 @@ export const ReportSettings = z
       .strict()
       .optional()
       .describe('tests over queries against the baseline'),
+    sensitivity: z
+      .object({
+        axis: z.string().min(1).describe('an ablation axis as it appears in trial ids, e.g. dataset.params.querySynonymRate'),
+        baseline: z.string().min(1).describe('trial group without the axis (and without world and seed) every method is compared with at each value'),
+        metrics: z.array(z.string().regex(METRIC_SPEC, 'use metric@k/set, e.g. recall@100/ct')).min(1).optional().describe("the map's metrics; defaults to the report's"),
+        labels: z.record(z.string(), z.string()).optional().describe('trial group without the axis -> method name'),
+      })
+      .strict()
+      .optional()
+      .describe('a sensitivity map: the difference of each method to the baseline at every value of one axis, tested per value'),
   })
   .strict();
 

@@ -45,6 +45,38 @@ describe('the report section is checked against the trials', () => {
   });
 });
 
+describe('report.sensitivity is checked against the trials', () => {
+  async function validateAxis(sensitivity: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'crops-report-check-'));
+    const file = join(dir, 'x.yaml');
+    writeFileSync(
+      file,
+      `extends: ${BASE}\nseeds: [1]\nablate:\n  dataset.params.querySynonymRate: [0, 0.3]\n  zip:\n    labelScheme: [binary, hla]\n    loss: [info-nce, h-info-nce]\nreport:\n  sensitivity: ${sensitivity}\n`,
+    );
+    let err = '';
+    const code = await main(['validate', file], { out: () => {}, err: (s) => (err += s) });
+    return { code, err: err.replaceAll(file, 'x.yaml') };
+  }
+
+  it('accepts an ablation axis and a baseline group without it', async () => {
+    const ok = await validateAxis('{ axis: dataset.params.querySynonymRate, baseline: "labelScheme=binary,loss=info-nce", metrics: [recall@100/qr] }');
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+  });
+
+  it('locates a misspelt axis, an unknown baseline and a metric no trial evaluates', async () => {
+    const axis = await validateAxis('{ axis: dataset.params.querySynonymRat, baseline: x }');
+    expect(axis.code).toBe(2);
+    expect(axis.err).toContain(
+      "x.yaml:9:24 error report.sensitivity.axis: no trial id has 'dataset.params.querySynonymRat=…'; did you mean 'dataset.params.querySynonymRate'? (axes in trial ids: dataset.params.querySynonymRate, labelScheme, loss)",
+    );
+    const rest = await validateAxis('{ axis: dataset.params.querySynonymRate, baseline: "labelScheme=binary,loss=infonce", metrics: [mrr@10/ct] }');
+    expect(rest.code).toBe(2);
+    expect(rest.err).toContain("report.sensitivity.baseline: no trial group 'labelScheme=binary,loss=infonce' once 'dataset.params.querySynonymRate' is taken out; did you mean 'labelScheme=binary,loss=info-nce'?");
+    expect(rest.err).toContain("report.sensitivity.metrics.0: 'mrr@10/ct' is not in any trial's eval.metrics");
+  });
+});
+
 describe('trialGroup', () => {
   it('drops only a trailing seed part', () => {
     expect(trialGroup('labelScheme=hla,loss=h-info-nce,seed=2', 2)).toBe('labelScheme=hla,loss=h-info-nce');

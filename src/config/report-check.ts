@@ -19,6 +19,12 @@ interface ReportSection {
   baseline?: string;
   labels?: Record<string, string>;
   metrics?: string[];
+  sensitivity?: { axis: string; baseline: string; metrics?: string[]; labels?: Record<string, string> };
+}
+
+/** The `axis=value` part of a trial id, for a sensitivity axis (values hold no comma). */
+export function axisPattern(axis: string): RegExp {
+  return new RegExp(`(^|,)${axis.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=([^,#]*)(?=,|#|$)`);
 }
 
 /**
@@ -48,10 +54,40 @@ export function checkReportSection(
     diagnostics.push({ ...map.value(['report', 'baseline']), path: 'report.baseline', message: unknown('trial group or label', baseline, [...groups, ...Object.values(labels)]) });
   }
   const evaluated = new Set(valid.flatMap((t) => t.config!.eval.metrics));
-  (report.metrics ?? []).forEach((m, i) => {
-    if (!evaluated.has(m)) {
-      diagnostics.push({ ...map.value(['report', 'metrics', i]), path: `report.metrics.${i}`, message: `'${m}' is not in any trial's eval.metrics (${[...evaluated].join(', ')})` });
-    }
-  });
+  const checkMetrics = (list: string[] | undefined, path: Array<string | number>) =>
+    (list ?? []).forEach((m, i) => {
+      if (!evaluated.has(m)) diagnostics.push({ ...map.value([...path, i]), path: [...path, i].join('.'), message: `'${m}' is not in any trial's eval.metrics (${[...evaluated].join(', ')})` });
+    });
+  checkMetrics(report.metrics, ['report', 'metrics']);
+  if (report.sensitivity) diagnostics.push(...checkSensitivity(report.sensitivity, valid, map, checkMetrics));
+  return diagnostics;
+}
+
+function checkSensitivity(
+  sens: NonNullable<ReportSection['sensitivity']>,
+  trials: Array<{ id: string; config?: { seed: number } }>,
+  map: SourceMap,
+  checkMetrics: (list: string[] | undefined, path: Array<string | number>) => void,
+): Diagnostic[] {
+  const pattern = axisPattern(sens.axis);
+  const withAxis = trials.filter((t) => pattern.test(t.id));
+  if (withAxis.length === 0) {
+    const axes = [...new Set(trials.flatMap((t) => [...t.id.matchAll(/(?:^|,)([\w.-]+)=/g)].map((m) => m[1]!)))].filter((a) => a !== 'seed' && a !== 'world');
+    const guess = didYouMean(sens.axis, axes);
+    return [{ ...map.value(['report', 'sensitivity', 'axis']), path: 'report.sensitivity.axis', message: `no trial id has '${sens.axis}=…'${guess ? `; did you mean '${guess}'?` : ''} (axes in trial ids: ${axes.join(', ') || 'none'})` }];
+  }
+  const groups = [...new Set(withAxis.map((t) => trialGroup(t.id.replace(pattern, '').replace(/^,/, ''), t.config!.seed)))];
+  const diagnostics: Diagnostic[] = [];
+  const unknown = (name: string) => {
+    const guess = didYouMean(name, groups);
+    return `no trial group '${name}' once '${sens.axis}' is taken out${guess ? `; did you mean '${guess}'?` : ''} (groups: ${groups.join(' | ')})`;
+  };
+  if (!groups.includes(sens.baseline) && !Object.values(sens.labels ?? {}).includes(sens.baseline)) {
+    diagnostics.push({ ...map.value(['report', 'sensitivity', 'baseline']), path: 'report.sensitivity.baseline', message: unknown(sens.baseline) });
+  }
+  for (const key of Object.keys(sens.labels ?? {})) {
+    if (!groups.includes(key)) diagnostics.push({ ...map.key(['report', 'sensitivity', 'labels', key]), path: `report.sensitivity.labels.${key}`, message: unknown(key) });
+  }
+  checkMetrics(sens.metrics, ['report', 'sensitivity', 'metrics']);
   return diagnostics;
 }

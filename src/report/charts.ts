@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { ReportTable } from './report-table.ts';
+import type { SensitivityMap } from './sensitivity.ts';
 
 export interface CurveSeries {
   /** the trial id */
@@ -110,6 +111,46 @@ export function cutoffCharts(table: ReportTable): Chart[] {
             y: { field: 'value', type: 'quantitative', title: `${metric}@k (%)`, scale: { zero: false } },
             color: { field: 'method', type: 'nominal', sort: null, title: 'method', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } },
           },
+        },
+      },
+    ];
+  });
+}
+
+/**
+ * One chart per metric of a sensitivity map: the difference of each method to the baseline (in
+ * points) against the axis value, a line per method with the paired bootstrap interval as a
+ * whisker, and a dashed line at zero, so "helps", "hurts" and "does nothing" read off directly.
+ * The axis is quantitative when every value is a number.
+ */
+export function sensitivityCharts(map: SensitivityMap): Chart[] {
+  const numeric = map.values.every((v) => v.trim() !== '' && Number.isFinite(Number(v)));
+  return map.metrics.flatMap((metric): Chart[] => {
+    const values = map.methods.flatMap((method) =>
+      map.values.flatMap((v) => {
+        const c = map.cells.get(metric)?.get(method)?.get(v);
+        if (c?.delta === undefined) return [];
+        return [{ method, at: numeric ? Number(v) : v, delta: c.delta * 100, low: c.deltaCi ? c.deltaCi[0] * 100 : null, high: c.deltaCi ? c.deltaCi[1] * 100 : null }];
+      }),
+    );
+    if (values.length === 0) return [];
+    const x = { field: 'at', type: numeric ? ('quantitative' as const) : ('ordinal' as const), title: map.axis, sort: numeric ? undefined : map.values };
+    const color = { field: 'method', type: 'nominal' as const, sort: null, title: 'method', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } };
+    const y = (field: string) => ({ field, type: 'quantitative' as const, title: `Δ ${metric} vs ${map.baseline} (points)`, scale: { zero: false } });
+    return [
+      {
+        file: `${chartName(`sensitivity-${metric}`)}.svg`,
+        spec: {
+          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          title: { text: `Sensitivity of ${metric} to ${map.axis}`, subtitle: 'difference to the baseline at each value; whiskers: 95% paired bootstrap interval over queries; dashed: no difference' },
+          data: { values },
+          width: 420,
+          height: 260,
+          layer: [
+            { mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { datum: 0, type: 'quantitative' } } },
+            { transform: [{ filter: 'datum.low != null' }], mark: { type: 'rule', strokeWidth: 2 }, encoding: { x, y: y('low'), y2: { field: 'high' }, color } },
+            { mark: { type: 'line', point: { filled: true, size: 60 }, strokeWidth: 1.5 }, encoding: { x, y: y('delta'), color } },
+          ],
         },
       },
     ];

@@ -1,6 +1,7 @@
 /** One self-contained HTML page per report: tables, inline SVG charts, configs, world facts. */
 import type { DatasetDiagnostic } from '../extension-points/dataset.ts';
 import type { ReportTable } from './report-table.ts';
+import { formatSensitivityCell, type SensitivityMap } from './sensitivity.ts';
 import { ciCells, mainCells } from './table-formats.ts';
 import { hasSpread, hasTests, pCells, pTitle, tableNotes } from './table-text.ts';
 
@@ -18,6 +19,8 @@ export interface HtmlReportParts {
   configs: Array<[string, string]>;
   /** per distinct dataset: its name and facts; only for simulated data */
   worlds?: Array<{ dataset: string; facts: WorldFact[] }>;
+  /** the sensitivity map, when `report.sensitivity` asked for one */
+  sensitivity?: SensitivityMap;
 }
 
 export function escapeHtml(s: string): string {
@@ -48,6 +51,18 @@ function worldSection(worlds: NonNullable<HtmlReportParts['worlds']>): string {
     .join('\n');
 }
 
+function sensitivitySection(map: SensitivityMap): string {
+  const parts = [
+    `<h2>Sensitivity to ${escapeHtml(map.axis)}</h2>`,
+    `<p class="notes">Difference to ${escapeHtml(map.baseline)} at each value, in percentage points; in brackets the 95% paired bootstrap interval over queries; † where the paired randomization test (Holm over the methods) separates it from zero.</p>`,
+  ];
+  for (const m of map.metrics) {
+    const body = map.methods.map((method) => [escapeHtml(method), ...map.values.map((v) => escapeHtml(formatSensitivityCell(map.cells.get(m)?.get(method)?.get(v), '–')))]);
+    parts.push(`<h3>${escapeHtml(m)}</h3>`, htmlTable(['method', ...map.values.map(escapeHtml)], body));
+  }
+  return parts.join('\n');
+}
+
 /**
  * The report as one HTML file that opens offline: no scripts, no external styles or images (the
  * charts are inline SVG). Values outside a world fact's realistic range are shown in red.
@@ -65,6 +80,7 @@ export function formatHtml(parts: HtmlReportParts): string {
     sections.push(`<h2>${escapeHtml(pTitle(table))}</h2>`, htmlTable(p.header, p.body));
   }
   sections.push(`<ul class="notes">${tableNotes(table, { best: 'bold', dash: '–' }, parts.notes).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+  if (parts.sensitivity) sections.push(sensitivitySection(parts.sensitivity));
   if (parts.charts.length > 0) {
     sections.push('<h2>Charts</h2>', `<div class="charts">${parts.charts.map(([name, svg]) => `<figure title="${escapeHtml(name)}">${svg}</figure>`).join('\n')}</div>`);
   }

@@ -2,11 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CropsError } from '../core/errors.ts';
 import { SWEEP_MANIFEST, type ReadRun, type SweepManifest, type SweepReader } from '../tracking/sweep-reader.ts';
-import { curveChart, cutoffCharts, metricCharts, renderSvg, type Chart, type CurveSeries } from './charts.ts';
+import { curveChart, cutoffCharts, metricCharts, renderSvg, sensitivityCharts, type Chart, type CurveSeries } from './charts.ts';
+import { buildSensitivityMap, formatSensitivityCsv, formatSensitivityMarkdown, type SensitivityMap, type SensitivitySettings } from './sensitivity.ts';
 import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type SignificanceOptions, type TrialRun } from './report-table.ts';
-import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
+import { escapeMarkdown, formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
 import { DEV_CURVE_KEY, TAG } from '../tracking/run-tags.ts';
 import { parsePerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
 import { METRIC_CURVES_ARTIFACT, parseMetricCurves } from '../eval/metric-curves.ts';
@@ -18,6 +19,7 @@ export interface ReportSettingsInput {
   labels?: Record<string, string>;
   title?: string;
   significance?: SignificanceOptions;
+  sensitivity?: SensitivitySettings;
 }
 
 /** The training curves drawn per trial, when the runs logged them (the dev score: with `train.select`). */
@@ -80,8 +82,9 @@ export interface BuiltReport {
   /** notes printed under the tables (trials left out) */
   notes: string[];
   terminal: string;
-  /** relative path -> content: report.md, report.tex, report.csv, charts/*.svg, report.html */
+  /** relative path -> content: report.md, report.tex, report.csv, charts/*.svg, report.html (and sensitivity.md, .csv) */
   files: Map<string, string>;
+  sensitivity?: SensitivityMap;
 }
 
 /** Reads a sweep and renders its tables, its HTML page and, unless `charts` is false, its SVG charts. */
@@ -121,14 +124,19 @@ export async function buildSweepReport(
     significance: settings.significance,
   });
   const notes = leftOut.length > 0 ? [`Left out (not finished): ${leftOut.map((t) => `${t.id} (${t.status.toLowerCase()})`).join(', ')}.`] : [];
+  const sensitivity = settings.sensitivity ? buildSensitivityMap(trials, settings.sensitivity, { title: table.title, metrics: table.metrics, significance: settings.significance }) : undefined;
   const files = new Map<string, string>([
     ['report.md', formatMarkdown(table, notes)],
     ['report.tex', formatLatex(table, notes)],
     ['report.csv', formatCsv(table)],
   ]);
+  if (sensitivity) {
+    files.set('sensitivity.md', formatSensitivityMarkdown(sensitivity, escapeMarkdown));
+    files.set('sensitivity.csv', formatSensitivityCsv(sensitivity));
+  }
   const svgs: Array<[string, string]> = [];
   if (opts.charts) {
-    const charts: Chart[] = [...metricCharts(table), ...cutoffCharts(table)];
+    const charts: Chart[] = [...metricCharts(table), ...(sensitivity ? sensitivityCharts(sensitivity) : []), ...cutoffCharts(table)];
     for (const key of CURVE_KEYS) {
       const series: CurveSeries[] = [];
       for (const r of finished) if (key in r.metrics) series.push({ trial: trialIdOf(r), points: await reader.metricHistory(r, key) });
@@ -144,8 +152,9 @@ export async function buildSweepReport(
     if (yaml !== undefined) configs.push([trialIdOf(r), yaml]);
   }
   const source = `Sweep run ${parent.runId} in ${reader.location}; ${finished.length} finished trial run${finished.length === 1 ? '' : 's'}.`;
-  files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds }));
-  return { table, notes, terminal: formatTerminal(table, notes), files };
+  files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds, sensitivity }));
+  const terminal = formatTerminal(table, notes) + (sensitivity ? `\n${formatSensitivityMarkdown(sensitivity)}` : '');
+  return { table, notes, terminal, files, sensitivity };
 }
 
 /** Writes the report files under `outDir` and attaches them to the sweep run under `report/`. */
