@@ -23,7 +23,7 @@ const RUNS = new Map([
 
 describe('TREC files', () => {
   it('writes run lines qid Q0 docno rank score tag with ids from the sorted query list', () => {
-    expect(formatRun(SET.queries, RUNS, 'my run')).toBe(
+    expect(formatRun(SET.queries, RUNS, 'my run').toString()).toBe(
       ['0 Q0 7 1 0.10000000149011612 my_run', '0 Q0 3 2 0.10000000149011612 my_run', '0 Q0 40 3 -0.3333333432674408 my_run', '1 Q0 12 1 9.99999993922529e-9 my_run', ''].join('\n'),
     );
     expect(qidOf(1)).toBe('1');
@@ -34,7 +34,7 @@ describe('TREC files', () => {
   });
 
   it('round-trips runs with exact scores, qrels and escaped queries', () => {
-    const run = parseRun(formatRun(SET.queries, RUNS, 't'));
+    const run = parseRun(formatRun(SET.queries, RUNS, 't').toString());
     expect(run.get('0')).toEqual([
       { docno: '7', score: Math.fround(0.1) },
       { docno: '3', score: Math.fround(0.1) },

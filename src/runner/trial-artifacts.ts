@@ -25,8 +25,8 @@ export function trialArtifacts(
   /** the docno written for dense item `id`: the user's own id (see src/eval/external-ids.ts) */
   docno?: (itemId: number) => string,
   cutoffCurves?: MetricCurvesFile,
-): Array<[string, string]> {
-  const files: Array<[string, string]> = [];
+): Array<[string, string | Uint8Array]> {
+  const files: Array<[string, string | Uint8Array]> = [];
   if (cfg.eval.writeRuns) {
     for (const [name, rankings] of evaluation.runs) {
       const set = sets.get(name);
