@@ -82,10 +82,11 @@ describe('crops run --parallel N', () => {
     expect(again.stderr).not.toMatch(/training/);
   }, 180_000);
 
-  it('records a failing trial and, with --keep-going, still finishes the others', async () => {
+  it('records a failing trial and, with --keep-going, still finishes the others (axes given with --sweep)', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-par-fail-'));
-    const file = experimentFile(cwd, 'labelScheme: hla\ntrain: { steps: 20, logEvery: 5 }\nablate:\n  loss: [nan-loss, info-nce, h-info-nce]\n');
-    const res = runCli(['run', file, '--plugin', nanLoss, '--parallel', '2', '--keep-going'], { cwd });
+    const file = experimentFile(cwd, 'labelScheme: hla\ntrain: { steps: 20, logEvery: 5 }\n');
+    // the axis comes from the command line: the workers must load the experiment with it
+    const res = runCli(['run', file, '--sweep', 'loss=nan-loss,info-nce,h-info-nce', '--plugin', nanLoss, '--parallel', '2', '--keep-going'], { cwd });
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(/loss=nan-loss {2}FAILED: training loss is NaN at step 0/);
     expect(res.stderr).toMatch(/sweep: 3\/3 trials done \(1 failed\)/);
