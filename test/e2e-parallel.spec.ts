@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore, type StoredRun } from '../src/tracking/file-store.ts';
-import { runCli } from './support/cli.ts';
+import { runCli, spawnCli } from './support/cli.ts';
 import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
 
 const QUICKSTART = resolve('experiments/quickstart.yaml');
@@ -152,7 +151,7 @@ describe('crops run --parallel N', () => {
 
 /** Starts `crops run --parallel 2` in its own process group and sends SIGINT to the whole group, as a terminal's Ctrl-C does. */
 async function interruptedRun(cwd: string, file: string, ready: (stderr: string) => boolean): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [resolve('bin/crops-dev.js'), 'run', file, '--parallel', '2'], { cwd, detached: true, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+  const child = spawnCli([resolve('bin/crops-dev.js'), 'run', file, '--parallel', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
   let stderr = '';
   let sent = false;
   const code = await new Promise<number | null>((done) => {
