@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { appendFile, copyFile, link, mkdir, readFile, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isDiskFull, writeError } from '../core/atomic-write.ts';
 import { CropsError } from '../core/errors.ts';
 import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
 import { withFileLock } from './file-lock.ts';
 import { MLFLOW_LIMITS, assertMetricPoint, assertMlflowKey, assertParams, assertTags } from './mlflow-limits.ts';
-import { type LatestMetric, formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
+import { type LatestMetric, formatMetricValue, parseMetricLine, toYaml, readYaml, appendWhole, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
 import { TAG } from './run-tags.ts';
 
 export { formatMetricValue };
@@ -198,7 +199,7 @@ export class MlflowFileStore {
       const target = join(dir, 'params', key);
       await mkdirFor(run, 'param', key, target);
       const tmp = await writeTemp(dir, value).catch((e: unknown) => {
-        throw fsError(run, 'param', key, e);
+        throw fsError(run, 'param', key, e, target);
       });
       try {
         // link() refuses to replace an existing file, which makes the write-once check atomic
@@ -230,7 +231,7 @@ export class MlflowFileStore {
       const target = join(dir, 'tags', key);
       await mkdirFor(run, 'tag', key, target);
       await atomicWrite(target, value, dir).catch((e) => {
-        throw fsError(run, 'tag', key, e);
+        throw fsError(run, 'tag', key, e, target);
       });
     }
   }
@@ -249,8 +250,9 @@ export class MlflowFileStore {
     for (const [key, lines] of byKey) {
       const target = join(dir, 'metrics', key);
       await mkdirFor(run, 'metric', key, target);
-      // one write per key keeps each batch contiguous even if another writer appends too
-      await appendFile(target, lines.join('')).catch((e) => {
+      // one write per key keeps each batch contiguous even if another writer appends too; a write
+      // that fails part-way (a full disk) is cut back off, so the file never ends in a torn line
+      await appendWhole(target, lines.join(''), `MLflow metric ${JSON.stringify(key)} of run ${run.runId} to`).catch((e) => {
         throw fsError(run, 'metric', key, e);
       });
     }
@@ -266,7 +268,7 @@ export class MlflowFileStore {
     const target = join(dir, 'artifacts', ...segments);
     await mkdirFor(run, 'artifact', path, target);
     await atomicWrite(target, content, dir).catch((e: unknown) => {
-      throw fsError(run, 'artifact', path, e);
+      throw fsError(run, 'artifact', path, e, target);
     });
   }
 
@@ -275,7 +277,10 @@ export class MlflowFileStore {
     const dir = this.runDir(run);
     const meta = await readYaml(join(dir, 'meta.yaml'));
     if (!meta) throw new CropsError(`MLflow run ${run.runId} not found in ${this.root}`);
-    await atomicWrite(join(dir, 'meta.yaml'), toYaml({ ...meta, status: RUN_STATUS_CODES[status], end_time: endTime }), dir, true);
+    const metaFile = join(dir, 'meta.yaml');
+    await atomicWrite(metaFile, toYaml({ ...meta, status: RUN_STATUS_CODES[status], end_time: endTime }), dir, true).catch((e: unknown) => {
+      throw isDiskFull(e) ? writeError(`the ${status} status of MLflow run ${run.runId} to`, metaFile, e) : e;
+    });
   }
 
   /** Reads one run with its tags, params and latest metric values. */
