@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { copyFile, link, mkdir, readFile, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rm, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isDiskFull, writeError } from '../core/atomic-write.ts';
@@ -163,31 +163,41 @@ export class MlflowFileStore {
     const run: RunRef = { experimentId: opts.experimentId, runId };
     const dir = join(expDir, runId);
     await mkdir(dir);
-    await Promise.all(['metrics', 'params', 'artifacts', 'tags'].map((d) => mkdir(join(dir, d))));
-    await atomicWrite(
-      join(dir, 'meta.yaml'),
-      toYaml({
-        artifact_uri: pathToFileURL(join(dir, 'artifacts')).href,
-        end_time: null,
-        entry_point_name: '',
-        experiment_id: opts.experimentId,
-        lifecycle_stage: 'active',
-        run_id: runId,
-        run_name: opts.runName,
-        run_uuid: runId,
-        source_name: '',
-        source_type: SOURCE_TYPE_LOCAL,
-        source_version: '',
-        start_time: opts.startTime ?? Date.now(),
-        status: RUN_STATUS_CODES.RUNNING,
-        tags: [],
-        user_id: opts.userId,
-      }),
-      dir,
-      true,
-    );
-    await this.setTags(run, { [TAG.runName]: opts.runName, ...opts.tags });
-    await this.logParams(run, opts.params ?? {});
+    try {
+      await Promise.all(['metrics', 'params', 'artifacts', 'tags'].map((d) => mkdir(join(dir, d))));
+      const metaFile = join(dir, 'meta.yaml');
+      await atomicWrite(
+        metaFile,
+        toYaml({
+          artifact_uri: pathToFileURL(join(dir, 'artifacts')).href,
+          end_time: null,
+          entry_point_name: '',
+          experiment_id: opts.experimentId,
+          lifecycle_stage: 'active',
+          run_id: runId,
+          run_name: opts.runName,
+          run_uuid: runId,
+          source_name: '',
+          source_type: SOURCE_TYPE_LOCAL,
+          source_version: '',
+          start_time: opts.startTime ?? Date.now(),
+          status: RUN_STATUS_CODES.RUNNING,
+          tags: [],
+          user_id: opts.userId,
+        }),
+        dir,
+        true,
+      ).catch((e: unknown) => {
+        throw isDiskFull(e) ? writeError(`MLflow run ${runId} (meta.yaml) to`, metaFile, e) : e;
+      });
+      await this.setTags(run, { [TAG.runName]: opts.runName, ...opts.tags });
+      await this.logParams(run, opts.params ?? {});
+    } catch (e) {
+      // a run that could not be created whole (a full disk) is not left behind half-made, RUNNING
+      // with no owner to close it, and its files give their space back
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
     return run;
   }
 
