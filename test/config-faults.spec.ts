@@ -6,13 +6,13 @@ import { main } from '../src/cli/main.ts';
 
 const BASE = resolve('experiments/_base/tiny-world.yaml');
 
-async function validate(dir: string, file: string): Promise<{ code: number; out: string; err: string }> {
+async function validate(dir: string, file: string, ...flags: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const cwd = process.cwd();
   process.chdir(dir);
   try {
-    const code = await main(['validate', file], { out: (s) => (out += s), err: (s) => (err += s) });
+    const code = await main(['validate', file, ...flags], { out: (s) => (out += s), err: (s) => (err += s) });
     return { code, out, err };
   } finally {
     process.chdir(cwd);
@@ -81,9 +81,23 @@ describe('hostile or mistaken experiment files get a located error and exit 2', 
     const grid = `extends: ${BASE}\nablate:\n  train.lr: ${axis}\n  train.weightDecay: ${axis}\n  loss.params.temperature: ${axis}\n`;
     const r = await validate(files({ 'grid.yaml': grid }), 'grid.yaml');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/grid\.yaml:2:1 error ablate: expands to 1000000 trials \(100 x 100 x 100\), more than maxTrials \(1000\); set `maxTrials: 1000000`/);
+    expect(r.err).toMatch(/grid\.yaml:2:1 error ablate: expands to 1000000 trials \(100 x 100 x 100\), more than maxTrials \(1000\); set `maxTrials: 1000000` in the experiment or pass --yes/);
     const ok = await validate(files({ 'some.yaml': `extends: ${BASE}\nmaxTrials: 1200\nseeds: [1, 2, 3]\nablate:\n  train.lr: [${Array.from({ length: 400 }, (_, i) => (i + 1) / 10000).join(', ')}]\n` }), 'some.yaml');
     expect(ok.err).toBe('');
     expect(ok.out).toMatch(/ok, 1200 trials/);
+    // --yes confirms the size on the command line instead of in the file
+    const big = files({ 'big.yaml': `extends: ${BASE}\nablate:\n  train.lr: [${Array.from({ length: 1001 }, (_, i) => (i + 1) / 100000).join(', ')}]\n` });
+    expect((await validate(big, 'big.yaml')).err).toMatch(/big\.yaml:2:1 error ablate: expands to 1001 trials \(1001\), more than maxTrials \(1000\)/);
+    const yes = await validate(big, 'big.yaml', '--yes');
+    expect(yes.err).toBe('');
+    expect(yes.out).toMatch(/ok, 1001 trials/);
   }, 120_000);
+
+  it('a --set error is located at the --set that has it, with its text', async () => {
+    const r = await validate(files({ 's.yaml': `extends: ${BASE}\nname: s\n` }), 's.yaml', '--set', 'train.steps=3', '--set', 'train.lr=[1,', '--set', 'train.steps=abc');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^--set:2:1 error train\.lr: value is not valid YAML: .* at column 4 of '\[1,'$/m);
+    expect(r.err).toMatch(/^--set:3:1 error train\.steps: expected a number \(got 'abc'\)$/m);
+    expect(r.err).not.toMatch(/s\.yaml:/);
+  });
 });

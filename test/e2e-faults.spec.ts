@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
-import { runCli } from './support/cli.ts';
+import { runCli, spawnCli } from './support/cli.ts';
 import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
 
 const { file: nanLoss } = writeNanLossPlugin('faults');
@@ -53,7 +52,7 @@ describe('faults leave every finished result recorded and the sweep resumable', 
   it('marks the running trial KILLED on Ctrl-C, exits 130, and leaves it to be re-run', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-sigint-'));
     const file = experiment(cwd, 100_000);
-    const child = spawn(process.execPath, [resolve('bin/crops-dev.js'), 'run', file, '--only', 'info-nce', '--plugin', nanLoss], {
+    const child = spawnCli([resolve('bin/crops-dev.js'), 'run', file, '--only', 'info-nce', '--plugin', nanLoss], {
       cwd,
       env: { ...process.env, MLFLOW_TRACKING_URI: '' },
     });

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
 import { completion, FakeChatServer } from './support/fake-chat-server.ts';
+import { spawnCli } from './support/cli.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/crops-dev.js');
 const KEY_ENV = 'CROPS_E2E_LLM_KEY';
@@ -13,7 +13,7 @@ const KEY = 'sk-e2e-5d8e2b7a91c4-must-stay-secret';
 /** Runs the CLI without blocking this process, so the local server keeps answering. */
 function runCli(args: string[], cwd: string): Promise<{ status: number | null; out: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '', [KEY_ENV]: KEY } });
+    const child = spawnCli([BIN, ...args], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '', [KEY_ENV]: KEY } });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowRestClient } from '../src/tracking/rest-client.ts';
-import { BIN as CLI, runCli } from './support/cli.ts';
+import { BIN as CLI, runCli, spawnCli } from './support/cli.ts';
 import { startMlflowServer, type MlflowServer } from './support/mlflow-server.ts';
 
 let server: MlflowServer;
@@ -18,7 +17,7 @@ afterAll(async () => {
 describe('an MLflow outage that spans the end of a trial', () => {
   it('keeps the process alive, says what is spooled and how to send it, goes on, and push closes every run', { timeout: 420_000 }, async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-outage-'));
-    const child = spawn(process.execPath, [CLI, 'run', resolve('experiments/quickstart.yaml'), '--set', 'tracker={use: mlflow, params: {offlineWaitSeconds: 3}}', '--set', 'train.steps=20'], {
+    const child = spawnCli([CLI, 'run', resolve('experiments/quickstart.yaml'), '--set', 'tracker={use: mlflow, params: {offlineWaitSeconds: 3}}', '--set', 'train.steps=20'], {
       cwd,
       env: { ...process.env, MLFLOW_TRACKING_URI: server.url },
     });

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
-import { BIN as CLI } from './support/cli.ts';
+import { BIN as CLI, spawnCli } from './support/cli.ts';
 
 const BIN = CLI;
 
@@ -15,7 +15,7 @@ function experiment(dir: string, steps: number, ablate = ''): string {
 }
 
 function start(args: string[], cwd: string): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+  const child = spawnCli([BIN, ...args], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

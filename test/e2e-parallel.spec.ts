@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore, type StoredRun } from '../src/tracking/file-store.ts';
-import { runCli } from './support/cli.ts';
+import { runCli, spawnCli } from './support/cli.ts';
 import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
 
 const QUICKSTART = resolve('experiments/quickstart.yaml');
@@ -82,10 +81,11 @@ describe('crops run --parallel N', () => {
     expect(again.stderr).not.toMatch(/training/);
   }, 180_000);
 
-  it('records a failing trial and, with --keep-going, still finishes the others', async () => {
+  it('records a failing trial and, with --keep-going, still finishes the others (axes given with --sweep)', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-par-fail-'));
-    const file = experimentFile(cwd, 'labelScheme: hla\ntrain: { steps: 20, logEvery: 5 }\nablate:\n  loss: [nan-loss, info-nce, h-info-nce]\n');
-    const res = runCli(['run', file, '--plugin', nanLoss, '--parallel', '2', '--keep-going'], { cwd });
+    const file = experimentFile(cwd, 'labelScheme: hla\ntrain: { steps: 20, logEvery: 5 }\n');
+    // the axis comes from the command line: the workers must load the experiment with it
+    const res = runCli(['run', file, '--sweep', 'loss=nan-loss,info-nce,h-info-nce', '--plugin', nanLoss, '--parallel', '2', '--keep-going'], { cwd });
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(/loss=nan-loss {2}FAILED: training loss is NaN at step 0/);
     expect(res.stderr).toMatch(/sweep: 3\/3 trials done \(1 failed\)/);
@@ -151,7 +151,7 @@ describe('crops run --parallel N', () => {
 
 /** Starts `crops run --parallel 2` in its own process group and sends SIGINT to the whole group, as a terminal's Ctrl-C does. */
 async function interruptedRun(cwd: string, file: string, ready: (stderr: string) => boolean): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [resolve('bin/crops-dev.js'), 'run', file, '--parallel', '2'], { cwd, detached: true, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+  const child = spawnCli([resolve('bin/crops-dev.js'), 'run', file, '--parallel', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
   let stderr = '';
   let sent = false;
   const code = await new Promise<number | null>((done) => {

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
-import { BIN as CLI, runCli } from './support/cli.ts';
+import { BIN as CLI, runCli, spawnCli } from './support/cli.ts';
 import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
 import { slurmCluster } from './support/slurm/slurm-cluster.ts';
 
@@ -48,7 +48,7 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
     const cwd = mkdtempSync(join(tmpdir(), 'crops-slurm-cancel-'));
     const file = join(cwd, 'cancel.yaml');
     writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-cancel\nlabelScheme: hla\nloss: h-info-nce\nablate:\n  train.steps: [20, 100, 101]\n`);
-    const child = spawn(process.execPath, [CLI, 'run', file, '--launcher', 'slurm', '--parallel', '3'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    const child = spawnCli([CLI, 'run', file, '--launcher', 'slurm', '--parallel', '3'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
     let stderr = '';
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

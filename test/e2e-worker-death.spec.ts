@@ -1,17 +1,17 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
-import { BIN as CLI } from './support/cli.ts';
+import { BIN as CLI, spawnCli } from './support/cli.ts';
 
 describe('crops run --parallel N when a worker process dies', () => {
   it('ends the dead worker\'s trial run FAILED with the reason, never leaving it RUNNING', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-worker-death-'));
     const file = join(cwd, 'death.yaml');
     writeFileSync(file, `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: worker-death\ntrain: { steps: 100000 }\n`);
-    const child = spawn(process.execPath, [CLI, 'run', file, '--parallel', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
+    const child = spawnCli([CLI, 'run', file, '--parallel', '2'], { cwd, env: { ...process.env, MLFLOW_TRACKING_URI: '' } });
     let stderr = '';
     let killed = false;
     const code = await new Promise<number | null>((done) => {

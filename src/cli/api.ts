@@ -23,6 +23,8 @@ export interface ExperimentOptions {
   sets?: string[];
   /** `key=a,b,...` extra ablation axes, as `crops run --sweep` */
   sweeps?: string[];
+  /** go past `maxTrials`, as `crops run --yes` */
+  yes?: boolean;
   /** extra plugins (descriptors, modules or module file paths), added to the bundled ones */
   plugins?: PluginSource[];
   /** a registry to use instead of building one (then `plugins` must be left out) */
@@ -40,12 +42,13 @@ export async function validateExperiment(source: ExperimentSource, opts: Experim
   const registry = opts.registry ?? (await createRegistry({ plugins: opts.plugins }));
   const sets = opts.sets ?? [];
   const sweeps = opts.sweeps ?? [];
-  if (typeof source === 'string') return { ...loadExperimentFile(source, { registry, sets, sweeps }), registry };
+  const yes = Boolean(opts.yes);
+  if (typeof source === 'string') return { ...loadExperimentFile(source, { registry, sets, sweeps, yes }), registry };
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
     throw new CropsError(`an experiment is a file path or an object (got ${Array.isArray(source) ? 'a list' : typeof source})`);
   }
   const anchor = resolve(opts.baseDir ?? process.cwd(), 'experiment.yaml');
-  return { ...loadExperimentFile(anchor, { registry, sets, sweeps, inline: { text: stringify(source), displayName: OBJECT_NAME } }), registry };
+  return { ...loadExperimentFile(anchor, { registry, sets, sweeps, yes, inline: { text: stringify(source), displayName: OBJECT_NAME } }), registry };
 }
 
 /** Loads and validates an experiment; throws a {@link CropsError} listing every problem when it is invalid. */
@@ -115,7 +118,7 @@ export async function runSweep(source: ExperimentSource, opts: RunSweepOptions =
     cacheRoot: resolve(opts.cacheRoot ?? '.crops-cache'),
     logLevel: opts.logLevel ?? 'warn',
     parallel,
-    workers: { entry: WORKER_ENTRY, load: { file: source as string, sets: opts.sets ?? [], sweeps: opts.sweeps ?? [], plugins: (opts.plugins ?? []) as string[] } },
+    workers: { entry: WORKER_ENTRY, load: { file: source as string, sets: opts.sets ?? [], sweeps: opts.sweeps ?? [], plugins: (opts.plugins ?? []) as string[], yes: Boolean(opts.yes) } },
   });
   return {
     experiment,

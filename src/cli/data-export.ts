@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { isDiskFull, writeError, writeWhole } from '../core/atomic-write.ts';
 import { join } from 'node:path';
 import type { ResolvedSample } from '../runner/labelling.ts';
 
@@ -42,8 +43,14 @@ export async function writeSamples(
     }
   }
   const csv = join(dir, 'samples.csv');
-  writeFileSync(csv, `${lines.join('\n')}\n`);
-  await csvToParquet(csv, join(dir, 'samples.parquet'));
+  await writeWhole(csv, `${lines.join('\n')}\n`, 'exported samples');
+  const parquet = join(dir, 'samples.parquet');
+  await csvToParquet(csv, parquet).catch(async (e: unknown) => {
+    if (!isDiskFull(e)) throw e;
+    // a half-written Parquet file next to a whole CSV would pass for a complete export
+    await Promise.all([csv, parquet].map((f) => unlink(f).catch(() => undefined)));
+    throw writeError('exported samples', parquet, e);
+  });
   return lines.length - 1;
 }
 

@@ -19,6 +19,7 @@ const EXPERIMENT_OPTIONS: Record<string, OptionSpec> = {
   sweep: { type: 'string', multiple: true, value: 'key=a,b', help: 'add an ablation axis over comma-separated values (repeatable; axes combine as a cartesian product), e.g. --sweep loss=info-nce,h-info-nce' },
   plugin: { type: 'string', multiple: true, value: 'FILE', help: 'load extra plugins from a module file (.js; .ts needs tsx installed; repeatable)' },
 };
+const YES: OptionSpec = { type: 'boolean', help: 'go past the maxTrials limit (default 1000): the size of the sweep is confirmed' };
 const VERBOSE: OptionSpec = { type: 'boolean', help: 'print stack traces of unexpected errors and debug logs' };
 
 const strings = (v: unknown): string[] => (v as string[] | undefined) ?? [];
@@ -43,6 +44,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       launcher: { type: 'string', value: 'local|slurm', help: "where the trials run (default: the file's launcher section, else local)" },
       detach: { type: 'boolean', help: 'hand the trials to the cluster launcher and return; follow them with crops status' },
       quiet: { type: 'boolean', help: 'no progress lines on stderr' },
+      yes: YES,
       verbose: VERBOSE,
     },
     async run(v, p, io) {
@@ -62,6 +64,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
           parallel: integerFlag('--parallel', v.parallel as string | undefined, 1) ?? 1,
           launcher: v.launcher as string | undefined,
           detach: Boolean(v.detach),
+          yes: Boolean(v.yes),
         },
         io,
       );
@@ -86,10 +89,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'check an experiment file and list its trials, without running anything',
     args: 'FILE',
     complete: 'files',
-    options: { ...EXPERIMENT_OPTIONS, verbose: VERBOSE },
+    options: { ...EXPERIMENT_OPTIONS, yes: YES, verbose: VERBOSE },
     async run(v, p, io) {
       const { validateCommand } = await import('./validate-command.ts');
-      return validateCommand({ file: oneFile('validate', p), sets: strings(v.set), sweeps: strings(v.sweep), plugins: strings(v.plugin) }, io);
+      return validateCommand({ file: oneFile('validate', p), sets: strings(v.set), sweeps: strings(v.sweep), plugins: strings(v.plugin), yes: Boolean(v.yes) }, io);
     },
   },
   plugins: {

@@ -27,7 +27,8 @@ export interface RunArgs extends ExperimentArgs {
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
   const started = Date.now();
   const { experiment, registry } = await loadValidated(args);
-  const load = { file: args.file, sets: args.sets, plugins: args.plugins } satisfies ExperimentArgs;
+  // what a worker or cluster task needs to load the same experiment: everything that shaped its trials
+  const load = { file: args.file, sets: args.sets, sweeps: args.sweeps, plugins: args.plugins, yes: args.yes } satisfies ExperimentArgs;
   const cacheRoot = resolve('.crops-cache');
   const logLevel = args.verbose ? 'debug' : 'warn';
   const launcher = chooseLauncher(experiment, { flag: args.launcher, detach: Boolean(args.detach), load, cacheRoot, logLevel, registry });

@@ -10,12 +10,14 @@ export interface ExperimentArgs {
   /** `--sweep key=a,b` extra ablation axes */
   sweeps?: string[];
   plugins: string[];
+  /** `--yes`: go past `maxTrials` (the sweep's size is confirmed) */
+  yes?: boolean;
 }
 
 /** Loads plugins and the experiment; throws a CropsError (exit 2) listing every problem. */
 export async function loadValidated(args: ExperimentArgs): Promise<{ experiment: Experiment; registry: PluginRegistry }> {
   const registry = await buildRegistry(args.plugins);
-  const { experiment, diagnostics } = loadExperiment(args.file, { registry, sets: args.sets, sweeps: args.sweeps });
+  const { experiment, diagnostics } = loadExperiment(args.file, { registry, sets: args.sets, sweeps: args.sweeps, yes: args.yes });
   if (!experiment) {
     const n = diagnostics.length;
     throw new CropsError([...diagnostics, { message: `${n} problem${n === 1 ? '' : 's'} found; nothing was run`, severity: 'error' }], 2);

@@ -44,7 +44,9 @@ export function applySets(value: Record<string, unknown>, map: SourceMap, sets: 
     try {
       v = parseYamlValue(s.slice(eq + 1));
     } catch (e) {
-      diagnostics.push({ ...where, path: key, message: `value is not valid YAML: ${(e as Error).message.split('\n')[0]}` });
+      // the parser's own position is within the value, which the user typed on the command line
+      const reason = (e as Error).message.split('\n')[0]!.replace(/ at line 1, column (\d+):?$/, ' at column $1');
+      diagnostics.push({ ...where, path: key, message: `value is not valid YAML: ${reason} of '${s.slice(eq + 1)}'` });
       return;
     }
     const err = checkPath(key);
@@ -191,7 +193,7 @@ export function expandAblation(
       diagnostics.push({
         ...map.key(['ablate']),
         path: 'ablate',
-        message: `expands to ${total} trials (${sizes}${limit.seeds > 1 ? ` x ${limit.seeds} seeds` : ''}), more than maxTrials (${limit.maxTrials}); set \`maxTrials: ${total}\` in the experiment to run them all, or shrink the axes`,
+        message: `expands to ${total} trials (${sizes}${limit.seeds > 1 ? ` x ${limit.seeds} seeds` : ''}), more than maxTrials (${limit.maxTrials}); set \`maxTrials: ${total}\` in the experiment or pass --yes to run them all, or shrink the axes`,
       });
       return { cells: [], diagnostics };
     }

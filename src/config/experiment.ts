@@ -46,6 +46,8 @@ export interface LoadOptions {
   sweeps?: string[];
   /** the experiment's YAML when it is not read from `file` (which then only anchors relative `extends` paths) */
   inline?: InlineSource;
+  /** `--yes`: the user confirmed the size of the sweep, so `maxTrials` does not apply */
+  yes?: boolean;
 }
 
 /**
@@ -79,7 +81,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
     if (first !== i) diagnostics.push({ ...merged.map.value(['seeds', i]), path: `seeds.${i}`, message: `seed ${seed} is already listed (seeds.${first}); each seed must appear once` });
   });
 
-  const maxTrials = typeof merged.value.maxTrials === 'number' && merged.value.maxTrials > 0 ? merged.value.maxTrials : DEFAULT_MAX_TRIALS;
+  const maxTrials = opts.yes ? Number.POSITIVE_INFINITY : typeof merged.value.maxTrials === 'number' && merged.value.maxTrials > 0 ? merged.value.maxTrials : DEFAULT_MAX_TRIALS;
   const { cells, diagnostics: expandDiagnostics } = expandAblation(merged.value, merged.map, { maxTrials, seeds: seeds.length * (Array.isArray(merged.value.worlds) ? Math.max(1, merged.value.worlds.length) : 1) });
   diagnostics.push(...expandDiagnostics);
 

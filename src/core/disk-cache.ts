@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { atomicWrite } from './atomic-write.ts';
+import { atomicWrite, writeError } from './atomic-write.ts';
 import { configHash, stableStringify } from './hash.ts';
 import { scrubSecrets } from './secrets.ts';
 
@@ -55,9 +55,4 @@ export class DiskCache<K, V> {
   }
 }
 
-/** An error naming what was being written where, and why; ENOSPC says the disk is full. */
-export function writeError(what: string, path: string, e: unknown): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOSPC' ? 'the disk is full (ENOSPC); free space and run again' : code === 'EDQUOT' ? 'the disk quota is used up (EDQUOT)' : (e as Error).message;
-  return Object.assign(new Error(`could not write ${what} ${path}: ${why}`), { code, cause: e });
-}
+export { writeError } from './atomic-write.ts';

@@ -7,8 +7,9 @@
  * where it has them, otherwise decimal item ids. Scores are written with the shortest decimal that reads back as the same
  * number, so ties (and therefore trec_eval's tie order) survive the round trip.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isDiskFull, writeWhole } from '../core/atomic-write.ts';
 import type { Qrels } from '../extension-points/samples.ts';
 import type { Ranking } from '../extension-points/retriever.ts';
 import type { ScoredDoc } from './trec-order.ts';
@@ -89,9 +90,22 @@ export async function writeTrecFiles(
   const names: TrecNames = { qids: set.qids, docno };
   await mkdir(dir, { recursive: true });
   const paths = { run: join(dir, `${set.name}.run`), qrels: join(dir, `${set.name}.qrels`), queries: join(dir, `${set.name}.queries.tsv`) };
-  await writeFile(paths.run, formatRun(set.queries, rankings, tag, names));
-  await writeFile(paths.qrels, formatQrels(set.queries, set, names));
-  await writeFile(paths.queries, formatQueries(set.queries, names));
+  // on a full disk, the file being written is removed (and named in the error), and so are the ones
+  // before it: the three files make sense only together
+  const written: string[] = [];
+  try {
+    for (const [path, what, text] of [
+      [paths.run, 'TREC run file', () => formatRun(set.queries, rankings, tag, names)],
+      [paths.qrels, 'TREC qrels file', () => formatQrels(set.queries, set, names)],
+      [paths.queries, 'queries file', () => formatQueries(set.queries, names)],
+    ] as const) {
+      await writeWhole(path, text(), what);
+      written.push(path);
+    }
+  } catch (e) {
+    if (isDiskFull(e)) await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));
+    throw e;
+  }
   return paths;
 }
 

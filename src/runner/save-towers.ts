@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import type { PluginRef } from '../config/trial-config.ts';
+import { isDiskFull, writeError } from '../core/atomic-write.ts';
 import { ENCODER_REF_FILE, TOWERS_ARTIFACT, type Encoder } from '../extension-points/encoder.ts';
 
 /**
@@ -13,8 +14,13 @@ export async function towerArtifacts(encoder: Encoder, ref: PluginRef): Promise<
   if (!encoder.save) throw new Error(`encoder '${ref.use}' cannot save its towers; remove train.saveTowers or pick an encoder that can (e.g. hash-mlp)`);
   const dir = mkdtempSync(join(tmpdir(), 'crops-towers-'));
   try {
-    await encoder.save(dir);
-    writeFileSync(join(dir, ENCODER_REF_FILE), `${JSON.stringify({ use: ref.use, params: ref.params }, null, 2)}\n`);
+    try {
+      await encoder.save(dir);
+      writeFileSync(join(dir, ENCODER_REF_FILE), `${JSON.stringify({ use: ref.use, params: ref.params }, null, 2)}\n`);
+    } catch (e) {
+      // the scratch folder goes in `finally`, so the space comes back either way
+      throw isDiskFull(e) ? writeError('the trained towers to the scratch folder', dir, e) : e;
+    }
     // encoders may write sub-folders (a Hugging Face directory has 1_Pooling/config.json)
     return readdirSync(dir, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile())

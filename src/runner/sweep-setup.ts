@@ -173,7 +173,10 @@ export async function finishSweep(tracker: Tracker, parent: RunRef, experiment: 
     report: experiment.report,
     trials: results.map((r) => ({ id: r.trial.id, seed: r.trial.config.seed, status: r.status, runId: r.runId })),
   };
-  await tracker.logArtifact(parent, SWEEP_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
-  await tracker.endRun(parent, interrupted ? 'KILLED' : failed ? 'FAILED' : 'FINISHED');
+  // a manifest the disk refused must not leave the sweep run RUNNING: it ends FAILED, then the error is raised
+  let manifestError: unknown;
+  await tracker.logArtifact(parent, SWEEP_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`).catch((e: unknown) => void (manifestError = e));
+  await tracker.endRun(parent, interrupted ? 'KILLED' : failed || manifestError !== undefined ? 'FAILED' : 'FINISHED');
   await tracker.flush();
+  if (manifestError !== undefined) throw manifestError;
 }

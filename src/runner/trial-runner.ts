@@ -2,6 +2,7 @@ import { Container } from 'inversify';
 import { stringify as toYaml } from 'yaml';
 import type { Experiment, Trial } from '../config/experiment.ts';
 import { DEV_SET, METRIC_SPEC } from '../config/trial-config.ts';
+import { isDiskFull } from '../core/atomic-write.ts';
 import { CropsError, TrialFailure } from '../core/errors.ts';
 import { configHash } from '../core/hash.ts';
 import type { LogLevel } from '../core/logger.ts';
@@ -88,7 +89,9 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   } catch (e) {
     // a problem of the experiment stops everything; a tracker that cannot be reached ends this trial only
     if (e instanceof CropsError) throw e;
-    const error = `not started: the tracker could not create its run (${redactAndCut(e instanceof Error ? e.message : String(e), 1000)}); run the experiment again once it is reachable`;
+    // the disk-full message already says what to do; a tracker that is down needs waiting for
+    const todo = isDiskFull(e) ? '' : '; run the experiment again once it is reachable';
+    const error = `not started: the tracker could not create its run (${redactAndCut(e instanceof Error ? e.message : String(e), 1000)})${todo}`;
     return { trial, status: 'FAILED', metrics: {}, error, seconds: (Date.now() - started) / 1000, trackerDown: true };
   }
   const disposables: Array<{ dispose?(): void }> = [];
@@ -213,7 +216,8 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const killed = ctx.signal.aborted;
     // redacted before the cut, so no part of a secret reaches the tag, the table or stderr
     const message = redactAndCut(e instanceof Error ? e.message : String(e), 4000);
-    await tracker.setTags(run, { [TAG.error]: message, ...(e instanceof TrialFailure ? detailTags(e.details) : {}) });
+    // a full disk may refuse the error tags too: the run must still be closed, and the error is in the result
+    await tracker.setTags(run, { [TAG.error]: message, ...(e instanceof TrialFailure ? detailTags(e.details) : {}) }).catch(() => undefined);
     await tracker.endRun(run, killed ? 'KILLED' : 'FAILED');
     return { trial, status: killed ? 'KILLED' : 'FAILED', metrics: {}, runId: run.runId, error: message, seconds: (Date.now() - started) / 1000 };
   } finally {

@@ -9,7 +9,7 @@ import type { FromWorker, ProgressEvent, ToWorker, WorkerInit } from './worker-p
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
 
 /** A compiled worker module runs as it is; a TypeScript one (running from the sources) through tsx. */
-const forkArgs = (entry: string): [string, string[]] => (/\.[mc]?ts$/.test(entry) ? [RUN_TS, [entry]] : [entry, []]);
+export const forkArgs = (entry: string): [string, string[]] => (/\.[mc]?ts$/.test(entry) ? [RUN_TS, [entry]] : [entry, []]);
 
 type Reply = Exclude<FromWorker, { type: 'progress' } | { type: 'fatal' }>;
 

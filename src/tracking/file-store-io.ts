@@ -2,6 +2,7 @@
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { isDiskFull, writeError } from '../core/atomic-write.ts';
 import { CropsError } from '../core/errors.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
 
@@ -41,7 +42,7 @@ export async function readYaml(path: string): Promise<Record<string, unknown> | 
   }
 }
 
-export { atomicWrite, writeTemp } from '../core/atomic-write.ts';
+export { appendWhole, atomicWrite, writeTemp } from '../core/atomic-write.ts';
 
 /** Files under `dir`, keyed by their `/`-separated relative path (keys may contain `/`). */
 export async function readTree(dir: string, prefix = ''): Promise<Record<string, string>> {
@@ -79,9 +80,13 @@ export async function mkdirFor(run: RunRef, kind: string, key: string, target: s
   }
 }
 
-/** Turns the errors a misuse produces into messages that say what went wrong. */
-export function fsError(run: RunRef, kind: string, key: string, e: unknown): unknown {
+/**
+ * Turns the errors a misuse or a full disk produces into messages that say what went wrong; `path`
+ * is the file being written, named when the disk is full.
+ */
+export function fsError(run: RunRef, kind: string, key: string, e: unknown, path?: string): unknown {
   const code = errno(e);
+  if (path !== undefined && isDiskFull(e)) return writeError(`MLflow ${kind} ${JSON.stringify(key)} of run ${run.runId} to`, path, e);
   if (code === 'ENOENT') return new CropsError(`MLflow run ${run.runId} (experiment ${run.experimentId}) does not exist in the store; was it deleted?`);
   // `a` and `a/b` cannot both exist as files
   if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {

@@ -1,54 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, existsSync } from 'node:fs';
-import { appendFile, copyFile, link, mkdir, readFile, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { copyFile, link, mkdir, readFile, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isDiskFull, writeError } from '../core/atomic-write.ts';
 import { CropsError } from '../core/errors.ts';
 import type { MetricPoint, RunRef, RunStatus } from '../extension-points/tracker.ts';
 import { withFileLock } from './file-lock.ts';
-import { MLFLOW_LIMITS, assertMetricPoint, assertMlflowKey, assertParams, assertTags } from './mlflow-limits.ts';
-import { type LatestMetric, formatMetricValue, parseMetricLine, toYaml, readYaml, atomicWrite, writeTemp, readTree, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
+import { MLFLOW_LIMITS, assertMetricPoint, assertParams, assertTags } from './mlflow-limits.ts';
+import { formatMetricValue, toYaml, readYaml, appendWhole, atomicWrite, writeTemp, subdirs, exists, mkdirFor, fsError, errno } from './file-store-io.ts';
+import { MlflowFileStoreReader, RUN_STATUS_CODES, TRASH, type ExperimentInfo } from './file-store-reader.ts';
 import { TAG } from './run-tags.ts';
 
 export { formatMetricValue };
-
-/** MLflow's `RunStatus` enum as stored in a run's meta.yaml. */
-export const RUN_STATUS_CODES = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
-export type StoredRunStatus = keyof typeof RUN_STATUS_CODES;
+export { MlflowFileStoreReader, RUN_STATUS_CODES, type ExperimentInfo, type LatestMetric, type StoredRun, type StoredRunStatus } from './file-store-reader.ts';
 
 /** MLflow's `SourceType.LOCAL`. */
 const SOURCE_TYPE_LOCAL = 4;
 const DEFAULT_EXPERIMENT_ID = '0';
-const TRASH = '.trash';
-/** Folders inside an experiment directory that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS). */
-const RESERVED_EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces', 'models']);
 const LOCK_FILE = '.crops-experiments.lock';
-const EXPERIMENT_ID = /^[a-zA-Z0-9][\w-]{0,63}$/;
-const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
-
-/** One experiment directory of the store. */
-export interface ExperimentInfo {
-  experimentId: string;
-  name: string;
-  lifecycleStage: 'active' | 'deleted';
-  artifactLocation: string;
-}
-
-export type { LatestMetric } from './file-store-io.ts';
-
-/** A run as read back from disk. */
-export interface StoredRun extends RunRef {
-  runName: string;
-  status: StoredRunStatus;
-  startTime: number;
-  endTime: number | null;
-  lifecycleStage: string;
-  userId: string;
-  artifactUri: string;
-  tags: Record<string, string>;
-  params: Record<string, string>;
-  metrics: Record<string, LatestMetric>;
-}
 
 export interface CreateRunOptions {
   experimentId: string;
@@ -60,8 +30,9 @@ export interface CreateRunOptions {
 }
 
 /**
- * Reads and writes MLflow's file-store layout (what `mlflow.store.tracking.file_store.FileStore`
- * of MLflow 2.x/3.x reads, and what `mlflow migrate-filestore` converts to SQLite):
+ * Writes MLflow's file-store layout, and reads it through {@link MlflowFileStoreReader}: what
+ * `mlflow.store.tracking.file_store.FileStore` of MLflow 2.x/3.x reads, and what
+ * `mlflow migrate-filestore` converts to SQLite:
  *
  * ```
  * <root>/<experiment_id>/meta.yaml
@@ -77,14 +48,8 @@ export interface CreateRunOptions {
  * creation is safe across processes: a lock file serialises the name check, and ids are claimed
  * with an exclusive `mkdir`.
  */
-export class MlflowFileStore {
-  /** absolute path of the store */
-  readonly root: string;
+export class MlflowFileStore extends MlflowFileStoreReader {
   private ready?: Promise<void>;
-
-  constructor(root: string) {
-    this.root = resolve(root);
-  }
 
   /** Creates the root, the `Default` experiment (id 0) and `.trash`, as MLflow does on first use. */
   ensure(): Promise<void> {
@@ -99,27 +64,6 @@ export class MlflowFileStore {
     })();
     this.ready.catch(() => (this.ready = undefined));
     return this.ready;
-  }
-
-  /** Every readable experiment, active ones first, then those in `.trash`. */
-  async listExperiments(): Promise<ExperimentInfo[]> {
-    const out: ExperimentInfo[] = [];
-    for (const [parent, stage] of [[this.root, 'active'], [join(this.root, TRASH), 'deleted']] as const) {
-      for (const id of await subdirs(parent)) {
-        if (id.startsWith('.') || !EXPERIMENT_ID.test(id)) continue;
-        const meta = await readYaml(join(parent, id, 'meta.yaml'));
-        if (!meta || typeof meta.name !== 'string') continue;
-        const lifecycleStage = meta.lifecycle_stage === 'deleted' || stage === 'deleted' ? 'deleted' : 'active';
-        out.push({ experimentId: id, name: meta.name, lifecycleStage, artifactLocation: String(meta.artifact_location ?? '') });
-      }
-    }
-    return out;
-  }
-
-  /** The experiment called `name`, preferring an active one over one in `.trash`. */
-  async findExperiment(name: string): Promise<ExperimentInfo | undefined> {
-    const all = (await this.listExperiments()).filter((e) => e.name === name);
-    return all.find((e) => e.lifecycleStage === 'active') ?? all[0];
   }
 
   /** The id of the active experiment called `name`, created (id = largest integer id + 1) when missing. */
@@ -162,31 +106,41 @@ export class MlflowFileStore {
     const run: RunRef = { experimentId: opts.experimentId, runId };
     const dir = join(expDir, runId);
     await mkdir(dir);
-    await Promise.all(['metrics', 'params', 'artifacts', 'tags'].map((d) => mkdir(join(dir, d))));
-    await atomicWrite(
-      join(dir, 'meta.yaml'),
-      toYaml({
-        artifact_uri: pathToFileURL(join(dir, 'artifacts')).href,
-        end_time: null,
-        entry_point_name: '',
-        experiment_id: opts.experimentId,
-        lifecycle_stage: 'active',
-        run_id: runId,
-        run_name: opts.runName,
-        run_uuid: runId,
-        source_name: '',
-        source_type: SOURCE_TYPE_LOCAL,
-        source_version: '',
-        start_time: opts.startTime ?? Date.now(),
-        status: RUN_STATUS_CODES.RUNNING,
-        tags: [],
-        user_id: opts.userId,
-      }),
-      dir,
-      true,
-    );
-    await this.setTags(run, { [TAG.runName]: opts.runName, ...opts.tags });
-    await this.logParams(run, opts.params ?? {});
+    try {
+      await Promise.all(['metrics', 'params', 'artifacts', 'tags'].map((d) => mkdir(join(dir, d))));
+      const metaFile = join(dir, 'meta.yaml');
+      await atomicWrite(
+        metaFile,
+        toYaml({
+          artifact_uri: pathToFileURL(join(dir, 'artifacts')).href,
+          end_time: null,
+          entry_point_name: '',
+          experiment_id: opts.experimentId,
+          lifecycle_stage: 'active',
+          run_id: runId,
+          run_name: opts.runName,
+          run_uuid: runId,
+          source_name: '',
+          source_type: SOURCE_TYPE_LOCAL,
+          source_version: '',
+          start_time: opts.startTime ?? Date.now(),
+          status: RUN_STATUS_CODES.RUNNING,
+          tags: [],
+          user_id: opts.userId,
+        }),
+        dir,
+        true,
+      ).catch((e: unknown) => {
+        throw isDiskFull(e) ? writeError(`MLflow run ${runId} (meta.yaml) to`, metaFile, e) : e;
+      });
+      await this.setTags(run, { [TAG.runName]: opts.runName, ...opts.tags });
+      await this.logParams(run, opts.params ?? {});
+    } catch (e) {
+      // a run that could not be created whole (a full disk) is not left behind half-made, RUNNING
+      // with no owner to close it, and its files give their space back
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
     return run;
   }
 
@@ -198,7 +152,7 @@ export class MlflowFileStore {
       const target = join(dir, 'params', key);
       await mkdirFor(run, 'param', key, target);
       const tmp = await writeTemp(dir, value).catch((e: unknown) => {
-        throw fsError(run, 'param', key, e);
+        throw fsError(run, 'param', key, e, target);
       });
       try {
         // link() refuses to replace an existing file, which makes the write-once check atomic
@@ -230,7 +184,7 @@ export class MlflowFileStore {
       const target = join(dir, 'tags', key);
       await mkdirFor(run, 'tag', key, target);
       await atomicWrite(target, value, dir).catch((e) => {
-        throw fsError(run, 'tag', key, e);
+        throw fsError(run, 'tag', key, e, target);
       });
     }
   }
@@ -249,8 +203,9 @@ export class MlflowFileStore {
     for (const [key, lines] of byKey) {
       const target = join(dir, 'metrics', key);
       await mkdirFor(run, 'metric', key, target);
-      // one write per key keeps each batch contiguous even if another writer appends too
-      await appendFile(target, lines.join('')).catch((e) => {
+      // one write per key keeps each batch contiguous even if another writer appends too; a write
+      // that fails part-way (a full disk) is cut back off, so the file never ends in a torn line
+      await appendWhole(target, lines.join(''), `MLflow metric ${JSON.stringify(key)} of run ${run.runId} to`).catch((e) => {
         throw fsError(run, 'metric', key, e);
       });
     }
@@ -266,7 +221,7 @@ export class MlflowFileStore {
     const target = join(dir, 'artifacts', ...segments);
     await mkdirFor(run, 'artifact', path, target);
     await atomicWrite(target, content, dir).catch((e: unknown) => {
-      throw fsError(run, 'artifact', path, e);
+      throw fsError(run, 'artifact', path, e, target);
     });
   }
 
@@ -275,87 +230,10 @@ export class MlflowFileStore {
     const dir = this.runDir(run);
     const meta = await readYaml(join(dir, 'meta.yaml'));
     if (!meta) throw new CropsError(`MLflow run ${run.runId} not found in ${this.root}`);
-    await atomicWrite(join(dir, 'meta.yaml'), toYaml({ ...meta, status: RUN_STATUS_CODES[status], end_time: endTime }), dir, true);
-  }
-
-  /** Reads one run with its tags, params and latest metric values. */
-  async getRun(run: RunRef): Promise<StoredRun> {
-    const found = await this.readRun(this.runDir(run), run.experimentId);
-    if (!found) throw new CropsError(`MLflow run ${run.runId} not found in experiment ${run.experimentId} of ${this.root}`);
-    return found;
-  }
-
-  /** Every point logged for one metric, in file order. */
-  async metricHistory(run: RunRef, key: string): Promise<Array<Required<MetricPoint>>> {
-    assertMlflowKey('metric', key);
-    const text = await readFile(join(this.runDir(run), 'metrics', key), 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => ({ key, ...parseMetricLine(l) }));
-  }
-
-  /** Active runs of the named experiment (empty when it does not exist). */
-  listRuns(experimentName: string): Promise<StoredRun[]> {
-    return this.scanRuns(experimentName, true);
-  }
-
-  /** The runs of the experiment still RUNNING, with tags and no metrics (metric files can be large). */
-  async listRunning(experimentName: string): Promise<StoredRun[]> {
-    return (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'RUNNING');
-  }
-
-  /** The most recently finished run of the experiment tagged `crops.configHash = configHash`. */
-  async findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
-    // status and tags suffice here; metric files can be large
-    const done = (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'FINISHED' && r.tags[TAG.configHash] === configHash);
-    done.sort((a, b) => (b.endTime ?? 0) - (a.endTime ?? 0));
-    return done[0] ? { experimentId: done[0].experimentId, runId: done[0].runId } : undefined;
-  }
-
-  private async scanRuns(experimentName: string, withData: boolean): Promise<StoredRun[]> {
-    const exp = (await this.listExperiments()).find((e) => e.name === experimentName && e.lifecycleStage === 'active');
-    if (!exp) return [];
-    const expDir = this.experimentDir(exp.experimentId);
-    const runs: StoredRun[] = [];
-    for (const name of await subdirs(expDir)) {
-      if (name.startsWith('.') || RESERVED_EXPERIMENT_FOLDERS.has(name)) continue;
-      const run = await this.readRun(join(expDir, name), exp.experimentId, withData);
-      if (run && run.lifecycleStage === 'active') runs.push(run);
-    }
-    return runs.sort((a, b) => a.startTime - b.startTime || a.runId.localeCompare(b.runId));
-  }
-
-  /** Reads meta.yaml and tags, plus params and latest metrics when `withData`. */
-  private async readRun(dir: string, experimentId: string, withData = true): Promise<StoredRun | undefined> {
-    const meta = await readYaml(join(dir, 'meta.yaml'));
-    if (!meta || typeof meta.run_id !== 'string') return undefined;
-    const metrics: Record<string, LatestMetric> = Object.create(null);
-    for (const [key, text] of Object.entries(withData ? await readTree(join(dir, 'metrics')) : {})) {
-      const points = text.split('\n').filter((l) => l.trim() !== '').map(parseMetricLine);
-      // MLflow's rule for the displayed value: largest (step, timestamp, value)
-      const latest = points.reduce<LatestMetric | undefined>(
-        (best, p) => (!best || p.step > best.step || (p.step === best.step && (p.timestamp > best.timestamp || (p.timestamp === best.timestamp && p.value > best.value))) ? p : best),
-        undefined,
-      );
-      if (latest) metrics[key] = latest;
-    }
-    const status = (Object.keys(RUN_STATUS_CODES) as StoredRunStatus[]).find((s) => RUN_STATUS_CODES[s] === meta.status) ?? 'RUNNING';
-    const tags = await readTree(join(dir, 'tags'));
-    return {
-      experimentId,
-      runId: meta.run_id,
-      runName: String(meta.run_name ?? tags[TAG.runName] ?? ''),
-      status,
-      startTime: Number(meta.start_time ?? 0),
-      endTime: meta.end_time == null ? null : Number(meta.end_time),
-      lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
-      userId: String(meta.user_id ?? ''),
-      artifactUri: String(meta.artifact_uri ?? ''),
-      tags,
-      params: withData ? await readTree(join(dir, 'params')) : Object.create(null),
-      metrics,
-    };
+    const metaFile = join(dir, 'meta.yaml');
+    await atomicWrite(metaFile, toYaml({ ...meta, status: RUN_STATUS_CODES[status], end_time: endTime }), dir, true).catch((e: unknown) => {
+      throw isDiskFull(e) ? writeError(`the ${status} status of MLflow run ${run.runId} to`, metaFile, e) : e;
+    });
   }
 
   private usable(exp: ExperimentInfo): string {
@@ -384,16 +262,6 @@ export class MlflowFileStore {
 
   private withLock<T>(fn: () => Promise<T>): Promise<T> {
     return withFileLock(join(this.root, LOCK_FILE), fn);
-  }
-
-  private experimentDir(experimentId: string): string {
-    if (!EXPERIMENT_ID.test(experimentId)) throw new CropsError(`invalid MLflow experiment id ${JSON.stringify(experimentId)}`);
-    return join(this.root, experimentId);
-  }
-
-  private runDir(run: RunRef): string {
-    if (!RUN_ID.test(run.runId)) throw new CropsError(`invalid MLflow run id ${JSON.stringify(run.runId)}`);
-    return join(this.experimentDir(run.experimentId), run.runId);
   }
 }
 

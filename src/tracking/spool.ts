@@ -6,8 +6,9 @@
  * the same value, tags and artifacts overwrite), so replaying an operation whose ack was lost is
  * harmless.
  */
-import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { appendWhole, atomicWrite, isDiskFull, writeError } from '../core/atomic-write.ts';
 import type { BatchEntities } from './rest-batch.ts';
 import type { MlflowRestClient } from './rest-client.ts';
 import { checkServerId, isSafeServerId } from './server-ids.ts';
@@ -55,7 +56,7 @@ export class RunSpool {
   private async start(): Promise<void> {
     if (this.open) return;
     await mkdir(this.blobDir(), { recursive: true });
-    await appendFile(this.file(), `${JSON.stringify({ header: this.header })}\n`);
+    await appendWhole(this.file(), `${JSON.stringify({ header: this.header })}\n`, `the offline spool of MLflow run ${this.header.runId} to`);
     this.open = true;
   }
 
@@ -71,13 +72,24 @@ export class RunSpool {
   append(seq: number, op: SpoolOp, content?: string | Uint8Array): Promise<void> {
     return this.serial(async () => {
       await this.start();
-      if (content !== undefined) await writeFile(join(this.blobDir(), String(seq)), content);
-      await appendFile(this.file(), `${JSON.stringify({ seq, ...op })}\n`);
+      // all or nothing on a full disk: no torn line, no blob without its line, nothing left to fill the disk
+      const blob = join(this.blobDir(), String(seq));
+      if (content !== undefined) {
+        await atomicWrite(blob, content).catch((e: unknown) => {
+          throw isDiskFull(e) ? writeError(`artifact ${op.op === 'artifact' ? op.path : ''} of MLflow run ${this.header.runId} to the offline spool at`, blob, e) : e;
+        });
+      }
+      try {
+        await appendWhole(this.file(), `${JSON.stringify({ seq, ...op })}\n`, `the offline spool of MLflow run ${this.header.runId} to`);
+      } catch (e) {
+        if (content !== undefined) await unlink(blob).catch(() => undefined);
+        throw e;
+      }
     });
   }
 
   ack(seq: number): Promise<void> {
-    return this.serial(() => appendFile(this.file(), `${JSON.stringify({ ack: seq })}\n`));
+    return this.serial(() => appendWhole(this.file(), `${JSON.stringify({ ack: seq })}\n`, `the offline spool of MLflow run ${this.header.runId} to`));
   }
 
   /** Deletes the file and blobs once everything reached the server. */
@@ -92,7 +104,7 @@ export class RunSpool {
 /** Records that the server has operation `seq` of a run, outside a live {@link RunSpool}. */
 export async function ackOp(dir: string, runId: string, seq: number): Promise<void> {
   checkServerId('run_id', runId, dir);
-  await appendFile(join(dir, `${runId}.jsonl`), `${JSON.stringify({ ack: seq })}\n`);
+  await appendWhole(join(dir, `${runId}.jsonl`), `${JSON.stringify({ ack: seq })}\n`, `the offline spool of MLflow run ${runId} to`);
 }
 
 export async function removeRunSpool(dir: string, runId: string): Promise<void> {
