@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SyntheticWorldDataset, SyntheticWorldParams } from '../plugins/dataset/synthetic-world-dataset.ts';
+import { evaluateRun } from '../src/eval/trec-eval.ts';
+import { parseQrels, parseRun } from '../src/eval/trec-files.ts';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
 import { runCli } from './support/cli.ts';
 
@@ -67,6 +69,11 @@ describe('quickstart, end to end through the real CLI', () => {
       expect(readFileSync(join(artifacts, 'config.yaml'), 'utf8')).toContain('use: synthetic-world');
       expect(readFileSync(join(artifacts, 'trec', 'ct.run'), 'utf8')).toMatch(/^0 Q0 \d+ 1 \S+ /);
       expect(existsSync(join(artifacts, 'trec', 'judged.qrels'))).toBe(true);
+      // the judged set is ranked over the whole corpus against complete qrels: the files re-score to the logged value
+      const judgedRun = parseRun(readFileSync(join(artifacts, 'trec', 'judged.run'), 'utf8'));
+      expect(Math.min(...[...judgedRun.values()].map((docs) => docs.length))).toBeGreaterThan(100);
+      const rescored = evaluateRun(judgedRun, parseQrels(readFileSync(join(artifacts, 'trec', 'judged.qrels'), 'utf8')), ['ndcg_cut.4'], { complete: true });
+      expect(rescored.all['ndcg_cut_4']).toBeCloseTo(child.metrics['ndcg_at_4/judged']!.value, 4);
     }
   });
 
