@@ -2,6 +2,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SyntheticWorldDataset, SyntheticWorldParams } from '../plugins/dataset/synthetic-world-dataset.ts';
+import { evaluateRun } from '../src/eval/trec-eval.ts';
+import { parseQrels, parseRun } from '../src/eval/trec-files.ts';
 import { MlflowFileStore } from '../src/tracking/file-store.ts';
 import { runCli } from './support/cli.ts';
 
@@ -32,6 +35,8 @@ describe('quickstart, end to end through the real CLI', () => {
     expect(res.stdout).toContain(`runs written to ${join(cwd, 'mlruns')}`);
     expect(res.stdout).toMatch(/recall@100\/ct\s+recall@100\/qr\s+ndcg@4\/judged/);
 
+    const world = new SyntheticWorldDataset(SyntheticWorldParams.parse({ preset: 'tiny' }));
+    const describedShares = new Map((await world.describe()).map((d) => [d.key, Number(d.value)]));
     const store = new MlflowFileStore(join(cwd, 'mlruns'));
     const runs = await store.listRuns('quickstart');
     expect(runs).toHaveLength(3);
@@ -46,6 +51,12 @@ describe('quickstart, end to end through the real CLI', () => {
       expect(child.params['dataset.use']).toBe('synthetic-world');
       expect(child.params['train.steps']).toBe('150');
       expect(Number(child.params['data.queries'])).toBeGreaterThan(100);
+      // how much of each test set lies inside the bubble, as `crops world describe` counts it
+      for (const set of ['ct', 'qr', 'judged']) {
+        expect(Number(child.params[`testset.${set}.positives`]), set).toBeGreaterThan(0);
+        expect(Number(child.params[`testset.${set}.never_shown_share`]).toFixed(4), set).toBe(describedShares.get(`${set}NeverShownShare`)!.toFixed(4));
+        expect(Number(child.params[`testset.${set}.never_shown_anywhere_share`]).toFixed(4), set).toBe(describedShares.get(`${set}NeverShownAnywhereShare`)!.toFixed(4));
+      }
       // the table prints what was logged, in percent
       const printed = firstRows.get(child.runName)!.values;
       const logged = ['recall_at_100/ct', 'recall_at_100/qr', 'ndcg_at_4/judged'].map((k) => child.metrics[k]!.value);
@@ -58,6 +69,11 @@ describe('quickstart, end to end through the real CLI', () => {
       expect(readFileSync(join(artifacts, 'config.yaml'), 'utf8')).toContain('use: synthetic-world');
       expect(readFileSync(join(artifacts, 'trec', 'ct.run'), 'utf8')).toMatch(/^0 Q0 \d+ 1 \S+ /);
       expect(existsSync(join(artifacts, 'trec', 'judged.qrels'))).toBe(true);
+      // the judged set is ranked over the whole corpus against complete qrels: the files re-score to the logged value
+      const judgedRun = parseRun(readFileSync(join(artifacts, 'trec', 'judged.run'), 'utf8'));
+      expect(Math.min(...[...judgedRun.values()].map((docs) => docs.length))).toBeGreaterThan(100);
+      const rescored = evaluateRun(judgedRun, parseQrels(readFileSync(join(artifacts, 'trec', 'judged.qrels'), 'utf8')), ['ndcg_cut.4'], { complete: true });
+      expect(rescored.all['ndcg_cut_4']).toBeCloseTo(child.metrics['ndcg_at_4/judged']!.value, 4);
     }
   });
 

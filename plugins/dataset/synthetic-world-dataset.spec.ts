@@ -164,11 +164,12 @@ describe('synthetic-world dataset', () => {
     expect(world.textGrade(specific, world.sampleCaption(a!, new Rng(1), 0))).toBe(3);
   });
 
-  it('writes judged pairs with ground-truth grades, mixing relevant and non-relevant items', () => {
+  it('writes judged pairs with ground-truth grades from a pool mixing relevant and non-relevant items', () => {
     const { judgments } = g.store;
     expect(judgments.length).toBeGreaterThan(1000);
     for (const j of judgments.slice(0, 500)) expect(j.grade).toBe(g.world.trueGrade(j.query, j.itemId));
-    const relevant = judgments.filter((j) => j.grade > 0).length / judgments.length;
+    // the sampled pool mixes both kinds; the qrels add every relevant item (see judged.spec.ts)
+    const relevant = g.judged.pool.filter((j) => j.grade > 0).length / g.judged.pool.length;
     expect(relevant).toBeGreaterThan(0.2);
     expect(relevant).toBeLessThan(0.8);
     const testQueries = new Set(g.store.test.sessions.map((s) => s.query));

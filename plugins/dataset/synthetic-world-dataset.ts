@@ -30,6 +30,14 @@ export const SyntheticWorldParams = z
     rankerRelevanceMix: share('legacy ranker weight on query relevance against the historic-exposure bias (default 0.5)'),
     reformulationProb: share('chance a user whose intent went unserved reformulates (default 0.5)'),
     testExploration: share('test-day exposure policy: share of recall from a meaning channel, fading of the exposure prior (default 0.5)'),
+    judgedPairs: z
+      .enum(['all-relevant', 'sampled'])
+      // a default (not optional) so the resolved config, and with it the trial hash, names it: runs
+      // scored on the sampled pool before it existed are not taken for finished ones
+      .default('all-relevant')
+      .describe(
+        "judged set: 'all-relevant' (default) adds every item with true grade > 0 to each judged query's qrels, so NDCG ranks the whole corpus; 'sampled' keeps only the sampled pool of about judgedPerQuery items and re-ranks it",
+      ),
   })
   .strict();
 export type SyntheticWorldParams = z.output<typeof SyntheticWorldParams>;

@@ -50,6 +50,47 @@ describe('world-knowledge llm on the tiny world', () => {
     expect(g.every((x) => x === 0)).toBe(true);
   });
 
+  it('writes every pseudo-video from a meaning the query does not have at a wrong-meaning rate of 1', async () => {
+    const llm = make({ wrongMeaningRate: 1, offTopicRate: 0 });
+    let videos = 0;
+    for (const q of queries.slice(0, 60)) {
+      const right = new Set(world.meanings(q));
+      for (const reply of await llm.generate(ask(q, 3))) {
+        videos++;
+        const caption = parseGeneration(reply).videos[0]!.caption!;
+        // with no off-topic words, every specific word names the meaning the text was written from
+        const specific = world.vocab.canonicalTokens(caption).filter((w) => world.vocab.role[w] === 'specific');
+        expect(specific.length, caption).toBeGreaterThan(0);
+        for (const w of specific) expect(right.has(world.vocab.subtopicOf[w]!), `${q}: ${caption}`).toBe(false);
+      }
+    }
+    expect(llm.stats()).toMatchObject({ generations: videos, wrongMeaning: videos });
+    // misread pseudo-videos grade low for their query; the faithful ones do not
+    const wrong = await grades(make({ wrongMeaningRate: 1 }), queries.slice(0, 60));
+    expect(wrong.filter((x) => x >= 2).length / wrong.length).toBeLessThan(0.2);
+  });
+
+  it('keeps the texts of a faithful LLM at a wrong-meaning rate of 0, and misreads about the set share', async () => {
+    const q = queries[0]!;
+    expect(await make({ wrongMeaningRate: 0 }).generate(ask(q, 5))).toEqual(await make().generate(ask(q, 5)));
+    const llm = make({ wrongMeaningRate: 0.3 });
+    for (const query of queries) await llm.generate(ask(query, 3));
+    const { generations, wrongMeaning } = llm.stats() as { generations: number; wrongMeaning: number };
+    expect(wrongMeaning / generations).toBeGreaterThan(0.22);
+    expect(wrongMeaning / generations).toBeLessThan(0.38);
+  });
+
+  it('names wrong meanings from the query\'s own topic first, then from other topics', () => {
+    const topic = world.topics.find((t) => t.subtopics.length >= 3)!;
+    const head = wordOf(topic.head[0]!);
+    const specific = wordOf(world.subtopics[topic.subtopics[0]!]!.words[0]!);
+    expect(world.wrongMeanings(specific)).toEqual(topic.subtopics.slice(1));
+    const others = world.wrongMeanings(head);
+    expect(others.length).toBe(world.subtopics.length - topic.subtopics.length);
+    expect(others.some((s) => topic.subtopics.includes(s))).toBe(false);
+    expect(world.wrongMeanings('zzzz qqqq')).toEqual([]);
+  });
+
   it('covers every meaning of an ambiguous query, not only the dominant one', async () => {
     const topic = world.topics.find((t) => t.subtopics.length >= 3)!;
     const query = wordOf(topic.head[0]!);

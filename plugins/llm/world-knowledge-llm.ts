@@ -11,6 +11,16 @@ import type { Llm, LlmRequest } from '../../src/extension-points/llm.ts';
 export const WorldKnowledgeParams = z
   .object({
     offTopicRate: z.number().min(0).max(1).default(0.1).describe('share of generated words drawn from outside the chosen meaning (hallucinations)'),
+    // default 0: no outside anchor for how often an LLM misreads a short query was found, and a
+    // default chosen from how the compared methods score would tune the world on its results
+    wrongMeaningRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe(
+        'share of pseudo-videos written from a meaning the query does not have (a sibling meaning of its topic, else another topic): the LLM misreading the query; 0 = a perfectly informed LLM, the upper bound',
+      ),
     tags: z.number().int().min(0).default(4).describe('tags per pseudo-video'),
     keywords: z.number().int().min(0).default(3).describe('keywords per pseudo-video'),
     relatedQueries: z.number().int().min(0).default(2).describe('related queries per pseudo-video, two words of the meaning each'),
@@ -22,7 +32,9 @@ export type WorldKnowledgeParams = z.output<typeof WorldKnowledgeParams>;
  * A stand-in for an LLM on simulated worlds: it knows the world's topic model. Each generation picks
  * one of the query's meanings at random (so long-tail meanings the logs never show are covered as
  * often as the dominant one) and writes a pseudo-video in the `llm-knowledge` JSON format from that
- * meaning's true word distribution, `offTopicRate` of its words off-topic. Queries the world does
+ * meaning's true word distribution, `offTopicRate` of its words off-topic. A `wrongMeaningRate`
+ * share of generations picks a meaning the query does not have instead (the LLM misreading it,
+ * e.g. the other sense of an ambiguous word); the world grades those texts low. Queries the world does
  * not recognise get no generations. The prompt is ignored; equal (query, temperature) give equal
  * texts, and generation i does not depend on n. Requires a dataset providing `world-ground-truth`.
  */
@@ -30,7 +42,7 @@ export type WorldKnowledgeParams = z.output<typeof WorldKnowledgeParams>;
 export class WorldKnowledgeLlm implements Llm {
   private readonly params: WorldKnowledgeParams;
   private knowledge?: WorldKnowledge;
-  private readonly counts = { requests: 0, generations: 0, unknownQueries: 0 };
+  private readonly counts = { requests: 0, generations: 0, unknownQueries: 0, wrongMeaning: 0 };
 
   constructor(
     @inject(PluginParams) params: WorldKnowledgeParams,
@@ -52,7 +64,11 @@ export class WorldKnowledgeLlm implements Llm {
     const out: string[] = [];
     for (let i = 0; i < n; i++) {
       const rng = this.rng.fork(`${query}\u0000${temperature}\u0000${i}`);
-      out.push(JSON.stringify(this.pseudoVideo(world, rng.pick(meanings), rng)));
+      // no draw at rate 0, so a run without misreadings keeps the texts it always had
+      const misread = this.params.wrongMeaningRate > 0 && rng.bernoulli(this.params.wrongMeaningRate);
+      const wrong = misread ? world.wrongMeanings(query) : [];
+      if (wrong.length > 0) this.counts.wrongMeaning++;
+      out.push(JSON.stringify(this.pseudoVideo(world, rng.pick(wrong.length > 0 ? wrong : meanings), rng)));
     }
     this.counts.generations += out.length;
     return out;

@@ -53,6 +53,21 @@ export const TrainSettings = z
   .strict();
 export type TrainSettings = z.output<typeof TrainSettings>;
 
+/** The QR test set's reformulation rules (the paper's P1 rules, applied with the dataset's ground truth). */
+export const QrSettings = z
+  .object({
+    windowSeconds: z.number().positive().default(90).describe("longest gap between a test-day query and the same user's next one (paper: 90 s)"),
+    threshold: z.number().min(0).max(1).default(0.6).describe('keep an item taken after the reformulation when its true grade / 3 for the original query is above this (paper: 0.6)'),
+    querySimilarity: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.6)
+      .describe("count (q, q') as a reformulation only when the true grade of q' as a text for q, / 3, is above this (paper: the discriminator's threshold); 0 keeps every pair graded above 0"),
+  })
+  .strict();
+export type QrSettings = z.output<typeof QrSettings>;
+
 export const EvalSettings = z
   .object({
     metrics: z
@@ -68,6 +83,8 @@ export const EvalSettings = z
       .positive()
       .default(1000)
       .describe("documents ranked per query of a searched set, and so kept in its TREC run file (at least the largest cutoff asked for), so `crops eval -m recall.1000` on the file is real"),
+    // optional without a default, so configs that leave it out keep their hash (and their numbers)
+    qr: QrSettings.optional().describe("how the QR test set is built: the reformulation window and the ground-truth checks on items and on (q, q') (datasets with ground truth only)"),
   })
   .strict();
 export type EvalSettings = z.output<typeof EvalSettings>;

@@ -3,7 +3,9 @@
  * with metric plugins.
  *
  * Sets named in `rerankSets` (default: `judged`) rank only each query's own judged items, scored by
- * `retriever.scoreItems` (the usual meaning of NDCG@k on a human-graded set); the other sets rank
+ * `retriever.scoreItems` (the usual meaning of NDCG@k on a sampled human-graded set); the trial
+ * runner passes none when the dataset's judgments are complete (`LogStore.judgmentsComplete`,
+ * e.g. the simulated world), so the judged set is searched like the others. The other sets rank
  * the whole corpus to `runDepth` (at least the largest cutoff requested for them). Before scoring, every ranking is put
  * in trec_eval's order (ties by docno descending), so the values equal `trec_eval -c` on the run
  * and qrels files that `trec-files.ts` writes from `runs`. Means are over all queries of a set.

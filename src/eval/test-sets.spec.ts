@@ -81,6 +81,19 @@ describe('buildTestSets', () => {
     expect(asObject(strict.byQuery)).toEqual({ cat: { 4: 1 } });
   });
 
+  it('QR drops a (q, q\') pair whose similarity grade / 3 is not above the query-similarity threshold', () => {
+    // 'cat' -> 'kitten' is planted as dissimilar (grade 1); 'cat' -> 'cat video' and 'bird' -> 'parrot' are similar
+    const similarity: Record<string, number> = { 'cat/cat video': 3, 'cat/kitten': 1, 'bird/parrot': 2 };
+    const querySimilarityOf = (q: string, r: string) => similarity[`${q}/${r}`] ?? 0;
+    const qr = buildTestSets(store(), { querySimilarityOf }).get('qr')!;
+    expect(asObject(qr.byQuery)).toEqual({ cat: { 4: 1, 5: 1 }, bird: { 9: 1 } });
+    // its own threshold, defaulting to the item threshold: at 0.7 the grade-2 pair goes too
+    expect(asObject(buildTestSets(store(), { querySimilarityOf, querySimilarity: 0.7 }).get('qr')!.byQuery)).toEqual({ cat: { 4: 1, 5: 1 } });
+    expect(asObject(buildTestSets(store(), { querySimilarityOf, threshold: 0.7 }).get('qr')!.byQuery)).toEqual({ cat: { 4: 1, 5: 1 } });
+    // 0 keeps every pair graded above 0
+    expect(asObject(buildTestSets(store(), { querySimilarityOf, querySimilarity: 0 }).get('qr')!.byQuery)).toEqual({ cat: { 4: 1, 5: 1, 7: 1 }, bird: { 9: 1 } });
+  });
+
   it('judged keeps graded pairs (highest grade of a repeated pair) and drops queries without relevant items', () => {
     const judged = buildTestSets(store()).get('judged')!;
     expect(asObject(judged.byQuery)).toEqual({ a: { 1: 3, 2: 0 } });

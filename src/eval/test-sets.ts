@@ -5,8 +5,11 @@
  * - `qr`: for each test session (user u, query q, time t) whose next session by u has a different
  *   query q' and starts within `qrWindowSeconds`, the items u clicked in the q' session, credited
  *   to q (grade 1). With `relevanceOf` (a 0..3 grade), an item is kept only when
- *   `relevanceOf(q, item) / 3 > threshold`; with the default 0.6 that keeps grades 2 and 3.
- * - `judged`: `store.judgments` as they are (grades 0..3; a pair judged twice keeps its highest grade).
+ *   `relevanceOf(q, item) / 3 > threshold`; with the default 0.6 that keeps grades 2 and 3. With
+ *   `querySimilarityOf`, the pair (q, q') itself must pass the same test first, so a different
+ *   search the user made next is not taken for a reformulation (the paper's P1 query check).
+ * - `judged`: `store.judgments` as they are (grades 0..3; a pair judged twice keeps its highest grade);
+ *   ranked over the whole corpus when `store.judgmentsComplete`, else re-ranked (see `rerankedSets`).
  * - any set a dataset names in `store.evalSets` (BEIR: `test`, `dev`), built like `judged`.
  *
  * A query none of whose items is relevant scores 0 under every retriever and only scales the mean
@@ -31,6 +34,14 @@ export interface TestSetOptions {
   relevanceOf?: (query: string, itemId: number) => number;
   /** QR keeps an item when `relevanceOf / 3 > threshold` (paper's discriminator threshold 0.6) */
   threshold?: number;
+  /**
+   * similarity grade 0..3 of a reformulated query q' to the original q (e.g. a simulator's ground
+   * truth on the two texts); with it QR keeps a (q, q') link only when `querySimilarityOf / 3 >
+   * querySimilarity`, as the P1 source asks its discriminator (paper: same model, same threshold)
+   */
+  querySimilarityOf?: (query: string, reformulation: string) => number;
+  /** threshold of the query-similarity check (default: `threshold`) */
+  querySimilarity?: number;
   /** keep queries that have judged or credited items but none with grade > 0 */
   keepQueriesWithoutRelevant?: boolean;
 }
@@ -75,6 +86,7 @@ export function buildClickTestSet(split: LogSplit, opts: TestSetOptions = {}): T
 export function buildReformulationTestSet(split: LogSplit, opts: TestSetOptions = {}): TestSet {
   const windowMs = (opts.qrWindowSeconds ?? 90) * 1000;
   const threshold = opts.threshold ?? 0.6;
+  const similarity = opts.querySimilarity ?? threshold;
   const clicks = clicksBySession(split);
   const byUser = new Map<number, SearchSession[]>();
   for (const s of split.sessions) {
@@ -89,6 +101,7 @@ export function buildReformulationTestSet(split: LogSplit, opts: TestSetOptions 
       const s = sessions[i]!;
       const next = sessions[i + 1]!;
       if (next.query === s.query || next.tsMs - s.tsMs > windowMs) continue;
+      if (opts.querySimilarityOf && !(opts.querySimilarityOf(s.query, next.query) / 3 > similarity)) continue;
       for (const id of clicks.get(next.sessionId) ?? []) {
         if (opts.relevanceOf && !(opts.relevanceOf(s.query, id) / 3 > threshold)) continue;
         add(byQuery, s.query, id, 1);
@@ -103,6 +116,15 @@ export function buildJudgedTestSet(judgments: readonly Judgment[], opts: TestSet
   const byQuery = new Map<string, Map<number, number>>();
   for (const j of judgments) add(byQuery, j.query, j.itemId, j.grade);
   return finish('judged', byQuery, opts.keepQueriesWithoutRelevant ?? false);
+}
+
+/**
+ * The sets of a store evaluated by re-ranking each query's judged items: `judged`, unless the store's
+ * judgments are complete (every item with grade > 0 listed), when it is searched over the whole
+ * corpus like CT and QR.
+ */
+export function rerankedSets(store: LogStore): string[] {
+  return store.judgmentsComplete ? [] : ['judged'];
 }
 
 /** The three test sets of a store, keyed `ct`, `qr`, `judged`, plus the store's own named sets. */

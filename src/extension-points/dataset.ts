@@ -58,6 +58,12 @@ export interface DatasetDiagnostic {
 export interface WorldKnowledge {
   /** meanings (opaque ids) a query can have; empty when the world does not recognise its words */
   meanings(query: string): readonly number[];
+  /**
+   * meanings the query does NOT have that a reader could wrongly take it for: the other meanings of
+   * the topics its words belong to, or, when it already spans all of those (a head-word query),
+   * every meaning of other topics; empty when the world does not recognise its words
+   */
+  wrongMeanings(query: string): readonly number[];
   /** ground-truth grade 0..3 of any text (a generated pseudo-item, another query) for a query */
   textGrade(query: string, text: string): number;
   /** a caption drawn from one meaning's true word distribution, `offTopicRate` of its words off-topic */

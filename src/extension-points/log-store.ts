@@ -76,6 +76,12 @@ export interface LogStore {
   test: LogSplit;
   /** human-graded (or ground-truth) pairs for NDCG */
   judgments: Judgment[];
+  /**
+   * true when `judgments` list, for every judged query, every item with grade > 0 (a simulator
+   * knows them all): the judged set is then scored by ranking the whole corpus, an item absent from
+   * the qrels counting as grade 0 (trec_eval); otherwise each query's judged items are re-ranked
+   */
+  judgmentsComplete?: boolean;
   /** optional per-query slice labels used in reports (`ambiguous`, `specific`, `cold`) */
   querySlices?: Map<string, string>;
   /**

@@ -14,7 +14,8 @@ import { trecDocno } from '../eval/external-ids.ts';
 import type { LogStore } from '../extension-points/log-store.ts';
 import { evaluate, parseEvalSpec, specKey } from '../eval/evaluate.ts';
 import { metricCurves } from '../eval/metric-curves.ts';
-import { buildTestSets } from '../eval/test-sets.ts';
+import { buildTestSets, rerankedSets } from '../eval/test-sets.ts';
+import { neverShownParams, testSetOptions } from './test-set-setup.ts';
 import {
   Dataset,
   Encoder,
@@ -202,9 +203,10 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
 
     progress.phase('evaluating');
     await retriever.build(store.items, encoder);
-    const sets = buildTestSets(store, { relevanceOf: dataset.trueGrade ? (q, i) => dataset.trueGrade!(q, i) : undefined });
+    const sets = buildTestSets(store, testSetOptions(dataset, cfg.eval.qr));
     if (dev && !sets.has(DEV_SET)) sets.set(DEV_SET, dev.set);
-    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno });
+    await tracker.logParams(run, neverShownParams(store, sets, new Set(specs.map((s) => s.set))));
+    const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno, rerankSets: rerankedSets(store) });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
     const cutoffCurves = metricCurves(evaluation, sets, specs, metrics, docno);

@@ -1,6 +1,7 @@
 import { Rng } from '../../../src/core/rng.ts';
 import type { LogSplit } from '../../../src/extension-points/log-store.ts';
-import { buildClickTestSet, buildReformulationTestSet, type TestSet } from '../../../src/eval/test-sets.ts';
+import { neverShownShare, shownByQuery } from '../../../src/eval/never-shown.ts';
+import { buildClickTestSet, buildJudgedTestSet, buildReformulationTestSet, type TestSet } from '../../../src/eval/test-sets.ts';
 import type { DatasetDiagnostic } from '../../../src/extension-points/dataset.ts';
 import type { GeneratedWorld } from './generate.ts';
 import { LegacyFunnel } from './legacy-funnel.ts';
@@ -32,7 +33,18 @@ const TARGETS: Record<string, { target?: readonly [number, number]; about: strin
     about: 'Recall@100 of the training-day legacy system on the CT test set; near 1 would mean CT only measures the legacy funnel',
   },
   legacyRecallAt100Qr: { target: [0.1, 0.6], about: 'same on the QR test set, the intents the legacy system failed' },
-  judgedRelevantShare: { target: [0.3, 0.7], about: 'judged pairs with grade >= 2; pooled judgments usually hold both kinds in good measure' },
+  ctNeverShownShare: {
+    about: 'CT test positives (clicked items) that the train day never showed for their query (queries not asked that day count whole): how much of CT lies inside the bubble (no outside anchor)',
+  },
+  qrNeverShownShare: { about: 'same for QR test positives (items taken after a reformulation, grade >= 2 by the ground truth)' },
+  judgedNeverShownShare: { about: 'same for judged positives (grade >= 2) of the judged set' },
+  ctNeverShownAnywhereShare: { about: 'CT test positives whose item the train day showed under no query at all' },
+  qrNeverShownAnywhereShare: { about: 'same for QR test positives' },
+  judgedNeverShownAnywhereShare: { about: 'same for judged positives (grade >= 2)' },
+  judgedRelevantShare: {
+    target: [0.3, 0.7],
+    about: 'sampled judged pairs (the pool, before every relevant item is added) with grade >= 2; pooled judgments usually hold both kinds in good measure',
+  },
 };
 
 const ABOUT_COUNTS: Record<string, string> = {
@@ -44,22 +56,36 @@ const ABOUT_COUNTS: Record<string, string> = {
   testSessions: 'test-day search sessions',
   trainImpressions: 'train-day impressions over every funnel stage',
   trainFeedInteractions: 'train-day recommendation-feed interactions',
-  judgments: 'judged (query, item) pairs',
-  judgedGrade0Share: 'judged pairs at grade 0',
-  judgedGrade1Share: 'judged pairs at grade 1',
-  judgedGrade2Share: 'judged pairs at grade 2',
-  judgedGrade3Share: 'judged pairs at grade 3',
+  judgments: 'judged (query, item) pairs in the qrels of the judged set',
+  judgedQueries: 'queries of the judged set',
+  judgedRelevantPerQuery: 'mean items with grade > 0 per judged query in the qrels (all of them unless judgedPairs is sampled)',
+  judgedGrade0Share: 'sampled judged pairs at grade 0',
+  judgedGrade1Share: 'sampled judged pairs at grade 1',
+  judgedGrade2Share: 'sampled judged pairs at grade 2',
+  judgedGrade3Share: 'sampled judged pairs at grade 3',
 };
 
 /** Every diagnostic of world.md for a generated world, with its target range where one exists. */
 export function describeWorld(generated: GeneratedWorld): DatasetDiagnostic[] {
-  const { world, store } = generated;
+  const { world, store, judged } = generated;
   const base = Object.entries(store.description ?? {}).filter(([k]) => k !== 'world' && k !== 'seed');
   const extra: Record<string, number> = {
-    judgedRelevantShare: round(store.judgments.filter((j) => j.grade >= 2).length / Math.max(1, store.judgments.length)),
+    judgedRelevantShare: round(judged.pool.filter((j) => j.grade >= 2).length / Math.max(1, judged.pool.length)),
     feedRelevantToRecentQueryShare: round(feedRelevance(world, store.train)),
-    ...legacyRecall(world, store.test),
   };
+  // the test sets as a trial builds them by default (QR items and query pairs checked by the ground truth)
+  const sets: TestSet[] = [
+    buildClickTestSet(store.test),
+    buildReformulationTestSet(store.test, { relevanceOf: (q, id) => world.trueGrade(q, id), querySimilarityOf: (q, r) => world.textGrade(q, r) }),
+    buildJudgedTestSet(store.judgments),
+  ];
+  const shown = shownByQuery(store.train);
+  for (const set of sets) {
+    const n = neverShownShare(set, shown);
+    extra[`${set.name}NeverShownShare`] = round(n.share);
+    extra[`${set.name}NeverShownAnywhereShare`] = round(n.anywhereShare);
+  }
+  Object.assign(extra, legacyRecall(world, sets[0]!, sets[1]!));
   return [...base, ...Object.entries(extra)].map(([key, value]) => ({
     key,
     value,
@@ -94,7 +120,7 @@ function feedRelevance(world: World, split: LogSplit): number {
  * (every funnel stage counts as retrieved, best stage first). QR is filtered by the ground truth as
  * the trials' QR set is.
  */
-function legacyRecall(world: World, test: LogSplit): { legacyRecallAt100Ct: number; legacyRecallAt100Qr: number } {
+function legacyRecall(world: World, ct: TestSet, qr: TestSet): { legacyRecallAt100Ct: number; legacyRecallAt100Qr: number } {
   const funnel = new LegacyFunnel(world);
   const rng = new Rng(world.config.seed).fork('legacy-recall');
   const at = EPOCH_MS + TEST_DAY * DAY_MS + DAY_MS / 2;
@@ -109,9 +135,5 @@ function legacyRecall(world: World, test: LogSplit): { legacyRecallAt100Ct: numb
     }
     return round(sum / Math.max(1, set.queries.length));
   };
-  const relevanceOf = (q: string, id: number) => world.trueGrade(q, id);
-  return {
-    legacyRecallAt100Ct: recall(buildClickTestSet(test)),
-    legacyRecallAt100Qr: recall(buildReformulationTestSet(test, { relevanceOf })),
-  };
+  return { legacyRecallAt100Ct: recall(ct), legacyRecallAt100Qr: recall(qr) };
 }

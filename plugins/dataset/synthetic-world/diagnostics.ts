@@ -1,5 +1,6 @@
-import type { Judgment, LogSplit } from '../../../src/extension-points/log-store.ts';
+import type { LogSplit } from '../../../src/extension-points/log-store.ts';
 import type { DayLog } from './behaviour.ts';
+import type { JudgedSet } from './judged.ts';
 import type { World } from './world.ts';
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
@@ -9,7 +10,7 @@ const round = (x: number) => Math.round(x * 10_000) / 10_000;
  * click and reformulation rates, how much relevant content the legacy system never shows, and how
  * ambiguous queries are served. Values are shares in [0, 1] unless named as counts.
  */
-export function worldDiagnostics(world: World, train: DayLog, test: DayLog, judgments: readonly Judgment[]): Record<string, number> {
+export function worldDiagnostics(world: World, train: DayLog, test: DayLog, judged: JudgedSet): Record<string, number> {
   const shownCounts = new Float64Array(world.items.length);
   for (const imp of train.split.impressions) if (imp.stage === 'shown') shownCounts[imp.itemId]! += 1;
   const sorted = [...shownCounts].sort((a, b) => b - a);
@@ -46,7 +47,10 @@ export function worldDiagnostics(world: World, train: DayLog, test: DayLog, judg
     if (world.topics[world.subtopics[it.subtopic]!.topic]!.dominant === it.subtopic) ambDominant++;
   }
 
-  const gradeShare = (g: number) => judgments.filter((j) => j.grade === g).length / Math.max(1, judgments.length);
+  // grade shares describe the sampled pool; the qrels add every relevant item on top of it
+  const { pool } = judged;
+  const gradeShare = (g: number) => pool.filter((j) => j.grade === g).length / Math.max(1, pool.length);
+  const relevantPairs = judged.judgments.filter((j) => j.grade > 0).length;
   return {
     items: world.items.length,
     users: world.users.length,
@@ -56,7 +60,9 @@ export function worldDiagnostics(world: World, train: DayLog, test: DayLog, judg
     testSessions: test.split.sessions.length,
     trainImpressions: train.split.impressions.length,
     trainFeedInteractions: train.split.recInteractions.length,
-    judgments: judgments.length,
+    judgments: judged.judgments.length,
+    judgedQueries: judged.queries.length,
+    judgedRelevantPerQuery: Math.round((10 * relevantPairs) / Math.max(1, judged.queries.length)) / 10,
     exposureTop10Share: round(top / Math.max(1, totalShown)),
     exposureGini: round(gini(sorted)),
     trainClickSessionShare: round(clickShare(train.split)),

@@ -2,7 +2,7 @@ import { Rng } from '../../../src/core/rng.ts';
 import type { LogStore } from '../../../src/extension-points/log-store.ts';
 import { simulateDay, type DayLog } from './behaviour.ts';
 import { worldDiagnostics } from './diagnostics.ts';
-import { buildJudgments, buildQuerySlices } from './judged.ts';
+import { buildJudgments, buildQuerySlices, type JudgedSet } from './judged.ts';
 import { LegacyFunnel } from './legacy-funnel.ts';
 import { TEST_DAY, TRAIN_DAY, type WorldConfig } from './presets.ts';
 import { World } from './world.ts';
@@ -13,6 +13,8 @@ export interface GeneratedWorld {
   store: LogStore;
   train: DayLog;
   test: DayLog;
+  /** the judged queries, their qrels and the sampled pool they started from */
+  judged: JudgedSet;
 }
 
 /**
@@ -24,14 +26,15 @@ export function generateWorld(config: WorldConfig, world: World = new World(conf
   const rng = new Rng(config.seed).fork('logs');
   const train = simulateDay(world, funnel, TRAIN_DAY, 0, rng.fork('train'), 0);
   const test = simulateDay(world, funnel, TEST_DAY, config.testExploration, rng.fork('test'), train.split.sessions.length);
-  const judgments = buildJudgments(world, test.split.sessions, rng.fork('judged'));
+  const judged = buildJudgments(world, test.split.sessions, rng.fork('judged'), config.judgedPairs);
   const store: LogStore = {
     items: world.logItems,
     train: train.split,
     test: test.split,
-    judgments,
+    judgments: judged.judgments,
+    ...(config.judgedPairs === 'all-relevant' ? { judgmentsComplete: true } : {}),
     querySlices: buildQuerySlices(world, [...train.split.sessions, ...test.split.sessions]),
-    description: { world: 'synthetic-world', seed: config.seed, ...worldDiagnostics(world, train, test, judgments) },
+    description: { world: 'synthetic-world', seed: config.seed, ...worldDiagnostics(world, train, test, judged) },
   };
-  return { world, store, train, test };
+  return { world, store, train, test, judged };
 }

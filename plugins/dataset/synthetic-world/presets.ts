@@ -52,6 +52,11 @@ export interface WorldConfig {
   /** judged test queries and judged items per query */
   judgedQueries: number;
   judgedPerQuery: number;
+  /**
+   * `all-relevant`: the qrels of each judged query also hold every item with grade > 0, so NDCG ranks
+   * the whole corpus; `sampled`: only the sampled pool, re-ranked per query
+   */
+  judgedPairs: 'all-relevant' | 'sampled';
 }
 
 /** Named world sizes. */
@@ -87,6 +92,7 @@ const BASE: WorldConfig = {
   feedSearchAffinity: 0.4,
   judgedQueries: 300,
   judgedPerQuery: 10,
+  judgedPairs: 'all-relevant',
 };
 
 /** Presets; larger ones keep the per-subtopic item count well above typical cut-offs (k = 100). */

@@ -239,6 +239,20 @@ export class World {
     return result;
   }
 
+  /** Meanings the query does not have but shares a topic with; every meaning of other topics when none is left. */
+  wrongMeanings(query: string): readonly number[] {
+    const right = new Set(this.meanings(query));
+    if (right.size === 0) return [];
+    const topics = new Set<number>();
+    for (const w of this.vocab.canonicalTokens(query)) {
+      const t = this.vocab.topicOf[w]!;
+      if (t >= 0) topics.add(t);
+    }
+    const siblings = [...topics].flatMap((t) => this.topics[t]!.subtopics).filter((s) => !right.has(s));
+    if (siblings.length > 0) return siblings.sort((a, b) => a - b);
+    return this.subtopics.map((s) => s.id).filter((s) => !right.has(s) && !topics.has(this.subtopics[s]!.topic));
+  }
+
   /** Grade 0..3 of an item for one meaning: primary meaning 1-3 by quality, second meaning 1-2. */
   relevance(subtopic: number, itemId: number): number {
     const it = this.items[itemId]!;
