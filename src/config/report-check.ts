@@ -73,7 +73,7 @@ export function checkOnlineControl(
     return {
       ...map.value(['eval', 'online', 'control']),
       path: 'eval.online.control',
-      message: `no trial group '${control}'${guess ? `; did you mean '${guess}'?` : ''}: expected '${legacy}' (the legacy system alone) or one of the trial groups: ${groups.join(' | ')}`,
+      message: `no trial group '${control}'${guess ? ` (did you mean '${guess}'?)` : ''}; expected '${legacy}' (the legacy system alone) or one of the trial groups: ${groups.join(' | ')}`,
     };
   });
 }

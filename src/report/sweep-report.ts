@@ -7,6 +7,7 @@ import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type SignificanceOptions, type TrialRun } from './report-table.ts';
 import { formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
+import { collectOnlineReports, onlineCsv, onlineMarkdown, onlineTerminal, type OnlineReport } from './online-report.ts';
 import { DEV_CURVE_KEY, TAG } from '../tracking/run-tags.ts';
 import { parsePerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
 
@@ -78,8 +79,10 @@ export interface BuiltReport {
   table: ReportTable;
   /** notes printed under the tables (trials left out) */
   notes: string[];
+  /** the simulated online A/B tests of the sweep (trials run with `eval.online`) */
+  online: OnlineReport[];
   terminal: string;
-  /** relative path -> content: report.md, report.tex, report.csv, charts/*.svg, report.html */
+  /** relative path -> content: report.md, report.tex, report.csv, online-ab.csv (with an online A/B test), charts/*.svg, report.html */
   files: Map<string, string>;
 }
 
@@ -113,11 +116,13 @@ export async function buildSweepReport(
     significance: settings.significance,
   });
   const notes = leftOut.length > 0 ? [`Left out (not finished): ${leftOut.map((t) => `${t.id} (${t.status.toLowerCase()})`).join(', ')}.`] : [];
+  const online = await collectOnlineReports(reader, finished, settings.labels);
   const files = new Map<string, string>([
-    ['report.md', formatMarkdown(table, notes)],
+    ['report.md', online.length > 0 ? `${formatMarkdown(table, notes)}\n${onlineMarkdown(online)}\n` : formatMarkdown(table, notes)],
     ['report.tex', formatLatex(table, notes)],
     ['report.csv', formatCsv(table)],
   ]);
+  if (online.length > 0) files.set('online-ab.csv', onlineCsv(online));
   const svgs: Array<[string, string]> = [];
   if (opts.charts) {
     const charts: Chart[] = metricCharts(table);
@@ -137,7 +142,8 @@ export async function buildSweepReport(
   }
   const source = `Sweep run ${parent.runId} in ${reader.location}; ${finished.length} finished trial run${finished.length === 1 ? '' : 's'}.`;
   files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds }));
-  return { table, notes, terminal: formatTerminal(table, notes), files };
+  const terminal = formatTerminal(table, notes);
+  return { table, notes, online, terminal: online.length > 0 ? `${terminal}\n${onlineTerminal(online)}\n` : terminal, files };
 }
 
 /** Writes the report files under `outDir` and attaches them to the sweep run under `report/`. */
