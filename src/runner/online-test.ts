@@ -46,8 +46,8 @@ export async function runOnlineTest(dataset: Dataset, retriever: Retriever, sett
       const diff = SHARE_METRICS.includes(m) ? c.absolute : c.relative;
       const key = `online/vs_legacy/${SHARE_METRICS.includes(m) ? 'abs' : 'rel'}_${m}`;
       metrics[key] = diff.value;
-      metrics[`${key}/ci_low`] = diff.ci[0];
-      metrics[`${key}/ci_high`] = diff.ci[1];
+      metrics[`${key}_ci_low`] = diff.ci[0];
+      metrics[`${key}_ci_high`] = diff.ci[1];
     }
   }
   return { metrics: Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v))), artifacts };
