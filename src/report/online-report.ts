@@ -28,6 +28,8 @@ export interface OnlineReport {
   controlRates?: Record<string, WithCi>;
   treatments: OnlineTreatment[];
   seed: number;
+  /** arms left out, and why */
+  notes: string[];
 }
 
 const trialIdOf = (r: ReadRun) => r.tags[TAG.trialId] ?? r.runName;
@@ -63,12 +65,15 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
     const arms = withOnline.filter((r) => r.params['eval.online.control'] === control);
     const seed = Number(arms[0]!.params['eval.online.seed'] ?? 1);
     const resamples = Number(arms[0]!.params['eval.online.resamples'] ?? 2000);
-    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], seed };
+    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], seed, notes: [] };
     const controls = arms.filter((r) => groupOf(r) === control);
     for (const r of arms) {
       if (control !== LEGACY_CONTROL && groupOf(r) === control) continue;
       const treated = await users(r, ONLINE_USERS_ARTIFACT);
-      if (!treated) continue;
+      if (!treated) {
+        report.notes.push(`${trialIdOf(r)}: its run has no ${ONLINE_USERS_ARTIFACT}`);
+        continue;
+      }
       let base: OnlineUserOutcome[] | undefined;
       let controlRun: ReadRun | undefined;
       if (control === LEGACY_CONTROL) base = await users(r, ONLINE_LEGACY_ARTIFACT);
@@ -78,12 +83,15 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
         controlRun = controls.find((c) => trialIdOf(c).slice(control.length) === replicate) ?? controls.find((c) => seedOf(c) === seedOf(r)) ?? controls[0];
         base = controlRun && (await users(controlRun, ONLINE_USERS_ARTIFACT));
       }
-      if (!base) continue;
+      if (!base) {
+        report.notes.push(`${trialIdOf(r)}: no finished control arm to pair it with (${control === LEGACY_CONTROL ? ONLINE_LEGACY_ARTIFACT : `trial group ${control}`} missing)`);
+        continue;
+      }
       const comparison = compareArms(treated, base, { resamples, seed });
       report.treatments.push({ label: labelOf(r, several(r)), trialId: trialIdOf(r), controlTrialId: controlRun && trialIdOf(controlRun), comparison });
       report.controlRates ??= Object.fromEntries(ONLINE_METRICS.map((m) => [m, comparison.metrics[m].control]));
     }
-    if (report.treatments.length > 0) reports.push(report);
+    if (report.treatments.length > 0 || report.notes.length > 0) reports.push(report);
   }
   return reports;
 }
@@ -104,6 +112,7 @@ function diffText(t: OnlineTreatment, m: (typeof ONLINE_METRICS)[number]): strin
 }
 
 function cells(report: OnlineReport) {
+  if (report.treatments.length === 0) return undefined;
   const header = ['Arm', ...ONLINE_METRICS.map((m) => ONLINE_LABELS[m])];
   const perArm = [
     [`${report.controlLabel} (control)`, ...ONLINE_METRICS.map((m) => rateText(report.controlRates![m]!))],
@@ -124,7 +133,9 @@ export function onlineMarkdown(reports: OnlineReport[]): string {
     .map((r) => {
       const c = cells(r);
       const esc = (rows: string[][]) => rows.map((row) => row.map(escapeMarkdown));
-      return [`## ${escapeMarkdown(c.title)}`, 'Per arm, with 95% bootstrap intervals over users:', markdownGrid(c.header, esc(c.perArm)), `${escapeMarkdown(c.diffTitle)}:`, markdownGrid(c.header, esc(c.diff))].join('\n\n');
+      const notes = r.notes.map((n) => `Left out of the online A/B test: ${escapeMarkdown(n)}.`);
+      if (!c) return notes.join('\n\n');
+      return [`## ${escapeMarkdown(c.title)}`, 'Per arm, with 95% bootstrap intervals over users:', markdownGrid(c.header, esc(c.perArm)), `${escapeMarkdown(c.diffTitle)}:`, markdownGrid(c.header, esc(c.diff)), ...notes].join('\n\n');
     })
     .join('\n\n');
 }
@@ -134,7 +145,9 @@ export function onlineTerminal(reports: OnlineReport[]): string {
   return reports
     .map((r) => {
       const c = cells(r);
-      return [c.title, `Per arm, with 95% bootstrap intervals over users:\n${alignedGrid(c.header, c.perArm)}`, `${c.diffTitle}:\n${alignedGrid(c.header, c.diff)}`].join('\n\n');
+      const notes = r.notes.map((n) => `Left out of the online A/B test: ${n}.`);
+      if (!c) return notes.join('\n');
+      return [c.title, `Per arm, with 95% bootstrap intervals over users:\n${alignedGrid(c.header, c.perArm)}`, `${c.diffTitle}:\n${alignedGrid(c.header, c.diff)}`, ...notes].join('\n\n');
     })
     .join('\n\n');
 }
