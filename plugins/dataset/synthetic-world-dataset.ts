@@ -6,9 +6,11 @@ import type { Logger } from '../../src/core/logger.ts';
 import { definePlugin } from '../../src/core/plugin.ts';
 import { PluginLogger, PluginParams } from '../../src/core/services.ts';
 import type { LogStore } from '../../src/extension-points/log-store.ts';
-import type { Dataset, DatasetDiagnostic, WorldKnowledge } from '../../src/extension-points/dataset.ts';
+import { ONLINE_SIMULATION_TRAIT, type Dataset, type DatasetDiagnostic, type OnlineDayRequest, type OnlineUserOutcome, type WorldKnowledge } from '../../src/extension-points/dataset.ts';
 import { describeWorld } from './synthetic-world/describe.ts';
 import { generateWorld, type GeneratedWorld } from './synthetic-world/generate.ts';
+import { LegacyFunnel } from './synthetic-world/legacy-funnel.ts';
+import { simulateOnlineDay } from './synthetic-world/online-day.ts';
 import { resolveWorldConfig, type WorldConfig } from './synthetic-world/presets.ts';
 import { World } from './synthetic-world/world.ts';
 
@@ -46,7 +48,8 @@ export type SyntheticWorldParams = z.output<typeof SyntheticWorldParams>;
  * A seeded short-video search world whose legacy search system shows mostly each topic's dominant
  * meaning: train logs are day 1 under that system, test logs day 3 under its own exposure policy,
  * and judged pairs carry ground-truth grades by meaning. Provides `world-ground-truth`:
- * {@link trueGrade} and {@link knowledge} expose the hidden topic model to oracle plugins.
+ * {@link trueGrade} and {@link knowledge} expose the hidden topic model to oracle plugins. Provides
+ * `online-simulation`: {@link simulateOnlineDay} serves a fresh day of users with an extra dense channel.
  */
 @injectable()
 export class SyntheticWorldDataset implements Dataset {
@@ -88,6 +91,12 @@ export class SyntheticWorldDataset implements Dataset {
     return this.getWorld();
   }
 
+  /** A fresh day (after the test day) served by the legacy funnel plus the request's dense channel. */
+  simulateOnlineDay(request: OnlineDayRequest): Promise<OnlineUserOutcome[]> {
+    const world = this.getWorld();
+    return simulateOnlineDay(world, new LegacyFunnel(world), request);
+  }
+
   async describe(): Promise<DatasetDiagnostic[]> {
     return describeWorld(this.generate());
   }
@@ -125,5 +134,5 @@ export default definePlugin({
   summary: 'seeded short-video search world with a biased legacy funnel, reformulations, feed logs and ground-truth grades',
   schema: SyntheticWorldParams,
   implementation: SyntheticWorldDataset,
-  provides: ['world-ground-truth'],
+  provides: ['world-ground-truth', ONLINE_SIMULATION_TRAIT],
 });

@@ -20,6 +20,7 @@ function registry(): PluginRegistry {
   add('dataset', 'toy', z.object({ size: z.number().int().positive().default(10) }).strict());
   add('dataset', 'world', z.object({ size: z.number().int().positive().default(10), seed: z.number().int().default(7) }).strict());
   add('dataset', 'files', z.object({ dir: z.string().default('.') }).strict());
+  add('dataset', 'simulator', z.object({}).strict(), { provides: ['online-simulation'] });
   add('positiveSource', 'search-clicks');
   add('positiveSource', 'feed', z.object({ window: z.number().default(60) }).strict());
   add('labelScheme', 'hla', z.object({}).strict(), { provides: ['graded-labels'] });
@@ -246,5 +247,20 @@ describe('loadExperiment', () => {
       "--sweep:3:1 error trian.lr: unknown top-level key 'trian'; did you mean 'train'?",
       "--sweep:4:1 error expected key=value1,value2,... (got 'seeds'), e.g. --sweep loss=info-nce,h-info-nce",
     ]);
+  });
+
+  it('leaves eval.online out unless configured (trial hashes unchanged), and fills its defaults when it is', () => {
+    const dir = files({
+      'plain.yaml': 'dataset: simulator\n',
+      'online.yaml': 'dataset: simulator\neval: { online: { control: none } }\n',
+      'files.yaml': 'dataset: files\neval:\n  online: {}\n',
+    });
+    const plain = load(join(dir, 'plain.yaml')).experiment!.trials[0]!;
+    expect('online' in plain.config.eval).toBe(false);
+    const online = load(join(dir, 'online.yaml')).experiment!.trials[0]!;
+    expect(online.config.eval.online).toEqual({ control: 'none', seed: 1, resamples: 2000 });
+    expect(online.hash).not.toBe(plain.hash);
+    const refused = load(join(dir, 'files.yaml')).diagnostics.map(formatDiagnostic);
+    expect(refused).toEqual([`${shown(dir, 'files.yaml')}:3:3 error eval.online: dataset 'files' cannot simulate an online A/B test: it does not provide 'online-simulation' (a simulator such as synthetic-world does); remove eval.online or use such a dataset`]);
   });
 });

@@ -9,9 +9,9 @@ import { applySets, applySweeps, axisPaths, checkOverriddenByAxes, expandAblatio
 import type { SourceMap } from './source-map.ts';
 import { isPlainObject, PLUGIN_SLOTS, SLOT_DEFAULTS } from './plugin-slots.ts';
 import { loadWithExtends, type InlineSource } from './extends.ts';
-import { checkReportSection } from './report-check.ts';
+import { checkOnlineControl, checkReportSection } from './report-check.ts';
 import { resolveTrial } from './resolve-trial.ts';
-import type { TrialConfig } from './trial-config.ts';
+import { LEGACY_CONTROL, type TrialConfig } from './trial-config.ts';
 import { zodDiagnostics } from './zod-diagnostics.ts';
 import type { z } from 'zod';
 
@@ -129,6 +129,7 @@ export function loadExperiment(file: string, opts: LoadOptions): { experiment?: 
   }
 
   if (envelope.success && envelope.data.report) diagnostics.push(...checkReportSection(envelope.data.report, valid, merged.map));
+  diagnostics.push(...checkOnlineControl(valid, merged.map, LEGACY_CONTROL));
 
   if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics) };
   return {

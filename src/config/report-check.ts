@@ -91,3 +91,25 @@ function checkSensitivity(
   checkMetrics(sens.metrics, ['report', 'sensitivity', 'metrics']);
   return diagnostics;
 }
+
+/**
+ * Checks `eval.online.control` against the expanded trials: it must be `none` (the legacy system
+ * alone) or name a trial group of the sweep, whose trained model then serves the control arm.
+ */
+export function checkOnlineControl(
+  trials: Array<{ id: string; config?: { seed: number; eval: { online?: { control: string } } } }>,
+  map: SourceMap,
+  legacy: string,
+): Diagnostic[] {
+  const valid = trials.filter((t) => t.config);
+  const groups = [...new Set(valid.map((t) => trialGroup(t.id, t.config!.seed)))];
+  const wrong = new Set(valid.map((t) => t.config!.eval.online?.control).filter((c): c is string => c !== undefined && c !== legacy && !groups.includes(c)));
+  return [...wrong].map((control) => {
+    const guess = didYouMean(control, groups);
+    return {
+      ...map.value(['eval', 'online', 'control']),
+      path: 'eval.online.control',
+      message: `no trial group '${control}'${guess ? ` (did you mean '${guess}'?)` : ''}; expected '${legacy}' (the legacy system alone) or one of the trial groups: ${groups.join(' | ')}`,
+    };
+  });
+}

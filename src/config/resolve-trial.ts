@@ -1,5 +1,6 @@
 import { didYouMean } from '../core/did-you-mean.ts';
 import type { Diagnostic } from '../core/errors.ts';
+import { ONLINE_SIMULATION_TRAIT } from '../extension-points/dataset.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import { describe } from './extends.ts';
 import { isPlainObject, PLUGIN_SLOTS, SLOT_DEFAULTS, normaliseSlotEntry } from './plugin-slots.ts';
@@ -110,6 +111,16 @@ export function resolveTrial(
         const guess = didYouMean(set!, available);
         diagnostics.push({ ...at, message: `unknown test set '${set}'${guess ? `; did you mean '${guess}'?` : ''} (available: ${available.join(', ')})` });
       }
+    });
+  }
+
+  const online = evalSettings.success ? evalSettings.data.online : undefined;
+  const datasetRef = refs.dataset as PluginRef | undefined;
+  if (online && datasetRef && !(registry.get('dataset', datasetRef.use).provides ?? []).includes(ONLINE_SIMULATION_TRAIT)) {
+    diagnostics.push({
+      ...map.key(['eval', 'online']),
+      path: 'eval.online',
+      message: `dataset '${datasetRef.use}' cannot simulate an online A/B test: it does not provide '${ONLINE_SIMULATION_TRAIT}' (a simulator such as synthetic-world does); remove eval.online or use such a dataset`,
     });
   }
 

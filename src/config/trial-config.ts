@@ -68,6 +68,24 @@ export const QrSettings = z
   .strict();
 export type QrSettings = z.output<typeof QrSettings>;
 
+/** The arm compared with when `eval.online.control` names none: the dataset's legacy search system alone. */
+export const LEGACY_CONTROL = 'none';
+
+export const OnlineSettings = z
+  .object({
+    control: z
+      .string()
+      .min(1)
+      .default(LEGACY_CONTROL)
+      .describe(`the control arm: a trial group (report row) of this sweep whose trained model serves the control's channel, or '${LEGACY_CONTROL}' for the legacy funnel alone`),
+    sessions: z.number().int().positive().optional().describe("typed search sessions of the simulated day (default: the dataset's day size)"),
+    channelK: z.number().int().positive().optional().describe("items the trained model's channel recalls per request (default: the dataset's choice)"),
+    seed: z.number().int().min(0).default(1).describe('seeds the simulated day and the bootstrap; every arm of a sweep gets the same traffic'),
+    resamples: z.number().int().min(100).default(2000).describe('bootstrap resamples over users for the intervals'),
+  })
+  .strict();
+export type OnlineSettings = z.output<typeof OnlineSettings>;
+
 export const EvalSettings = z
   .object({
     metrics: z
@@ -85,6 +103,8 @@ export const EvalSettings = z
       .describe("documents ranked per query of a searched set, and so kept in its TREC run file (at least the largest cutoff asked for), so `crops eval -m recall.1000` on the file is real"),
     // optional without a default, so configs that leave it out keep their hash (and their numbers)
     qr: QrSettings.optional().describe("how the QR test set is built: the reformulation window and the ground-truth checks on items and on (q, q') (datasets with ground truth only)"),
+    // optional without a default, so experiments without it keep their hash and their numbers
+    online: OnlineSettings.optional().describe('simulated online A/B test after training: the trained model as an extra recall channel of the dataset\'s search system on a fresh day of users (datasets that provide online-simulation)'),
   })
   .strict();
 export type EvalSettings = z.output<typeof EvalSettings>;

@@ -42,6 +42,8 @@ export interface Dataset {
    * Datasets without it are described by their `LogStore.description`.
    */
   describe?(): Promise<DatasetDiagnostic[]>;
+  /** See {@link OnlineSimulation}; present on datasets that provide {@link ONLINE_SIMULATION_TRAIT}. */
+  simulateOnlineDay?: OnlineSimulation['simulateOnlineDay'];
 }
 
 /** One fact about a dataset's logs. */
@@ -68,4 +70,50 @@ export interface WorldKnowledge {
   textGrade(query: string, text: string): number;
   /** a caption drawn from one meaning's true word distribution, `offTopicRate` of its words off-topic */
   sampleCaption(meaning: number, rng: Rng, offTopicRate: number): string;
+}
+
+/**
+ * The trait a dataset plugin lists in `provides` when it implements {@link Dataset.simulateOnlineDay};
+ * `eval.online` is refused (with the place in the experiment file) for datasets without it.
+ */
+export const ONLINE_SIMULATION_TRAIT = 'online-simulation';
+
+/** A fresh day of simulated traffic served by the dataset's own search system plus, optionally, one dense channel. */
+export interface OnlineDayRequest {
+  /**
+   * Seeds the day. Equal seeds give every arm the same users, times, intents and first queries, and
+   * the same random draws per session, so two arms differ only through what their channels recall.
+   */
+  seed: number;
+  /** typed search sessions of the day (reformulations come on top); absent: the dataset's own day size */
+  sessions?: number;
+  /** items the channel recalls per request; absent: the dataset's own choice */
+  channelK?: number;
+  /** the dense recall channel: for each query text, up to `k` item ids best first; absent: the legacy system alone */
+  channel?: (queries: string[], k: number) => Promise<Array<ArrayLike<number>>>;
+}
+
+/** What one user did on the simulated day, summed over their sessions; the unit the bootstrap resamples. */
+export interface OnlineUserOutcome {
+  userId: number;
+  /** search requests served, reformulations included */
+  sessions: number;
+  /** requests followed by a reformulation of the same intent */
+  reformulations: number;
+  /** items that reached the rank stage (passed the pre-ranker) */
+  rankItems: number;
+  /** of those, items the dense channel recalled */
+  rankFromChannel: number;
+  shown: number;
+  shownFromChannel: number;
+  /** clicked shown items */
+  clicks: number;
+  /** clicks played for at least half of the video */
+  longPlays: number;
+}
+
+/** Optional capability of a dataset: serve a new day of users through its funnel with an extra channel. */
+export interface OnlineSimulation {
+  /** One arm of a simulated online A/B test: per user with at least one session, in ascending user id. */
+  simulateOnlineDay(request: OnlineDayRequest): Promise<OnlineUserOutcome[]>;
 }

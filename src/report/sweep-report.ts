@@ -8,6 +8,7 @@ import { formatHtml, type WorldFact } from './html-report.ts';
 import { formatLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type SignificanceOptions, type TrialRun } from './report-table.ts';
 import { escapeMarkdown, formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
+import { collectOnlineReports, onlineCsv, onlineMarkdown, onlineTerminal, type OnlineReport } from './online-report.ts';
 import { DEV_CURVE_KEY, TAG } from '../tracking/run-tags.ts';
 import { parsePerQuery, PER_QUERY_ARTIFACT } from '../eval/per-query-file.ts';
 import { METRIC_CURVES_ARTIFACT, parseMetricCurves } from '../eval/metric-curves.ts';
@@ -81,8 +82,10 @@ export interface BuiltReport {
   table: ReportTable;
   /** notes printed under the tables (trials left out) */
   notes: string[];
+  /** the simulated online A/B tests of the sweep (trials run with `eval.online`) */
+  online: OnlineReport[];
   terminal: string;
-  /** relative path -> content: report.md, report.tex, report.csv, charts/*.svg, report.html (and sensitivity.md, .csv) */
+  /** relative path -> content: report.md, report.tex, report.csv, online-ab.csv (with an online A/B test), charts/*.svg, report.html (and sensitivity.md, .csv) */
   files: Map<string, string>;
   sensitivity?: SensitivityMap;
 }
@@ -125,8 +128,9 @@ export async function buildSweepReport(
   });
   const notes = leftOut.length > 0 ? [`Left out (not finished): ${leftOut.map((t) => `${t.id} (${t.status.toLowerCase()})`).join(', ')}.`] : [];
   const sensitivity = settings.sensitivity ? buildSensitivityMap(trials, settings.sensitivity, { title: table.title, metrics: table.metrics, significance: settings.significance }) : undefined;
+  const online = await collectOnlineReports(reader, finished, settings.labels);
   const files = new Map<string, string>([
-    ['report.md', formatMarkdown(table, notes)],
+    ['report.md', online.length > 0 ? `${formatMarkdown(table, notes)}\n${onlineMarkdown(online)}\n` : formatMarkdown(table, notes)],
     ['report.tex', formatLatex(table, notes)],
     ['report.csv', formatCsv(table)],
   ]);
@@ -134,6 +138,7 @@ export async function buildSweepReport(
     files.set('sensitivity.md', formatSensitivityMarkdown(sensitivity, escapeMarkdown));
     files.set('sensitivity.csv', formatSensitivityCsv(sensitivity));
   }
+  if (online.length > 0) files.set('online-ab.csv', onlineCsv(online));
   const svgs: Array<[string, string]> = [];
   if (opts.charts) {
     const charts: Chart[] = [...metricCharts(table), ...(sensitivity ? sensitivityCharts(sensitivity) : []), ...cutoffCharts(table)];
@@ -154,7 +159,7 @@ export async function buildSweepReport(
   const source = `Sweep run ${parent.runId} in ${reader.location}; ${finished.length} finished trial run${finished.length === 1 ? '' : 's'}.`;
   files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds, sensitivity }));
   const terminal = formatTerminal(table, notes) + (sensitivity ? `\n${formatSensitivityMarkdown(sensitivity)}` : '');
-  return { table, notes, terminal, files, sensitivity };
+  return { table, notes, online, terminal: online.length > 0 ? `${terminal}\n${onlineTerminal(online)}\n` : terminal, files, sensitivity };
 }
 
 /** Writes the report files under `outDir` and attaches them to the sweep run under `report/`. */

@@ -38,7 +38,7 @@ export function ciCells(table: ReportTable, dash: string, label: (r: ReportRow) 
   return { header, body };
 }
 
-function markdownGrid(header: string[], body: string[][]): string {
+export function markdownGrid(header: string[], body: string[][]): string {
   const align = header.map((_, i) => (i === 0 ? ':--' : '--:'));
   return [header, align, ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
@@ -61,7 +61,7 @@ export function formatMarkdown(table: ReportTable, extraNotes: string[] = []): s
   return `${parts.join('\n\n')}\n`;
 }
 
-function alignedGrid(header: string[], body: string[][]): string {
+export function alignedGrid(header: string[], body: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');

@@ -30,6 +30,7 @@ import { isLogStep, train, type SelectionOptions } from '../training/trainer.ts'
 import { carveDevSplit } from './dev-split.ts';
 import { flattenParams, metricKey } from '../tracking/mlflow-keys.ts';
 import { MinedCache, mineTrainingSet } from './mining.ts';
+import { runOnlineTest } from './online-test.ts';
 import { PluginFactory } from './plugin-factory.ts';
 import { skipIfFinished } from './sweep-setup.ts';
 import { claimHolder, holderText, waitForHolder } from './trial-claims.ts';
@@ -209,6 +210,12 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     const evaluation = await evaluate(retriever, sets, specs, metrics, { queryBatch: cfg.eval.queryBatch, runDepth: cfg.eval.runDepth, docno, rerankSets: rerankedSets(store) });
     tracker.logMetrics(run, Object.entries(evaluation.values).map(([k, v]) => ({ key: metricKey(k), value: v, step: cfg.train.steps })));
     for (const w of evaluation.warnings) progress.phase(`warning: ${w}`);
+    if (cfg.eval.online) {
+      progress.phase('simulating the online A/B day');
+      const online = await runOnlineTest(dataset, retriever, cfg.eval.online, cfg.eval.queryBatch);
+      tracker.logMetrics(run, Object.entries(online.metrics).map(([key, value]) => ({ key, value, step: cfg.train.steps })));
+      for (const [path, content] of online.artifacts) await tracker.logArtifact(run, path, content);
+    }
     const cutoffCurves = metricCurves(evaluation, sets, specs, metrics, docno);
     for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, docno, cutoffCurves)) await tracker.logArtifact(run, path, content);
     await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));

@@ -10,7 +10,7 @@ const ATTRACTION = [0.02, 0.08, 0.3, 0.55];
 /** Examination probability falls as 1/(1+position)^decay. */
 const EXAMINATION_DECAY = 0.8;
 /** Longest chain of reformulations after one unserved query. */
-const MAX_REFORMULATIONS = 2;
+export const MAX_REFORMULATIONS = 2;
 /** Feed interactions placed near one of the user's searches, and their spread around it. */
 const FEED_NEAR_SEARCH = 0.7;
 const FEED_SPREAD_MS = 20 * 60_000;
@@ -102,9 +102,21 @@ export function simulateDay(world: World, funnel: LegacyFunnel, day: number, exp
 
 function serveSession(world: World, funnel: LegacyFunnel, userId: number, tsMs: number, words: number[], intent: number, exploration: number, rng: Rng): PendingSession {
   const res = funnel.serve(words, tsMs, exploration, rng);
+  const { impressions, served } = respond(world, intent, res.shown, rng);
+  let position = res.shown.length;
+  for (const itemId of res.rankedNotShown) impressions.push({ sessionId: -1, itemId, stage: 'ranked_not_shown', position: position++, clicked: false, liked: false, playMs: 0 });
+  for (const itemId of res.prerankFiltered) impressions.push({ sessionId: -1, itemId, stage: 'prerank_filtered', position: position++, clicked: false, liked: false, playMs: 0 });
+  return { userId, tsMs, words, intent, impressions, served, id: -1 };
+}
+
+/**
+ * How a user with `intent` reacts to the shown items: position-biased clicks that rise with
+ * relevance, likes, play time; `served` when a relevant (>= 2) item was clicked.
+ */
+export function respond(world: World, intent: number, shown: readonly number[], rng: Rng): { impressions: Impression[]; served: boolean } {
   const impressions: Impression[] = [];
   let served = false;
-  res.shown.forEach((itemId, position) => {
+  shown.forEach((itemId, position) => {
     const rel = world.relevance(intent, itemId);
     const clicked = rng.bernoulli(ATTRACTION[rel]! / Math.pow(1 + position, EXAMINATION_DECAY));
     const liked = clicked && rng.bernoulli(0.02 + 0.08 * rel);
@@ -113,10 +125,7 @@ function serveSession(world: World, funnel: LegacyFunnel, userId: number, tsMs: 
     if (clicked && rel >= 2) served = true;
     impressions.push({ sessionId: -1, itemId, stage: 'shown', position, clicked, liked, playMs });
   });
-  let position = res.shown.length;
-  for (const itemId of res.rankedNotShown) impressions.push({ sessionId: -1, itemId, stage: 'ranked_not_shown', position: position++, clicked: false, liked: false, playMs: 0 });
-  for (const itemId of res.prerankFiltered) impressions.push({ sessionId: -1, itemId, stage: 'prerank_filtered', position: position++, clicked: false, liked: false, playMs: 0 });
-  return { userId, tsMs, words, intent, impressions, served, id: -1 };
+  return { impressions, served };
 }
 
 /** Word ids of a query for an intent: head words only (ambiguous) or with specific words; some words as synonyms. */

@@ -48,8 +48,13 @@ export class LegacyFunnel {
     return [...out];
   }
 
-  /** Serves one query (word ids as typed) at a time under a policy; randomness only from `rng`. */
-  serve(words: readonly number[], tsMs: number, exploration: number, rng: Rng): FunnelResult {
+  /**
+   * Serves one query (word ids as typed) at a time under a policy; randomness only from `rng`.
+   * `channel` lists what an extra dense recall channel retrieved (best first): those not already
+   * recalled join the pre-rank pool with the match score the pre-ranker gives the meaning channel,
+   * since the pre-ranker cannot see why a dense model picked them. Without it nothing changes.
+   */
+  serve(words: readonly number[], tsMs: number, exploration: number, rng: Rng, channel?: ArrayLike<number>): FunnelResult {
     const w = this.world;
     const c = w.config;
     const known = this.understood(words);
@@ -96,6 +101,17 @@ export class LegacyFunnel {
       const s = rng.pick(meanings);
       const id = w.itemsBySubtopic[s]![w.popularityTables[s]!.sample(rng)]!;
       if (!seen.has(id) && uploadTs[id]! <= tsMs) {
+        retrieved.push(id);
+        seen.add(id);
+        cov[id] = Math.max(cov[id]!, SEMANTIC_MATCH);
+      }
+    }
+
+    // extra dense channel (online A/B test only): draws no randomness, so the legacy stream is unchanged
+    if (channel) {
+      for (let i = 0; i < channel.length; i++) {
+        const id = channel[i]!;
+        if (!(id >= 0 && id < uploadTs.length) || seen.has(id) || uploadTs[id]! > tsMs) continue;
         retrieved.push(id);
         seen.add(id);
         cov[id] = Math.max(cov[id]!, SEMANTIC_MATCH);

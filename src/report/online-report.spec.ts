@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { OnlineUserOutcome } from '../extension-points/dataset.ts';
+import { compareArms, formatOnlineUsers, ONLINE_USERS_ARTIFACT } from '../eval/online-ab.ts';
+import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
+import { MlflowFileStore } from '../tracking/file-store.ts';
+import { collectOnlineReports, onlineCsv, onlineMarkdown, onlineTerminal } from './online-report.ts';
+
+let dir: string;
+let store: MlflowFileStore;
+let reader: FileSweepReader;
+let experimentId: string;
+let clock = 1_000;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crops-online-report-'));
+  store = new MlflowFileStore(join(dir, 'mlruns'));
+  reader = new FileSweepReader(store.root);
+  experimentId = await store.getOrCreateExperiment('exp');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Users with a given number of clicks per 10 shown items (varying a little per user). */
+const arm = (clicksPer10: number): OnlineUserOutcome[] =>
+  Array.from({ length: 120 }, (_, userId) => ({ userId, sessions: 2, reformulations: userId % 3 === 0 ? 1 : 0, rankItems: 20, rankFromChannel: 6, shown: 10, shownFromChannel: 3, clicks: clicksPer10 + (userId % 2), longPlays: 1 }));
+
+async function trial(id: string, seed: number, users: OnlineUserOutcome[] | undefined, control = 'loss=a') {
+  const run = await store.createRun({ experimentId, runName: id, userId: 'u', startTime: clock++, tags: { 'crops.trialId': id, 'crops.seed': String(seed) }, params: { 'eval.online.control': control, 'eval.online.seed': '4', 'eval.online.resamples': '300' } });
+  if (users) await store.writeArtifact(run, ONLINE_USERS_ARTIFACT, formatOnlineUsers(users));
+  await store.endRun(run, 'FINISHED');
+  return (await reader.getRun(run.runId))!;
+}
+
+describe('online A/B tables of crops report', () => {
+  it('pairs each row with the control row of the same seed and shows a planted lift with † and a null without', async () => {
+    const runs = [
+      await trial('loss=a,seed=1', 1, arm(2)),
+      await trial('loss=a,seed=2', 2, arm(3)),
+      await trial('loss=b,seed=1', 1, arm(4)),
+      await trial('loss=b,seed=2', 2, arm(3)),
+    ];
+    const [report] = await collectOnlineReports(reader, runs, { 'loss=b': 'B' });
+    expect(report!.treatments.map((t) => [t.label, t.controlTrialId])).toEqual([
+      ['B (seed=1)', 'loss=a,seed=1'],
+      ['B (seed=2)', 'loss=a,seed=2'],
+    ]);
+    const lifted = report!.treatments[0]!.comparison;
+    expect(lifted).toEqual(compareArms(arm(4), arm(2), { resamples: 300, seed: 4 }));
+    expect(lifted.metrics.ctr.relative.ci[0]).toBeGreaterThan(0);
+    const same = report!.treatments[1]!.comparison.metrics.ctr.relative;
+    expect(same.value).toBe(0);
+    const text = onlineTerminal([report!]);
+    expect(text).toMatch(/B \(seed=1\).*\+\d+\.\d\d%† \[/);
+    expect(text).toMatch(/B \(seed=2\).*\+0\.00% \[\+0\.00, \+0\.00\]/);
+    expect(onlineMarkdown([report!])).toContain('## Simulated online A/B test against loss=a (120 users, day seed 4)');
+    expect(onlineCsv([report!]).trim().split('\n')).toHaveLength(1 + 2 * 5);
+  });
+
+  it('names a row whose control arm is missing instead of dropping it silently', async () => {
+    const runs = [await trial('loss=a', 1, undefined), await trial('loss=b', 1, arm(3))];
+    const [report] = await collectOnlineReports(reader, runs);
+    expect(report!.treatments).toEqual([]);
+    expect(onlineTerminal([report!])).toContain('Left out of the online A/B test: loss=b: no finished control arm to pair it with (trial group loss=a missing).');
+  });
+
+  it('reports nothing for sweeps without eval.online', async () => {
+    const run = await store.createRun({ experimentId, runName: 'x', userId: 'u', startTime: clock++, tags: { 'crops.trialId': 'x' } });
+    expect(await collectOnlineReports(reader, [(await reader.getRun(run.runId))!])).toEqual([]);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The simulated online A/B test of a sweep (the paper's Tables 5-6): per-arm rates and the
+ * treatment-vs-control differences with bootstrap intervals over users, rebuilt from the per-user
+ * artifacts the trials logged, so a control row's arm can be paired with every other row's.
+ */
+import { CropsError } from '../core/errors.ts';
+import { trialGroup } from '../config/report-check.ts';
+import { LEGACY_CONTROL } from '../config/trial-config.ts';
+import { compareArms, ONLINE_LABELS, ONLINE_LEGACY_ARTIFACT, ONLINE_METRICS, ONLINE_USERS_ARTIFACT, parseOnlineUsers, SHARE_METRICS, type ArmComparison, type WithCi } from '../eval/online-ab.ts';
+import type { OnlineUserOutcome } from '../extension-points/dataset.ts';
+import { TAG } from '../tracking/run-tags.ts';
+import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
+import { alignedGrid, csvField, escapeMarkdown, markdownGrid } from './table-formats.ts';
+
+/** One arm compared with its control. */
+export interface OnlineTreatment {
+  label: string;
+  trialId: string;
+  controlTrialId?: string;
+  comparison: ArmComparison;
+}
+
+export interface OnlineReport {
+  /** `none` or the control's trial group */
+  control: string;
+  controlLabel: string;
+  /** the control arm's rates with their intervals (from the first comparison) */
+  controlRates?: Record<string, WithCi>;
+  treatments: OnlineTreatment[];
+  seed: number;
+  /** arms left out, and why */
+  notes: string[];
+}
+
+const trialIdOf = (r: ReadRun) => r.tags[TAG.trialId] ?? r.runName;
+const seedOf = (r: ReadRun) => (r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined);
+
+/** The runs' online A/B tests, one per control named in `eval.online.control`; empty when no trial ran one. */
+export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[], labels: Record<string, string> = {}): Promise<OnlineReport[]> {
+  const withOnline = runs.filter((r) => r.params['eval.online.control'] !== undefined).sort((a, b) => trialIdOf(a).localeCompare(trialIdOf(b)));
+  const users = async (r: ReadRun, path: string): Promise<OnlineUserOutcome[] | undefined> => {
+    const text = await reader.readArtifact(r, path);
+    if (text === undefined) return undefined;
+    let problem: string;
+    try {
+      return parseOnlineUsers(text);
+    } catch (e) {
+      problem = e instanceof Error ? e.message : String(e);
+    }
+    throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${path} cannot be read: ${problem}`);
+  };
+  const groupOf = (r: ReadRun) => trialGroup(trialIdOf(r), seedOf(r));
+  const labelOf = (r: ReadRun, several: boolean) => {
+    const g = groupOf(r);
+    const base = labels[g] ?? g;
+    const replicate = trialIdOf(r).startsWith(g) ? trialIdOf(r).slice(g.length).replace(/^,/, '') : '';
+    return several && replicate ? `${base} (${replicate})` : base;
+  };
+  const perGroup = new Map<string, number>();
+  for (const r of withOnline) perGroup.set(groupOf(r), (perGroup.get(groupOf(r)) ?? 0) + 1);
+  const several = (r: ReadRun) => (perGroup.get(groupOf(r)) ?? 0) > 1;
+
+  const reports: OnlineReport[] = [];
+  for (const control of [...new Set(withOnline.map((r) => r.params['eval.online.control']!))]) {
+    const arms = withOnline.filter((r) => r.params['eval.online.control'] === control);
+    const seed = Number(arms[0]!.params['eval.online.seed'] ?? 1);
+    const resamples = Number(arms[0]!.params['eval.online.resamples'] ?? 2000);
+    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], seed, notes: [] };
+    const controls = arms.filter((r) => groupOf(r) === control);
+    for (const r of arms) {
+      if (control !== LEGACY_CONTROL && groupOf(r) === control) continue;
+      const treated = await users(r, ONLINE_USERS_ARTIFACT);
+      if (!treated) {
+        report.notes.push(`${trialIdOf(r)}: its run has no ${ONLINE_USERS_ARTIFACT}`);
+        continue;
+      }
+      let base: OnlineUserOutcome[] | undefined;
+      let controlRun: ReadRun | undefined;
+      if (control === LEGACY_CONTROL) base = await users(r, ONLINE_LEGACY_ARTIFACT);
+      else {
+        // the control run of the same world and training seed, else the control's first run
+        const replicate = trialIdOf(r).slice(groupOf(r).length);
+        controlRun = controls.find((c) => trialIdOf(c).slice(control.length) === replicate) ?? controls.find((c) => seedOf(c) === seedOf(r)) ?? controls[0];
+        base = controlRun && (await users(controlRun, ONLINE_USERS_ARTIFACT));
+      }
+      if (!base) {
+        report.notes.push(`${trialIdOf(r)}: no finished control arm to pair it with (${control === LEGACY_CONTROL ? ONLINE_LEGACY_ARTIFACT : `trial group ${control}`} missing)`);
+        continue;
+      }
+      const comparison = compareArms(treated, base, { resamples, seed });
+      report.treatments.push({ label: labelOf(r, several(r)), trialId: trialIdOf(r), controlTrialId: controlRun && trialIdOf(controlRun), comparison });
+      report.controlRates ??= Object.fromEntries(ONLINE_METRICS.map((m) => [m, comparison.metrics[m].control]));
+    }
+    if (report.treatments.length > 0 || report.notes.length > 0) reports.push(report);
+  }
+  return reports;
+}
+
+const pct = (x: number, digits = 2) => (Number.isFinite(x) ? `${(100 * x).toFixed(digits)}%` : 'n/a');
+const signed = (x: number, unit: string) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}${unit}` : 'n/a');
+const rateText = (v: WithCi) => `${pct(v.value)} [${pct(v.ci[0])}, ${pct(v.ci[1])}]`;
+
+/** How a metric's difference is shown: shares of the funnel in points, behaviour rates relative to control. */
+function diffText(t: OnlineTreatment, m: (typeof ONLINE_METRICS)[number]): string {
+  const c = t.comparison.metrics[m];
+  const share = SHARE_METRICS.includes(m);
+  const d = share ? c.absolute : c.relative;
+  const unit = share ? ' pp' : '%';
+  if (!Number.isFinite(d.value)) return 'n/a';
+  const excludes0 = d.ci[0] > 0 || d.ci[1] < 0;
+  return `${signed(d.value, unit)}${excludes0 ? '†' : ''} [${signed(d.ci[0], '')}, ${signed(d.ci[1], '')}]`;
+}
+
+function cells(report: OnlineReport) {
+  if (report.treatments.length === 0) return undefined;
+  const header = ['Arm', ...ONLINE_METRICS.map((m) => ONLINE_LABELS[m])];
+  const perArm = [
+    [`${report.controlLabel} (control)`, ...ONLINE_METRICS.map((m) => rateText(report.controlRates![m]!))],
+    ...report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => rateText(t.comparison.metrics[m].treatment))]),
+  ];
+  const diff = report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => diffText(t, m))]);
+  const users = report.treatments[0]!.comparison.users;
+  const title = `Simulated online A/B test against ${report.controlLabel} (${users} users, day seed ${report.seed})`;
+  const diffTitle =
+    'Treatment vs control, 95% bootstrap intervals over users: Ratio_rank and Ratio_show in percentage points, ' +
+    'CTR, long-play rate and reformulation rate relative to control; † the interval excludes 0';
+  return { header, perArm, diff, title, diffTitle };
+}
+
+/** The online A/B tables in Markdown. */
+export function onlineMarkdown(reports: OnlineReport[]): string {
+  return reports
+    .map((r) => {
+      const c = cells(r);
+      const esc = (rows: string[][]) => rows.map((row) => row.map(escapeMarkdown));
+      const notes = r.notes.map((n) => `Left out of the online A/B test: ${escapeMarkdown(n)}.`);
+      if (!c) return notes.join('\n\n');
+      return [`## ${escapeMarkdown(c.title)}`, 'Per arm, with 95% bootstrap intervals over users:', markdownGrid(c.header, esc(c.perArm)), `${escapeMarkdown(c.diffTitle)}:`, markdownGrid(c.header, esc(c.diff)), ...notes].join('\n\n');
+    })
+    .join('\n\n');
+}
+
+/** The online A/B tables as aligned terminal text. */
+export function onlineTerminal(reports: OnlineReport[]): string {
+  return reports
+    .map((r) => {
+      const c = cells(r);
+      const notes = r.notes.map((n) => `Left out of the online A/B test: ${n}.`);
+      if (!c) return notes.join('\n');
+      return [c.title, `Per arm, with 95% bootstrap intervals over users:\n${alignedGrid(c.header, c.perArm)}`, `${c.diffTitle}:\n${alignedGrid(c.header, c.diff)}`, ...notes].join('\n\n');
+    })
+    .join('\n\n');
+}
+
+const CSV_COLUMNS = ['control', 'arm', 'trial', 'control_trial', 'metric', 'treatment', 'treatment_low', 'treatment_high', 'control_value', 'control_low', 'control_high', 'abs_diff', 'abs_low', 'abs_high', 'rel_diff', 'rel_low', 'rel_high', 'users', 'resamples', 'day_seed'];
+
+/** One line per treatment arm and metric, every number unrounded. */
+export function onlineCsv(reports: OnlineReport[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of reports) {
+    for (const t of r.treatments) {
+      for (const m of ONLINE_METRICS) {
+        const c = t.comparison.metrics[m];
+        const n = (x: number) => (Number.isFinite(x) ? x : undefined);
+        const fields = [r.control, t.label, t.trialId, t.controlTrialId ?? '', m, c.treatment.value, ...c.treatment.ci, c.control.value, ...c.control.ci, c.absolute.value, ...c.absolute.ci, c.relative.value, ...c.relative.ci].map((v) => (typeof v === 'number' ? n(v) : v));
+        lines.push([...fields, t.comparison.users, t.comparison.resamples, r.seed].map(csvField).join(','));
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
