@@ -11,6 +11,15 @@ export interface SparseTableOptions {
   seed: number;
 }
 
+/** Grouping arrays of {@link SparseTable.flush}, sized for a step's entries. */
+interface FlushScratch {
+  rowOfSlot: Int32Array;
+  start: Int32Array;
+  fill: Int32Array;
+  source: Int32Array;
+  weight: Float32Array;
+}
+
 /** A table's inference state: {@link SparseTableOptions} plus the values of its materialised rows. */
 export interface TableSnapshot extends SparseTableOptions {
   /** ascending row ids */
@@ -52,6 +61,8 @@ export class SparseTable {
   /** segment gradients of the pending step, applied by `flush` */
   private pending: Array<{ offsets: Int32Array; ids: Int32Array; grads: ArrayLike<number> }> = [];
   private pendingAdam: AdamSettings | undefined;
+  /** grouping arrays of `flush`, kept between steps */
+  private scratch: FlushScratch = { rowOfSlot: new Int32Array(0), start: new Int32Array(1), fill: new Int32Array(0), source: new Int32Array(0), weight: new Float32Array(0) };
 
   constructor(opts: SparseTableOptions) {
     if (!Number.isInteger(opts.rows) || opts.rows <= 0) throw new Error(`SparseTable rows must be a positive integer (got ${opts.rows})`);
@@ -84,24 +95,9 @@ export class SparseTable {
    */
   pool(offsets: Int32Array, ids: Int32Array, out = new Float32Array((offsets.length - 1) * this.dim)): Float32Array {
     this.flush();
-    const dim = this.dim;
-    const values = this.values;
-    const segments = offsets.length - 1;
-    out.fill(0, 0, segments * dim);
-    for (let i = 0; i < segments; i++) {
-      const start = offsets[i]!;
-      const end = offsets[i + 1]!;
-      if (end === start) continue;
-      const ob = i * dim;
-      for (let p = start; p < end; p++) {
-        const r = ids[p]!;
-        if (this.initialised[r] === 0) this.initRow(r);
-        const rb = r * dim;
-        for (let j = 0; j < dim; j++) out[ob + j] += values[rb + j]!;
-      }
-      const w = 1 / (end - start);
-      for (let j = 0; j < dim; j++) out[ob + j] *= w;
-    }
+    const initialised = this.initialised;
+    for (let p = 0; p < ids.length; p++) if (initialised[ids[p]!] === 0) this.initRow(ids[p]!);
+    poolRows(this.values, this.dim, offsets, ids, out);
     return out;
   }
 
@@ -120,7 +116,8 @@ export class SparseTable {
   /**
    * Applies the pending step's Adam update. Entries are grouped by row (a counting sort through
    * `slotOf`) and rows visited in ascending order, so each row's gradient is summed from the small,
-   * cache-resident segment gradients and the table is walked in address order, once.
+   * cache-resident segment gradients and the table is walked in address order, once. The grouping
+   * arrays are kept between steps.
    */
   flush(): void {
     const adam = this.pendingAdam;
@@ -130,8 +127,9 @@ export class SparseTable {
     let rowsTouched = 0;
     let entries = 0;
     for (const { ids } of this.pending) entries += ids.length;
-    const rowOfSlot = new Int32Array(entries);
-    const start = new Int32Array(entries + 1);
+    const scratch = this.scratchFor(entries);
+    const { rowOfSlot, start, source, weight } = scratch;
+    start.fill(0, 0, entries + 1);
     for (const { ids } of this.pending) {
       for (let p = 0; p < ids.length; p++) {
         const r = ids[p]!;
@@ -145,9 +143,8 @@ export class SparseTable {
     }
     for (let k = 0; k < rowsTouched; k++) start[k + 1]! += start[k]!;
     // 2. per slot: (source of the segment gradient, weight) of every entry, in order of appearance
-    const fill = start.slice(0, rowsTouched);
-    const source = new Int32Array(entries);
-    const weight = new Float32Array(entries);
+    const fill = scratch.fill;
+    fill.set(start.subarray(0, rowsTouched));
     let segmentBase = 0;
     const sources: ArrayLike<number>[] = [];
     for (const { offsets, ids, grads } of this.pending) {
@@ -156,9 +153,10 @@ export class SparseTable {
         const a = offsets[i]!;
         const b = offsets[i + 1]!;
         const w = 1 / (b - a);
+        const src = (segmentBase + i) * dim;
         for (let p = a; p < b; p++) {
           const e = fill[slotOf[ids[p]!]!]!++;
-          source[e] = (segmentBase + i) * dim;
+          source[e] = src;
           weight[e] = w;
         }
       }
@@ -172,11 +170,12 @@ export class SparseTable {
     const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, t));
     const decay = 1 - adam.lr * adam.weightDecay;
     const g = new Float64Array(dim);
+    const sum = dim % 8 === 0 ? sumWeighted8 : sumWeighted;
     for (let k = 0; k < rowsTouched; k++) {
       const r = rows[k]!;
       const slot = slotOf[r]!;
       slotOf[r] = -1;
-      sumWeighted(g, allGrads, source, weight, start[slot]!, start[slot + 1]!);
+      sum(g, allGrads, source, weight, start[slot]!, start[slot + 1]!);
       if (this.initialised[r] === 0) this.initRow(r);
       const last = this.lastStep[r]!;
       // a step count at or below the last update means a new optimisation run: start the row afresh
@@ -188,6 +187,15 @@ export class SparseTable {
     }
     this.pending = [];
     this.pendingAdam = undefined;
+  }
+
+  /** The grouping arrays of `flush` for `entries` entries, grown (by a quarter more) when too small. */
+  private scratchFor(entries: number): FlushScratch {
+    if (this.scratch.source.length < entries) {
+      const n = Math.ceil(entries * 1.25);
+      this.scratch = { rowOfSlot: new Int32Array(n), start: new Int32Array(n + 1), fill: new Int32Array(n), source: new Int32Array(n), weight: new Float32Array(n) };
+    }
+    return this.scratch;
   }
 
   /** An independent table with the same values, optimiser state and initialisation stream. */
@@ -250,19 +258,58 @@ export class SparseTable {
   }
 }
 
+// The hot loops live in small functions of their own so the JIT optimises them early. Their
+// arithmetic is fixed (float32 sums in row order for pooling, float64 sums in entry order for
+// gradients): the unrolled forms add the same terms in the same order as the plain loops.
+
+/** Mean of the `values` rows of each segment into `out` (rows already initialised). */
+function poolRows(values: Float32Array, dim: number, offsets: Int32Array, ids: Int32Array, out: Float32Array): void {
+  const segments = offsets.length - 1;
+  for (let i = 0; i < segments; i++) {
+    const start = offsets[i]!;
+    const end = offsets[i + 1]!;
+    const ob = i * dim;
+    out.fill(0, ob, ob + dim);
+    if (end === start) continue;
+    if (dim % 8 === 0) {
+      for (let p = start; p < end; p++) addRow8(out, ob, values, ids[p]! * dim, dim);
+    } else {
+      for (let p = start; p < end; p++) {
+        const rb = ids[p]! * dim;
+        for (let j = 0; j < dim; j++) out[ob + j] += values[rb + j]!;
+      }
+    }
+    const w = 1 / (end - start);
+    for (let j = 0; j < dim; j++) out[ob + j] *= w;
+  }
+}
+
+/** `out[ob ..] += values[rb ..]` over `dim` (a multiple of 8) float32 cells, eight at a time. */
+function addRow8(out: Float32Array, ob: number, values: Float32Array, rb: number, dim: number): void {
+  for (let j = 0; j < dim; j += 8) {
+    out[ob + j] += values[rb + j]!;
+    out[ob + j + 1] += values[rb + j + 1]!;
+    out[ob + j + 2] += values[rb + j + 2]!;
+    out[ob + j + 3] += values[rb + j + 3]!;
+    out[ob + j + 4] += values[rb + j + 4]!;
+    out[ob + j + 5] += values[rb + j + 5]!;
+    out[ob + j + 6] += values[rb + j + 6]!;
+    out[ob + j + 7] += values[rb + j + 7]!;
+  }
+}
+
 /** The pending segment gradients as one array (a view when there is only one). */
 function concatGrads(sources: ArrayLike<number>[], length: number): ArrayLike<number> {
   if (sources.length === 1) return sources[0]!;
   const out = new Float32Array(length);
   let at = 0;
   for (const src of sources) {
-    for (let i = 0; i < src.length; i++) out[at + i] = src[i]!;
+    if (src instanceof Float32Array) out.set(src, at);
+    else for (let i = 0; i < src.length; i++) out[at + i] = src[i]!;
     at += src.length;
   }
   return out;
 }
-
-// The two hot loops live in small functions of their own so the JIT optimises them early.
 
 /** `g = Σ_e weight[e] · grads[source[e] ..]` over entries `from..to`. */
 function sumWeighted(g: Float64Array, grads: ArrayLike<number>, source: Int32Array, weight: Float32Array, from: number, to: number): void {
@@ -275,7 +322,35 @@ function sumWeighted(g: Float64Array, grads: ArrayLike<number>, source: Int32Arr
   }
 }
 
-/** One Adam step of the row at `values[base..]` with moments `moments[mb..]` (m, then v), pre-decayed by d1, d2. */
+/** {@link sumWeighted} for a width that is a multiple of 8: eight columns at a time, each summed over the entries in the same order. */
+function sumWeighted8(g: Float64Array, grads: ArrayLike<number>, source: Int32Array, weight: Float32Array, from: number, to: number): void {
+  const dim = g.length;
+  for (let j = 0; j < dim; j += 8) {
+    let g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0;
+    for (let e = from; e < to; e++) {
+      const src = source[e]! + j;
+      const w = weight[e]!;
+      g0 += w * grads[src]!;
+      g1 += w * grads[src + 1]!;
+      g2 += w * grads[src + 2]!;
+      g3 += w * grads[src + 3]!;
+      g4 += w * grads[src + 4]!;
+      g5 += w * grads[src + 5]!;
+      g6 += w * grads[src + 6]!;
+      g7 += w * grads[src + 7]!;
+    }
+    g[j] = g0;
+    g[j + 1] = g1;
+    g[j + 2] = g2;
+    g[j + 3] = g3;
+    g[j + 4] = g4;
+    g[j + 5] = g5;
+    g[j + 6] = g6;
+    g[j + 7] = g7;
+  }
+}
+
+/** One Adam step of the row at `values[base..]` with moments `moments[mb..]` (m, then v), pre-decayed by d1, d2; gradient `g`. */
 function adamRow(
   values: Float32Array,
   base: number,
@@ -293,10 +368,12 @@ function adamRow(
   decay: number,
 ): void {
   const vb = mb + dim;
+  const c1 = 1 - b1;
+  const c2 = 1 - b2;
   for (let j = 0; j < dim; j++) {
     const gj = g[j]!;
-    const mj = d1 * moments[mb + j]! + (1 - b1) * gj;
-    const vj = d2 * moments[vb + j]! + (1 - b2) * gj * gj;
+    const mj = d1 * moments[mb + j]! + c1 * gj;
+    const vj = d2 * moments[vb + j]! + c2 * gj * gj;
     moments[mb + j] = mj;
     moments[vb + j] = vj;
     values[base + j] = decay * values[base + j]! - (stepSize * mj) / (Math.sqrt(vj) * invSqrtBc2 + eps);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FeatureHasher, hashFeatures, murmur3, tokenize } from './tokenize.ts';
+import { CorpusFeatures, FeatureHasher, hashFeatures, murmur3, tokenize } from './tokenize.ts';
 
 describe('tokenize', () => {
   it('lowercases and splits on anything that is not a letter or digit, in any script', () => {
@@ -47,5 +47,22 @@ describe('FeatureHasher', () => {
     const { offsets, ids } = h.batch(['a b', '', 'c', 'a b']);
     expect(Array.from(offsets)).toEqual([0, 2, 2, 3, 5]);
     expect(Array.from(ids.subarray(3, 5))).toEqual(Array.from(ids.subarray(0, 2)));
+  });
+});
+
+describe('CorpusFeatures', () => {
+  it('gives by text id what FeatureHasher.batch gives for the texts, and notices appended texts', () => {
+    const options = { buckets: 1000, bigrams: true, seed: 7 };
+    const texts = ['red running shoes', '', 'a bike', 'red running shoes for kids', 'x'];
+    const corpus = new CorpusFeatures(texts, options);
+    const picked = [3, 1, 0, 3, 4];
+    const byId = corpus.batch(Int32Array.from(picked));
+    const byText = new FeatureHasher(options).batch(picked.map((i) => texts[i]!));
+    expect(Array.from(byId.offsets)).toEqual(Array.from(byText.offsets));
+    expect(Array.from(byId.ids)).toEqual(Array.from(byText.ids));
+    expect(corpus.covers(texts)).toBe(true);
+    expect(corpus.covers([...texts])).toBe(false);
+    texts.push('pseudo item');
+    expect(corpus.covers(texts)).toBe(false);
   });
 });

@@ -117,3 +117,50 @@ export class FeatureHasher {
     return { offsets, ids };
   }
 }
+
+/**
+ * The hashed features of every text of a corpus, computed once and kept in compressed-row form by
+ * text index: training draws the same items step after step, so a batch's features are then
+ * copied from here by id, with no string work. The texts are read once; appending texts later
+ * calls for a new instance ({@link covers} tells).
+ */
+export class CorpusFeatures {
+  /** text `i` owns `ids[offsets[i]..offsets[i+1])` */
+  readonly offsets: Int32Array;
+  readonly ids: Int32Array;
+
+  constructor(
+    private readonly texts: readonly string[],
+    options: HashingOptions,
+  ) {
+    const parts: Int32Array[] = new Array(texts.length);
+    this.offsets = new Int32Array(texts.length + 1);
+    for (let i = 0; i < texts.length; i++) {
+      parts[i] = hashFeatures(texts[i]!, options);
+      this.offsets[i + 1] = this.offsets[i]! + parts[i]!.length;
+    }
+    this.ids = new Int32Array(this.offsets[texts.length]!);
+    for (let i = 0; i < texts.length; i++) this.ids.set(parts[i]!, this.offsets[i]!);
+  }
+
+  /** Whether these are the features of `texts` as they are now (same array, nothing appended). */
+  covers(texts: readonly string[]): boolean {
+    return texts === this.texts && texts.length === this.offsets.length - 1;
+  }
+
+  /** The features of the texts `textIds`, in the form of {@link FeatureHasher.batch}. */
+  batch(textIds: ArrayLike<number>): { offsets: Int32Array; ids: Int32Array } {
+    const n = textIds.length;
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const t = textIds[i]!;
+      offsets[i + 1] = offsets[i]! + this.offsets[t + 1]! - this.offsets[t]!;
+    }
+    const ids = new Int32Array(offsets[n]!);
+    for (let i = 0; i < n; i++) {
+      const t = textIds[i]!;
+      ids.set(this.ids.subarray(this.offsets[t]!, this.offsets[t + 1]!), offsets[i]!);
+    }
+    return { offsets, ids };
+  }
+}

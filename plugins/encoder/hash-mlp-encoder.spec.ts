@@ -49,6 +49,19 @@ describe('hash-mlp encoder', () => {
     }
   });
 
+  it('prepares items by id exactly as from their texts', () => {
+    const encoder = instantiate(hashMlp, small);
+    const items = { texts: ['red shoes', 'blue bike', 'red bike, blue shoes', ''], corpusSize: 4 };
+    const ids = Int32Array.from([2, 0, 3, 2]);
+    const byId = encoder.prepareItems!(ids, items);
+    const byText = encoder.prepare(Array.from(ids, (i) => items.texts[i]!), 'item');
+    expect(byId.side).toBe('item');
+    expect(byId.size).toBe(4);
+    expect(Array.from(byId.leaves[0]!.dataSync())).toEqual(Array.from(byText.leaves[0]!.dataSync()));
+    tf.dispose([...byId.leaves, ...byText.leaves]);
+    encoder.dispose();
+  });
+
   it('counts its parameters: tables plus MLP weights', () => {
     const encoder = instantiate(hashMlp, small);
     expect(encoder.parameterCount()).toBe(4096 * 16 + (16 * 32 + 32) + (32 * 16 + 16));

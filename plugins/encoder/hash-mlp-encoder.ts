@@ -5,9 +5,10 @@ import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
+import type { ItemTexts } from '../../src/extension-points/samples.ts';
 import { l2Normalize, Mlp } from '../../kits/encoder/mlp.ts';
 import { SparseTable } from '../../kits/encoder/sparse-table.ts';
-import { FeatureHasher } from '../../kits/text/tokenize.ts';
+import { CorpusFeatures, FeatureHasher } from '../../kits/text/tokenize.ts';
 import { loadTowers, saveTowers, type Tower } from '../../kits/encoder/tower-checkpoint.ts';
 import { TowerPair } from '../../kits/encoder/tower-pair.ts';
 import { hashMlpCheckpoint } from './hash-mlp-checkpoint.ts';
@@ -49,12 +50,16 @@ const ENCODE_CHUNK = 2048;
  * `freeze(side)` fixes one tower (ADORE); with shared towers that side first gets its own copy of
  * the table and MLP, doubling the table memory. `save`/`load` keep the towers for inference in a
  * folder (see `hash-mlp-checkpoint.ts`), e.g. for the `dense-teacher` discriminator.
+ * Training items are hashed once, at the first `prepareItems` (all of them, kept by item id), so
+ * a step does no string work for its candidates; queries go through a memo keyed by text.
  */
 @injectable()
 export class HashMlpEncoder implements Encoder {
   readonly dim: number;
   private readonly hasher: FeatureHasher;
   private readonly pair: TowerPair<Mlp>;
+  /** hashed features of the training items, computed at the first `prepareItems` */
+  private corpus: CorpusFeatures | undefined;
 
   constructor(
     @inject(PluginParams) private readonly params: Params,
@@ -72,9 +77,18 @@ export class HashMlpEncoder implements Encoder {
   }
 
   prepare(texts: string[], side: Side): PreparedInput {
-    const batch = this.hasher.batch(texts);
+    return this.pooled(this.hasher.batch(texts), side);
+  }
+
+  prepareItems(itemIds: ArrayLike<number>, items: ItemTexts): PreparedInput {
+    if (!this.corpus?.covers(items.texts)) this.corpus = new CorpusFeatures(items.texts, this.hasher.options);
+    return this.pooled(this.corpus.batch(itemIds), 'item');
+  }
+
+  private pooled(batch: HashedBatch, side: Side): PreparedInput {
+    const size = batch.offsets.length - 1;
     const pooled = this.pair.towers[side].table.pool(batch.offsets, batch.ids);
-    return { side, size: texts.length, leaves: [tf.tensor2d(pooled, [texts.length, this.params.embDim])], state: batch };
+    return { side, size, leaves: [tf.tensor2d(pooled, [size, this.params.embDim])], state: batch };
   }
 
   embed(input: PreparedInput): tf.Tensor2D {

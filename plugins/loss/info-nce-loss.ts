@@ -30,7 +30,13 @@ export function infoNce(scores: tf.Tensor2D, grades: tf.Tensor2D, options: InfoN
   if (grades.shape[0] !== scores.shape[0] || grades.shape[1] !== scores.shape[1]) {
     throw new Error(`infoNce: grades shape [${grades.shape}] does not match scores shape [${scores.shape}]`);
   }
-  const binary = (grades.dataSync() as Int32Array).map((g) => (g < 0 ? -1 : g >= positiveGrade ? 1 : 0));
+  const graded = grades.dataSync() as Int32Array;
+  // a plain loop: a per-entry callback costs more than the loss itself at in-batch sizes
+  const binary = new Int32Array(graded.length);
+  for (let i = 0; i < graded.length; i++) {
+    const g = graded[i]!;
+    binary[i] = g < 0 ? -1 : g >= positiveGrade ? 1 : 0;
+  }
   return hInfoNceOfHostGrades(scores, binary, options);
 }
 

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ItemTexts } from './samples.ts';
 
 export const Encoder = Symbol.for('crops.Encoder');
 
@@ -47,6 +48,12 @@ export interface AdamSettings {
 export interface Encoder {
   readonly dim: number;
   prepare(texts: string[], side: Side): PreparedInput;
+  /**
+   * Optional: `prepare(Array.from(itemIds, (id) => items.texts[id]), 'item')` by item id, for encoders
+   * that keep per-item work (tokens, hashed rows) from one step to the next instead of redoing it
+   * from the text. Same result as `prepare`; the trainer prefers it for the candidates of a batch.
+   */
+  prepareItems?(itemIds: ArrayLike<number>, items: ItemTexts): PreparedInput;
   embed(input: PreparedInput): tf.Tensor2D;
   /** dense trainable variables of both towers */
   variables(): tf.Variable[];

@@ -198,7 +198,7 @@ async function runStep(step: number, batch: Batch, adam: AdamSettings, phases: T
   try {
     const qIn = encoder.prepare(batch.queries, 'query');
     inputs.push(qIn);
-    const dIn = fixedItems ? undefined : encoder.prepare(Array.from(batch.itemIds, (id) => items.texts[id]!), 'item');
+    const dIn = fixedItems ? undefined : encoder.prepareItems ? encoder.prepareItems(batch.itemIds, items) : encoder.prepare(Array.from(batch.itemIds, (id) => items.texts[id]!), 'item');
     if (dIn) inputs.push(dIn);
     const dFixed = fixedItems ? tf.tensor2d(fixedItems, [C, encoder.dim]) : undefined;
     if (dFixed) owned.push(dFixed);

@@ -70,7 +70,14 @@ export class BertModel {
     readonly config: BertConfig,
     tensors: (name: string, transpose: boolean) => tf.Tensor,
   ) {
-    const v = (name: string, transpose = false) => tf.variable(tensors(name, transpose), true, undefined);
+    const v = (name: string, transpose = false) => {
+      // a variable shares its initial tensor's data; that tensor would otherwise keep the weights
+      // alive after the variable is disposed
+      const initial = tensors(name, transpose);
+      const variable = tf.variable(initial, true, undefined);
+      initial.dispose();
+      return variable;
+    };
     const lin = (prefix: string): [tf.Variable, tf.Variable] => [v(`${prefix}.weight`, true), v(`${prefix}.bias`)];
     const ln = (prefix: string): [tf.Variable, tf.Variable] => [v(`${prefix}.weight`), v(`${prefix}.bias`)];
     this.word = v('embeddings.word_embeddings.weight');
@@ -194,14 +201,18 @@ export class BertModel {
       const idT = tf.tensor1d(ids, 'int32');
       let x = tf.add(tf.add(gatherRows(this.word as tf.Tensor2D, idT), gatherRows(this.position as tf.Tensor2D, positions)), tf.slice(this.tokenType, [0, 0], [1, H])) as tf.Tensor2D;
       x = drop(norm(x, this.embLn));
-      const bias = tf.reshape(tf.tile(tf.reshape(tf.tensor2d(maskBias, [B, L]), [B, 1, 1, L]), [1, heads, 1, 1]), [B * heads, 1, L]);
+      // a batch without padding masks nothing: adding its zero bias to every score would be a full
+      // pass over the [B*heads, L, L] scores per layer for nothing
+      const padded = lengths.some((n) => n < L);
+      const bias = padded ? tf.reshape(tf.tile(tf.reshape(tf.tensor2d(maskBias, [B, L]), [B, 1, 1, L]), [1, heads, 1, 1]), [B * heads, 1, L]) : undefined;
       const layer = (l: Layer, x: tf.Tensor2D): tf.Tensor2D => {
         const q = tf.mul(split(lin(x, l.q)), 1 / Math.sqrt(hd));
         const k = split(lin(x, l.k));
         const v = split(lin(x, l.v));
         // explicit transpose: a transposed operand leaves the fast matMul path on wasm (splitting into
         // per-head 2-D products is no help there: its Unpack kernel costs more than it saves)
-        const scores = tf.add(tf.matMul(q, tf.transpose(k, [0, 2, 1])), bias);
+        const raw = tf.matMul(q, tf.transpose(k, [0, 2, 1]));
+        const scores = bias ? tf.add(raw, bias) : raw;
         const ctx = tf.matMul(tf.softmax(scores), v);
         const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, heads, L, hd]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
         const a = norm(tf.add(drop(lin(merged, l.o)), x) as tf.Tensor2D, l.ln1);
