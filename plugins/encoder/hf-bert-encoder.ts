@@ -24,6 +24,8 @@ export const HfBertParams = z
     freezeEmbeddings: z.boolean().default(false).describe('keep the word, position and token-type embeddings fixed while training'),
     freezeLayers: z.number().int().min(0).default(0).describe('keep the bottom N transformer layers fixed while training'),
     dropout: z.number().min(0).max(0.9).nullable().default(null).describe("hidden dropout while training; null takes the model's hidden_dropout_prob"),
+    attentionDropout: z.number().min(0).max(0.9).nullable().default(null).describe("dropout on the attention probabilities while training; null takes the model's attention_probs_dropout_prob, 0 turns it off"),
+    bodyLrMultiplier: z.number().min(0).default(1).describe("the pretrained body's learning rate is train.lr times this (weight decay included); other trained weights, e.g. a loss's temperature, keep train.lr; 0 keeps the body fixed"),
     encodeBatch: z.number().int().positive().default(32).describe('texts per forward pass at inference; texts are sorted by length so each batch pads little'),
   })
   .strict();
@@ -56,6 +58,7 @@ export class HfBertEncoder implements Encoder {
   /** weight hashes per side, dropped whenever training may have changed the weights */
   private weightHash = new Map<Side, string>();
   private readonly dropoutRng: Rng;
+  private readonly attentionDropoutRng: Rng;
   private readonly cache: EmbeddingCache;
 
   constructor(
@@ -64,6 +67,8 @@ export class HfBertEncoder implements Encoder {
     @inject(CacheDir) @optional() cacheDir?: string,
   ) {
     this.dropoutRng = rng.fork('hf-bert:dropout');
+    // a stream of its own, so turning attention dropout on or off leaves the hidden masks as they were
+    this.attentionDropoutRng = rng.fork('hf-bert:attention-dropout');
     this.cache = new EmbeddingCache(cacheDir ? join(cacheDir, 'embeddings') : undefined);
     // read at construction (about a second for MiniLM): the Encoder contract's methods are synchronous
     this.loadFrom(expandHome(params.model));
@@ -109,7 +114,12 @@ export class HfBertEncoder implements Encoder {
     this.weightHash.clear();
     const { batch } = input.state as BertInput;
     const rate = this.params.dropout ?? this.source!.config.hiddenDropout;
-    const pooled = this.model[input.side].forward(batch, { pooling: this.pooling, dropout: rate > 0 ? { rate, rng: this.dropoutRng } : undefined });
+    const attentionRate = this.params.attentionDropout ?? this.source!.config.attentionDropout;
+    const pooled = this.model[input.side].forward(batch, {
+      pooling: this.pooling,
+      dropout: rate > 0 ? { rate, rng: this.dropoutRng } : undefined,
+      attentionDropout: attentionRate > 0 ? { rate: attentionRate, rng: this.attentionDropoutRng } : undefined,
+    });
     return tf.tidy(() => l2Normalize(pooled));
   }
 
@@ -117,6 +127,12 @@ export class HfBertEncoder implements Encoder {
     const { query, item } = this.model;
     const { freezeEmbeddings, freezeLayers } = this.params;
     return [...query.variables(freezeEmbeddings, freezeLayers), ...(item === query ? [] : item.variables(freezeEmbeddings, freezeLayers))];
+  }
+
+  learningRateMultiplier(variable: tf.Variable): number {
+    // every variable of the towers is pretrained body; anything else (the loss's) keeps train.lr
+    const { query, item } = this.model;
+    return query.owns(variable) || item.owns(variable) ? this.params.bodyLrMultiplier : 1;
   }
 
   applySparse(): void {
