@@ -157,6 +157,13 @@ describe('hf-bert encoder', () => {
     expect(distance(half.body)).toBeLessThan(distance(one.body));
   });
 
+  it('encodes synchronously to the same bits as encode (the dense-teacher path for generated texts)', async () => {
+    const enc = make({ encodeBatch: 2 });
+    const texts = ['the blue whale song at night', 'red fox', '', 'owl hunting at night , a red fox den'];
+    for (const side of ['query', 'item'] as const) expect(Array.from(enc.encodeSync(texts, side))).toEqual(Array.from(await enc.encode(texts, side)));
+    enc.dispose();
+  });
+
   it('gives a text the same embedding alone or padded in a batch with longer texts', async () => {
     const enc = make();
     const alone = await enc.encode(['red fox'], 'query');

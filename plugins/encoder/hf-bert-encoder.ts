@@ -145,27 +145,47 @@ export class HfBertEncoder implements Encoder {
     const cached = large ? this.cache.get(key, texts.length * this.dim) : undefined;
     if (cached) return cached;
     const out = new Float32Array(texts.length * this.dim);
-    const lengths = texts.map((t) => this.tokenizer!.encode(t, this.maxLen[side]).length);
-    const order = Array.from(texts.keys()).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
     const started = performance.now();
     let lastReport = started;
-    for (let start = 0; start < order.length; start += this.params.encodeBatch) {
-      const chunk = order.slice(start, start + this.params.encodeBatch);
-      const y = tf.tidy(() => l2Normalize(this.model[side].forward(this.tokenize(chunk.map((i) => texts[i]!), side), { pooling: this.pooling, inference: true })));
+    for (const { chunk, y, done, total } of this.inferenceBatches(texts, side)) {
       const values = await y.data();
       y.dispose();
       chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
       const now = performance.now();
       if (large && now - lastReport > PROGRESS_EVERY_MS) {
         lastReport = now;
-        const done = Math.min(start + chunk.length, order.length);
         // batches grow longer as the sort proceeds, so the ETA is a lower bound
-        const eta = ((now - started) / done) * (order.length - done);
-        process.stderr.write(`[encoder:hf-bert] encoding ${side}s: ${done}/${order.length} texts, ${((done * 1000) / (now - started)).toFixed(1)} texts/s, ETA ≥ ${formatSeconds(eta / 1000)}\n`);
+        const eta = ((now - started) / done) * (total - done);
+        process.stderr.write(`[encoder:hf-bert] encoding ${side}s: ${done}/${total} texts, ${((done * 1000) / (now - started)).toFixed(1)} texts/s, ETA ≥ ${formatSeconds(eta / 1000)}\n`);
       }
     }
     if (large) this.cache.put(key, out);
     return out;
+  }
+
+  /** `encode` without waiting (the `dense-teacher` discriminator judging generated texts); the same batches, so the same values. */
+  encodeSync(texts: string[], side: Side): Float32Array {
+    const out = new Float32Array(texts.length * this.dim);
+    for (const { chunk, y } of this.inferenceBatches(texts, side)) {
+      const values = y.dataSync();
+      y.dispose();
+      chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
+    }
+    return out;
+  }
+
+  /**
+   * Unit vectors of `texts` a batch at a time, texts sorted by token count so each batch pads
+   * little: `chunk` holds the batch's indices into `texts`, `y` its rows (the caller disposes it).
+   */
+  private *inferenceBatches(texts: string[], side: Side): Generator<{ chunk: number[]; y: tf.Tensor2D; done: number; total: number }> {
+    const lengths = texts.map((t) => this.tokenizer!.encode(t, this.maxLen[side]).length);
+    const order = Array.from(texts.keys()).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
+    for (let start = 0; start < order.length; start += this.params.encodeBatch) {
+      const chunk = order.slice(start, start + this.params.encodeBatch);
+      const y = tf.tidy(() => l2Normalize(this.model[side].forward(this.tokenize(chunk.map((i) => texts[i]!), side), { pooling: this.pooling, inference: true })));
+      yield { chunk, y, done: start + chunk.length, total: order.length };
+    }
   }
 
   async save(dir: string): Promise<void> {
