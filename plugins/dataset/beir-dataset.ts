@@ -150,5 +150,7 @@ export default definePlugin({
   summary: 'a retrieval collection in the BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv); eval splits become sets named after them',
   schema: BeirParams,
   implementation: BeirDataset,
+  // queries, documents and qrels only: nothing for the sources that mine search or feed logs
+  provides: ['no-interaction-logs'],
   testSets: (p) => [...p.evalSplits, ...(p.devFromTrain > 0 ? ['dev'] : [])],
 });

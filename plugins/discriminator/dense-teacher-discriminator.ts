@@ -32,9 +32,10 @@ const MEMO_LIMIT = 100_000;
  * keeps pairs whose cosine exceeds 0.6.
  *
  * `init` rebuilds the encoder the run recorded in `encoder.json` (any encoder plugin with `load`),
- * loads the towers and embeds every corpus item and every logged query once. Texts equal to a logged
- * query go through the query tower (P1 compares two queries); items and any other text (a generated
- * pseudo-video) through the item tower. Unseen texts are embedded on demand with the encoder's
+ * loads the towers and embeds every corpus item and every logged query once (on a judged
+ * collection without logs such as BEIR, every train query). Texts equal to a logged query go
+ * through the query tower (P1 compares two queries); items and any other text (a generated
+ * pseudo-video or pseudo-document) through the item tower. Unseen texts are embedded on demand with the encoder's
  * `encodeSync`. Needs no ground truth; how well it judges depends on the run it comes from, so it is
  * usually trained on clicks alone and then used to filter the other sources of a later experiment.
  */
@@ -63,6 +64,8 @@ export class DenseTeacherDiscriminator implements Discriminator {
     await this.encoder.load(dir);
     const items = [...new Set(store.items.map((i) => i.text))];
     for (const s of [...store.train.sessions, ...store.test.sessions]) this.loggedQueries.add(s.query);
+    // a judged collection without logs (BEIR): its train queries are the ones sources ask about
+    for (const j of store.trainJudgments ?? []) this.loggedQueries.add(j.query);
     await this.embedAll(items, 'item');
     await this.embedAll([...this.loggedQueries], 'query');
   }

@@ -32,6 +32,15 @@ if (REQUIRE && !haveMiniLm) throw new Error(`CROPS_REQUIRE_MINILM=1 but ${MINILM
 
 const make = (params: Record<string, unknown> = {}) => instantiate<Encoder>(plugin, { model: tiny, ...params }) as HfBertEncoder;
 
+/** The toy task, its words replaced by words of the tiny model's vocabulary. */
+function toyWordTask(): ReturnType<typeof toyTask> {
+  const task = toyTask({ items: 16, words: 4, vocabulary: 10 });
+  const words = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night', 'hunt', 'cafe'];
+  task.items.texts = task.items.texts.map((t) => t.split(' ').map((w) => words[w.charCodeAt(1) % words.length]).join(' '));
+  task.queries = task.items.texts.map((t) => t.split(' ').slice(0, 2).join(' '));
+  return task;
+}
+
 /** The independent numpy forward pass of test/reference/bert_reference.py. */
 function reference(model: string, maxLen: number, texts: string[]): { ids: number[][]; embeddings: number[][] } {
   const out = execFileSync(REF_PYTHON, [join(import.meta.dirname, '../../test/reference/bert_reference.py')], { input: JSON.stringify({ model, maxLen, texts }), maxBuffer: 1 << 28 });
@@ -54,7 +63,7 @@ describe('hf-bert encoder', () => {
 
   for (const params of [{}, { sharedTowers: false, pooling: 'cls' }, { pooling: 'max' }]) {
     it(`encodes unit rows that embed (without dropout) matches, and learns along the gradient (${JSON.stringify(params)})`, async () => {
-      const enc = make({ ...params, dropout: 0 });
+      const enc = make({ ...params, dropout: 0, attentionDropout: 0 });
       const texts = ['red fox den', 'blue whale song', 'owl at night', ''];
       const out = await enc.encode(texts, 'item');
       expect(out.length).toBe(texts.length * enc.dim);
@@ -101,6 +110,60 @@ describe('hf-bert encoder', () => {
     expect(rows(6)).not.toEqual(rows(5));
   });
 
+  it('drops attention probabilities only while training: evaluation is unchanged, training outputs differ', async () => {
+    const texts = ['red fox den', 'blue whale song at night', 'owl'];
+    const plain = make({ dropout: 0, attentionDropout: 0 });
+    const dropped = make({ dropout: 0, attentionDropout: 0.3 });
+    // inference never drops: the same bits with or without attention dropout
+    expect(Array.from(await dropped.encode(texts, 'item'))).toEqual(Array.from(await plain.encode(texts, 'item')));
+    const rows = (e: HfBertEncoder) => tf.tidy(() => e.embed(e.prepare(texts, 'item')).arraySync());
+    const trainingRows = rows(dropped);
+    expect(trainingRows).not.toEqual(rows(plain));
+    // the masks come from the trial seed
+    expect(rows(make({ dropout: 0, attentionDropout: 0.3 }))).toEqual(trainingRows);
+    // null takes the checkpoint's attention_probs_dropout_prob (0.1 in the tiny model)
+    expect(rows(make({ dropout: 0 }))).toEqual(rows(make({ dropout: 0, attentionDropout: 0.1 })));
+    expect(rows(make({ dropout: 0 }))).not.toEqual(rows(plain));
+  });
+
+  it('scales the body learning rate: multiplier 0 keeps every tower weight bit-identical while the loss temperature trains; 1 is the default', { timeout: 60_000 }, async () => {
+    const task = toyWordTask();
+    const fineTune = async (params: Record<string, unknown>) => {
+      const enc = make({ dropout: 0, attentionDropout: 0, ...params });
+      const loss = instantiate(infoNce, { temperature: 0.1 });
+      const settings = TrainSettings.parse({ steps: 3, batchQueries: 8, lr: 0.01, weightDecay: 0.1 });
+      await train({ encoder: enc, loss, sampler: new ToySampler(task, 8), items: task.items, settings, lossContext: { positiveGrade: 1 } });
+      const body = enc.variables().map((v) => Array.from(v.dataSync()));
+      const tau = loss.stats().temperature!;
+      enc.dispose();
+      loss.dispose?.();
+      return { body, tau };
+    };
+    const untouched = make();
+    const start = untouched.variables().map((v) => Array.from(v.dataSync()));
+    untouched.dispose();
+    const frozen = await fineTune({ bodyLrMultiplier: 0 });
+    expect(frozen.body).toEqual(start);
+    expect(frozen.tau).not.toBe(0.1);
+    const byDefault = await fineTune({});
+    const one = await fineTune({ bodyLrMultiplier: 1 });
+    expect(one.body).toEqual(byDefault.body);
+    expect(one.tau).toBe(byDefault.tau);
+    expect(one.body).not.toEqual(start);
+    // a smaller rate moves the body less far from the checkpoint
+    const half = await fineTune({ bodyLrMultiplier: 0.1 });
+    const distance = (b: number[][]) => Math.hypot(...b.flatMap((w, i) => w.map((x, j) => x - start[i]![j]!)));
+    expect(distance(half.body)).toBeGreaterThan(0);
+    expect(distance(half.body)).toBeLessThan(distance(one.body));
+  });
+
+  it('encodes synchronously to the same bits as encode (the dense-teacher path for generated texts)', async () => {
+    const enc = make({ encodeBatch: 2 });
+    const texts = ['the blue whale song at night', 'red fox', '', 'owl hunting at night , a red fox den'];
+    for (const side of ['query', 'item'] as const) expect(Array.from(enc.encodeSync(texts, side))).toEqual(Array.from(await enc.encode(texts, side)));
+    enc.dispose();
+  });
+
   it('gives a text the same embedding alone or padded in a batch with longer texts', async () => {
     const enc = make();
     const alone = await enc.encode(['red fox'], 'query');
@@ -123,11 +186,7 @@ describe('hf-bert encoder', () => {
   });
 
   it('fine-tunes with the trainer and a loss, saves a Hugging Face directory, and reloads it to bit-identical embeddings', { timeout: 60_000 }, async () => {
-    const task = toyTask({ items: 16, words: 4, vocabulary: 10 });
-    // toy words are unknown to the tiny vocabulary; use its own words instead
-    const words = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night', 'hunt', 'cafe'];
-    task.items.texts = task.items.texts.map((t) => t.split(' ').map((w) => words[w.charCodeAt(1) % words.length]).join(' '));
-    task.queries = task.items.texts.map((t) => t.split(' ').slice(0, 2).join(' '));
+    const task = toyWordTask();
     const enc = make({ freezeLayers: 1, dropout: 0 });
     const frozenBefore = readSafetensors(join(tiny, 'model.safetensors')).get('encoder.layer.0.attention.self.query.weight')!.data.slice();
     const loss = instantiate(infoNce, { temperature: 0.1 });

@@ -24,6 +24,8 @@ export const HfBertParams = z
     freezeEmbeddings: z.boolean().default(false).describe('keep the word, position and token-type embeddings fixed while training'),
     freezeLayers: z.number().int().min(0).default(0).describe('keep the bottom N transformer layers fixed while training'),
     dropout: z.number().min(0).max(0.9).nullable().default(null).describe("hidden dropout while training; null takes the model's hidden_dropout_prob"),
+    attentionDropout: z.number().min(0).max(0.9).nullable().default(null).describe("dropout on the attention probabilities while training; null takes the model's attention_probs_dropout_prob, 0 turns it off"),
+    bodyLrMultiplier: z.number().min(0).default(1).describe("the pretrained body's learning rate is train.lr times this (weight decay included); other trained weights, e.g. a loss's temperature, keep train.lr; 0 keeps the body fixed"),
     encodeBatch: z.number().int().positive().default(32).describe('most texts per forward pass at inference (a pass also stops at 1024 padded tokens); texts are sorted by length so each pass pads little'),
   })
   .strict();
@@ -63,6 +65,7 @@ export class HfBertEncoder implements Encoder {
   /** weight hashes per side, dropped whenever training may have changed the weights */
   private weightHash = new Map<Side, string>();
   private readonly dropoutRng: Rng;
+  private readonly attentionDropoutRng: Rng;
   private readonly cache: EmbeddingCache;
 
   constructor(
@@ -71,6 +74,8 @@ export class HfBertEncoder implements Encoder {
     @inject(CacheDir) @optional() cacheDir?: string,
   ) {
     this.dropoutRng = rng.fork('hf-bert:dropout');
+    // a stream of its own, so turning attention dropout on or off leaves the hidden masks as they were
+    this.attentionDropoutRng = rng.fork('hf-bert:attention-dropout');
     this.cache = new EmbeddingCache(cacheDir ? join(cacheDir, 'embeddings') : undefined);
     // read at construction (about a second for MiniLM): the Encoder contract's methods are synchronous
     this.loadFrom(expandHome(params.model));
@@ -116,7 +121,12 @@ export class HfBertEncoder implements Encoder {
     this.weightHash.clear();
     const { batch } = input.state as BertInput;
     const rate = this.params.dropout ?? this.source!.config.hiddenDropout;
-    const pooled = this.model[input.side].forward(batch, { pooling: this.pooling, dropout: rate > 0 ? { rate, rng: this.dropoutRng } : undefined });
+    const attentionRate = this.params.attentionDropout ?? this.source!.config.attentionDropout;
+    const pooled = this.model[input.side].forward(batch, {
+      pooling: this.pooling,
+      dropout: rate > 0 ? { rate, rng: this.dropoutRng } : undefined,
+      attentionDropout: attentionRate > 0 ? { rate: attentionRate, rng: this.attentionDropoutRng } : undefined,
+    });
     return tf.tidy(() => l2Normalize(pooled));
   }
 
@@ -124,6 +134,12 @@ export class HfBertEncoder implements Encoder {
     const { query, item } = this.model;
     const { freezeEmbeddings, freezeLayers } = this.params;
     return [...query.variables(freezeEmbeddings, freezeLayers), ...(item === query ? [] : item.variables(freezeEmbeddings, freezeLayers))];
+  }
+
+  learningRateMultiplier(variable: tf.Variable): number {
+    // every variable of the towers is pretrained body; anything else (the loss's) keeps train.lr
+    const { query, item } = this.model;
+    return query.owns(variable) || item.owns(variable) ? this.params.bodyLrMultiplier : 1;
   }
 
   applySparse(): void {
@@ -136,10 +152,42 @@ export class HfBertEncoder implements Encoder {
     const cached = large ? this.cache.get(key, texts.length * this.dim) : undefined;
     if (cached) return cached;
     const out = new Float32Array(texts.length * this.dim);
-    const lengths = texts.map((t) => this.tokenizer!.encode(t, this.maxLen[side]).length);
-    const order = Array.from(texts.keys()).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
     const started = performance.now();
     let lastReport = started;
+    for (const { chunk, y, done, total } of this.inferenceBatches(texts, side)) {
+      const values = await y.data();
+      y.dispose();
+      chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
+      const now = performance.now();
+      if (large && now - lastReport > PROGRESS_EVERY_MS) {
+        lastReport = now;
+        // batches grow longer as the sort proceeds, so the ETA is a lower bound
+        const eta = ((now - started) / done) * (total - done);
+        process.stderr.write(`[encoder:hf-bert] encoding ${side}s: ${done}/${total} texts, ${((done * 1000) / (now - started)).toFixed(1)} texts/s, ETA ≥ ${formatSeconds(eta / 1000)}\n`);
+      }
+    }
+    if (large) this.cache.put(key, out);
+    return out;
+  }
+
+  /** `encode` without waiting (the `dense-teacher` discriminator judging generated texts); the same batches, so the same values. */
+  encodeSync(texts: string[], side: Side): Float32Array {
+    const out = new Float32Array(texts.length * this.dim);
+    for (const { chunk, y } of this.inferenceBatches(texts, side)) {
+      const values = y.dataSync();
+      y.dispose();
+      chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
+    }
+    return out;
+  }
+
+  /**
+   * Unit vectors of `texts` a batch at a time, texts sorted by token count so each batch pads
+   * little: `chunk` holds the batch's indices into `texts`, `y` its rows (the caller disposes it).
+   */
+  private *inferenceBatches(texts: string[], side: Side): Generator<{ chunk: number[]; y: tf.Tensor2D; done: number; total: number }> {
+    const lengths = texts.map((t) => this.tokenizer!.encode(t, this.maxLen[side]).length);
+    const order = Array.from(texts.keys()).sort((a, b) => lengths[a]! - lengths[b]! || a - b);
     for (let start = 0; start < order.length; ) {
       // sorted by length, so a pass pads to its last text's length
       let end = start + 1;
@@ -147,20 +195,8 @@ export class HfBertEncoder implements Encoder {
       const chunk = order.slice(start, end);
       start = end;
       const y = tf.tidy(() => l2Normalize(this.model[side].forward(this.tokenize(chunk.map((i) => texts[i]!), side), { pooling: this.pooling, inference: true })));
-      const values = await y.data();
-      y.dispose();
-      chunk.forEach((i, row) => out.set(values.subarray(row * this.dim, (row + 1) * this.dim), i * this.dim));
-      const now = performance.now();
-      if (large && now - lastReport > PROGRESS_EVERY_MS) {
-        lastReport = now;
-        const done = start;
-        // batches grow longer as the sort proceeds, so the ETA is a lower bound
-        const eta = ((now - started) / done) * (order.length - done);
-        process.stderr.write(`[encoder:hf-bert] encoding ${side}s: ${done}/${order.length} texts, ${((done * 1000) / (now - started)).toFixed(1)} texts/s, ETA ≥ ${formatSeconds(eta / 1000)}\n`);
-      }
+      yield { chunk, y, done: end, total: order.length };
     }
-    if (large) this.cache.put(key, out);
-    return out;
   }
 
   async save(dir: string): Promise<void> {

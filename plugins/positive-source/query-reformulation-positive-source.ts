@@ -128,4 +128,5 @@ export default definePlugin({
   schema: QueryReformulationParams,
   implementation: QueryReformulationPositiveSource,
   requires: [{ trait: 'discriminator', because: 'it needs a discriminator to judge query pairs and the items taken after them' }],
+  conflicts: [{ trait: 'no-interaction-logs', because: 'it mines query reformulations from search sessions, and this dataset has no logs (only queries, documents and qrels); use the qrels positive source for its judged train pairs' }],
 });

@@ -108,4 +108,5 @@ export default definePlugin({
   schema: RecommendationFeedParams,
   implementation: RecommendationFeedPositiveSource,
   requires: [{ trait: 'discriminator', because: 'it needs a discriminator to keep only feed items relevant to the query' }],
+  conflicts: [{ trait: 'no-interaction-logs', because: 'it mines items watched in the recommendation feed after a search, and this dataset has no logs (only queries, documents and qrels); use the qrels positive source for its judged train pairs' }],
 });

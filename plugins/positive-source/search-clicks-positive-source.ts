@@ -90,4 +90,5 @@ export default definePlugin({
   summary: 'P0: clicked or liked search results, plus funnel-stage negatives (shown, ranked, pre-rank filtered)',
   schema: SearchClicksParams,
   implementation: SearchClicksPositiveSource,
+  conflicts: [{ trait: 'no-interaction-logs', because: 'it mines clicks and impressions from search sessions, and this dataset has no logs (only queries, documents and qrels); use the qrels positive source for its judged train pairs' }],
 });

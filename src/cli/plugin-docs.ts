@@ -86,6 +86,7 @@ export function formatPluginMarkdown(registry: PluginRegistry, kind?: PluginKind
       out.push(`### \`${d.name}\``, '', d.summary, '');
       if (d.requires?.length) out.push(`Requires: ${d.requires.map((r) => `\`${r.trait}\` (${r.because})`).join('; ')}`, '');
       if (d.provides?.length) out.push(`Provides: ${d.provides.map((t) => `\`${t}\``).join(', ')}`, '');
+      if (d.conflicts?.length) out.push(`Cannot run with: ${d.conflicts.map((r) => `\`${r.trait}\` (${r.because})`).join('; ')}`, '');
       const params = paramDocs(d);
       if (params.length === 0) out.push('No params.', '');
       else {

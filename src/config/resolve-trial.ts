@@ -135,6 +135,10 @@ export function resolveTrial(
         diagnostics.push({ ...map.value([...u.path, 'use']), path: u.path.join('.'), message: `${u.kind} '${u.name}' cannot run here: ${req.because}${hint}` });
       }
     }
+    for (const clash of registry.get(u.kind as never, u.name).conflicts ?? []) {
+      const by = used.find((o) => o !== u && (registry.get(o.kind as never, o.name).provides ?? []).includes(clash.trait));
+      if (by) diagnostics.push({ ...map.value([...u.path, 'use']), path: u.path.join('.'), message: `${u.kind} '${u.name}' cannot run with ${by.kind} '${by.name}': ${clash.because}` });
+    }
   }
 
   if (diagnostics.length > 0) return { diagnostics };

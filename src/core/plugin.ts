@@ -48,6 +48,11 @@ export interface PluginDescriptor<S extends z.ZodType = z.ZodType, T = unknown> 
   /** capabilities some other plugin of the same trial must provide, with the reason shown when none does */
   requires?: Array<{ trait: string; because: string }>;
   /**
+   * capabilities that, when another plugin of the same trial provides them, leave this plugin
+   * nothing to do (a click miner on a dataset without logs), with the reason shown when one does
+   */
+  conflicts?: Array<{ trait: string; because: string }>;
+  /**
    * Datasets only: the names of the evaluation sets the dataset adds to `ct`, `qr` and `judged`
    * for these (parsed) params, so `eval.metrics` can name them before any data is read.
    */

@@ -57,6 +57,12 @@ export interface Encoder {
   embed(input: PreparedInput): tf.Tensor2D;
   /** dense trainable variables of both towers */
   variables(): tf.Variable[];
+  /**
+   * Optional: the factor the trainer multiplies the learning rate by for one of this encoder's
+   * dense variables (its weight decay included), e.g. a smaller rate for a pretrained body than for
+   * new weights. Absent, or for variables it does not own, the factor is 1.
+   */
+  learningRateMultiplier?(variable: tf.Variable): number;
   /** sparse/host-side update from d(loss)/d(leaves), same order as `input.leaves` */
   applySparse(input: PreparedInput, leafGrads: tf.Tensor[], adam: AdamSettings): void;
   /**

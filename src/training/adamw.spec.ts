@@ -38,6 +38,25 @@ describe('AdamW', () => {
     tf.dispose([w, b]);
   });
 
+  it('gives each variable its learning-rate multiplier, weight decay included, like a parameter group of its own', () => {
+    const start = [[1, -2]];
+    const g = [[0.5, 1]];
+    const run = (lr: number, multiplier?: number) => {
+      const w = tf.tidy(() => tf.variable(tf.tensor2d(start), true));
+      const opt = new AdamW();
+      for (let step = 1; step <= 2; step++) tf.tidy(() => opt.apply([w], [tf.tensor2d(g)], { ...settings, lr, step }, multiplier === undefined ? undefined : [multiplier]));
+      const out = Array.from(w.dataSync());
+      opt.dispose();
+      w.dispose();
+      return out;
+    };
+    // lr 0.1 × 0.25 is exactly 0.025: the same update as a base rate of 0.025
+    expect(run(0.1, 0.25)).toEqual(run(0.025));
+    expect(run(0.1, 1)).toEqual(run(0.1));
+    expect(run(0.1, 0)).toEqual([1, -2]);
+    expect(run(0.1, 0.25)).not.toEqual(run(0.1));
+  });
+
   it('skips variables without a gradient and frees its state on dispose', () => {
     const before = tf.memory().numTensors;
     const w = tf.tidy(() => tf.variable(tf.ones([2, 2]), true));

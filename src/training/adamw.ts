@@ -10,13 +10,21 @@ import type { AdamSettings } from '../extension-points/encoder.ts';
 export class AdamW {
   private readonly moments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
 
-  /** One update of `variables[i]` by `grads[i]`; a missing gradient leaves that variable alone. */
-  apply(variables: readonly tf.Variable[], grads: ReadonlyArray<tf.Tensor | undefined>, s: AdamSettings): void {
-    const stepSize = s.lr / (1 - Math.pow(s.beta1, s.step));
+  /**
+   * One update of `variables[i]` by `grads[i]`; a missing gradient leaves that variable alone.
+   * `lrMultipliers[i]` (default 1) scales the learning rate of `variables[i]`, its decoupled weight
+   * decay included, like a parameter group of its own; a variable whose rate is 0 is not touched
+   * at all (its weights stay bit-identical, its moments are not kept).
+   */
+  apply(variables: readonly tf.Variable[], grads: ReadonlyArray<tf.Tensor | undefined>, s: AdamSettings, lrMultipliers?: readonly number[]): void {
+    const biasCorrection1 = 1 - Math.pow(s.beta1, s.step);
     const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(s.beta2, s.step));
     variables.forEach((w, i) => {
       const g = grads[i];
       if (g === undefined) return;
+      const lr = s.lr * (lrMultipliers?.[i] ?? 1);
+      if (lr === 0) return;
+      const stepSize = lr / biasCorrection1;
       let state = this.moments.get(w);
       if (state === undefined) {
         state = tf.tidy(() => ({ m: tf.variable(tf.zerosLike(w), false), v: tf.variable(tf.zerosLike(w), false) }));
@@ -27,7 +35,7 @@ export class AdamW {
         const m1 = tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1));
         const v1 = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2));
         const update = tf.div(tf.mul(m1, stepSize), tf.add(tf.mul(tf.sqrt(v1), invSqrtBc2), s.epsilon));
-        const decayed = w.rank >= 2 && s.weightDecay > 0 ? tf.mul(w, 1 - s.lr * s.weightDecay) : w;
+        const decayed = w.rank >= 2 && s.weightDecay > 0 ? tf.mul(w, 1 - lr * s.weightDecay) : w;
         m.assign(m1);
         v.assign(v1);
         w.assign(tf.sub(decayed, update));

@@ -258,7 +258,7 @@ async function runStep(step: number, batch: Batch, adam: AdamSettings, phases: T
       let k = 0;
       denseGrads = denseGrads.map((g) => (g === undefined ? undefined : clipped[k++]!));
     }
-    optimiser.apply(dense, denseGrads, adam);
+    optimiser.apply(dense, denseGrads, adam, dense.map((v) => encoder.learningRateMultiplier?.(v) ?? 1));
     const leafGrads = (leaves: tf.Variable[]) =>
       leaves.map((v) => {
         const g = grads[v.name];

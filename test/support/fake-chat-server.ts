@@ -45,6 +45,8 @@ export class FakeChatServer {
   script: ScriptedReply[] = [];
   /** answer delay of unscripted replies, so concurrent requests overlap */
   defaultDelayMs = 0;
+  /** content of unscripted replies (default: a pseudo-video, {@link defaultContent}) */
+  content: (body: ReceivedRequest['body']) => string = defaultContent;
   maxInFlight = 0;
   private inFlight = 0;
   private server?: Server;
@@ -63,7 +65,7 @@ export class FakeChatServer {
           // recorded as empty; the client under test always sends JSON
         }
         this.requests.push({ headers: req.headers, body, path: req.url ?? '' });
-        const reply = this.script.shift() ?? { body: completion(defaultContent(body)), delayMs: this.defaultDelayMs };
+        const reply = this.script.shift() ?? { body: completion(this.content(body)), delayMs: this.defaultDelayMs };
         const send = () => {
           this.inFlight--;
           if (res.destroyed) return;
@@ -88,6 +90,7 @@ export class FakeChatServer {
     this.script = [];
     this.maxInFlight = 0;
     this.defaultDelayMs = 0;
+    this.content = defaultContent;
   }
 
   async stop(): Promise<void> {

@@ -49,7 +49,7 @@ export async function writeTinyBert(opts: { hidden?: number; layers?: number; he
   await writeSafetensors(join(dir, 'model.safetensors'), tensors);
   const config = {
     architectures: ['BertModel'], model_type: 'bert', hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: heads, intermediate_size: inter,
-    max_position_embeddings: 64, type_vocab_size: 2, vocab_size: vocab.length, layer_norm_eps: 1e-12, hidden_act: 'gelu', hidden_dropout_prob: 0.1, position_embedding_type: 'absolute',
+    max_position_embeddings: 64, type_vocab_size: 2, vocab_size: vocab.length, layer_norm_eps: 1e-12, hidden_act: 'gelu', hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, position_embedding_type: 'absolute',
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const special = (t: string) => ({ id: vocab.indexOf(t), content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });

@@ -16,6 +16,8 @@ export interface BertForwardOptions {
   pooling: Pooling;
   /** hidden dropout (embeddings and sublayer outputs) with host-drawn masks; none at inference */
   dropout?: { rate: number; rng: Rng };
+  /** dropout on the attention probabilities (after the softmax), host-drawn masks; none at inference */
+  attentionDropout?: { rate: number; rng: Rng };
   /** no gradients will be taken: free each layer's intermediates as soon as it is done */
   inference?: boolean;
 }
@@ -56,8 +58,8 @@ function gatherRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
  * weights of a Hugging Face checkpoint: word + position + token-type(0) embeddings, layer norm,
  * then per layer self-attention and a GELU feed-forward block, each followed by residual + layer
  * norm; pooled over the real tokens. Linear weights are kept as `[in, out]` (Hugging Face stores
- * `[out, in]`), transposed once on load and save. Attention-probability dropout is not applied
- * (only hidden dropout), a small departure from BERT's fine-tuning recipe.
+ * `[out, in]`), transposed once on load and save. Training may drop hidden units (embeddings and
+ * sublayer outputs) and attention probabilities, as BERT's fine-tuning recipe does.
  */
 export class BertModel {
   private readonly word: tf.Variable;
@@ -65,6 +67,7 @@ export class BertModel {
   private readonly tokenType: tf.Variable;
   private readonly embLn: [tf.Variable, tf.Variable];
   private readonly layers: Layer[];
+  private variableSet?: Set<tf.Variable>;
 
   private constructor(
     readonly config: BertConfig,
@@ -165,6 +168,12 @@ export class BertModel {
     return out;
   }
 
+  /** Whether `variable` is one of this model's weights. */
+  owns(variable: tf.Variable): boolean {
+    this.variableSet ??= new Set(this.allVariables());
+    return this.variableSet.has(variable);
+  }
+
   /** All variables, trainable or not. */
   allVariables(): tf.Variable[] {
     return [...this.named().values()].map((e) => e.variable);
@@ -184,13 +193,15 @@ export class BertModel {
         else maskBias[b * L + p] = -1e9;
       }
     }
-    const drop = (x: tf.Tensor2D): tf.Tensor2D => {
-      if (!opts.dropout || opts.dropout.rate <= 0) return x;
-      const { rate, rng } = opts.dropout;
+    // inverted dropout with masks drawn on the host, so a seed fixes every mask on every backend
+    const dropWith = <T extends tf.Tensor>(x: T, spec: { rate: number; rng: Rng } | undefined): T => {
+      if (!spec || spec.rate <= 0) return x;
+      const { rate, rng } = spec;
       const keep = new Float32Array(x.size);
       for (let i = 0; i < keep.length; i++) keep[i] = rng.next() < rate ? 0 : 1 / (1 - rate);
-      return tf.mul(x, tf.tensor2d(keep, x.shape)) as tf.Tensor2D;
+      return tf.mul(x, tf.tensor(keep, x.shape)) as T;
     };
+    const drop = (x: tf.Tensor2D): tf.Tensor2D => dropWith(x, opts.dropout);
     const norm = (x: tf.Tensor2D, [gamma, beta]: [tf.Variable, tf.Variable]) => layerNorm(x, { gamma, beta }, eps);
     const lin = (x: tf.Tensor2D, [w, b]: [tf.Variable, tf.Variable]) => dense(x, w as tf.Tensor2D, b as tf.Tensor1D, 'linear');
     // [B*L, H] -> [B*heads, L, hd]
@@ -213,7 +224,7 @@ export class BertModel {
         // per-head 2-D products is no help there: its Unpack kernel costs more than it saves)
         const raw = tf.matMul(q, tf.transpose(k, [0, 2, 1]));
         const scores = bias ? tf.add(raw, bias) : raw;
-        const ctx = tf.matMul(tf.softmax(scores), v);
+        const ctx = tf.matMul(dropWith(tf.softmax(scores), opts.attentionDropout), v);
         const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [B, heads, L, hd]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
         const a = norm(tf.add(drop(lin(merged, l.o)), x) as tf.Tensor2D, l.ln1);
         const h = lin(a, l.ffnIn);

@@ -20,6 +20,7 @@ export interface BertConfig {
   typeVocabSize: number;
   layerNormEps: number;
   hiddenDropout: number;
+  attentionDropout: number;
 }
 
 export interface HfBertDirectory {
@@ -72,6 +73,7 @@ export function readHfBertDirectory(dir: string): HfBertDirectory {
     typeVocabSize: num('type_vocab_size', 2),
     layerNormEps: num('layer_norm_eps', 1e-12),
     hiddenDropout: num('hidden_dropout_prob', 0.1),
+    attentionDropout: num('attention_probs_dropout_prob', 0.1),
   };
   const stored = readSafetensors(join(dir, 'model.safetensors'));
   // BertForMaskedLM / BertForPreTraining checkpoints prefix the encoder's weights with `bert.`

@@ -49,3 +49,32 @@ export function exemplarJson(item: Item | undefined): string {
   };
   return JSON.stringify(video);
 }
+
+/**
+ * The same choice on a judged collection without logs (BEIR), where a relevance judgment stands in
+ * for a click: per train query with a positive judgment, its highest-graded judged item (ties to
+ * the lower id). `most-clicked` and `most-clicked-or-shown` both pick it; `none` gives a null
+ * exemplar. Queries judged only non-relevant (grade 0) are not prompted.
+ */
+export function pickJudgedExemplars(store: LogStore, policy: ExemplarPolicy): Map<string, number | null> {
+  const best = new Map<string, { itemId: number; grade: number }>();
+  for (const j of store.trainJudgments ?? []) {
+    if (j.grade <= 0) continue;
+    const known = best.get(j.query);
+    if (!known || j.grade > known.grade || (j.grade === known.grade && j.itemId < known.itemId)) best.set(j.query, { itemId: j.itemId, grade: j.grade });
+  }
+  return new Map([...best].map(([query, b]) => [query, policy === 'none' ? null : b.itemId]));
+}
+
+/** Characters of an exemplar document's body put in a prompt; longer bodies are cut at a word. */
+const EXEMPLAR_BODY_CHARS = 1500;
+
+/** The exemplar as a `{"title", "text"}` object, the format of the document prompt. */
+export function exemplarDocumentJson(item: Item | undefined): string {
+  if (!item) return '(no example available)';
+  const title = item.fields?.caption ?? '';
+  // BEIR items hold "title text"; the title goes in its own field
+  let body = title !== '' && item.text.startsWith(title) ? item.text.slice(title.length).trim() : item.text;
+  if (body.length > EXEMPLAR_BODY_CHARS) body = `${body.slice(0, body.lastIndexOf(' ', EXEMPLAR_BODY_CHARS) > 0 ? body.lastIndexOf(' ', EXEMPLAR_BODY_CHARS) : EXEMPLAR_BODY_CHARS)} …`;
+  return JSON.stringify({ title, text: body });
+}

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The bundled one-shot prompt (Role, Format, Rules, Example, Query), used when `promptFile` is unset. */
 export const DEFAULT_PROMPT_FILE = fileURLToPath(new URL('./prompt.md', import.meta.url));
+/** The same for pseudo-documents of a text collection (a title and a passage). */
+export const DOCUMENT_PROMPT_FILE = fileURLToPath(new URL('./prompt-document.md', import.meta.url));
 
 const PLACEHOLDERS = ['query', 'exemplar', 'n'] as const;
 export type PromptValues = Record<(typeof PLACEHOLDERS)[number], string>;

@@ -36,7 +36,7 @@ const FIELD_BY_SQUASHED: Record<string, PseudoVideoField> = {
 const clean = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 /** The first JSON value in a reply, tolerating code fences and prose around it. */
-function extractJson(reply: string): unknown {
+export function extractJson(reply: string): unknown {
   const trimmed = reply.trim();
   try {
     return JSON.parse(trimmed);
