@@ -22,8 +22,9 @@ export type ExtraCandidates = (query: number, rng: Rng) => readonly number[];
  * The in-batch batching logic shared by samplers: each step takes `batchQueries` queries from a
  * seeded per-epoch shuffle (the last partial batch of an epoch is skipped, so a batch never repeats
  * a query), picks up to `candidatesPerQuery` of each query's own graded candidates (positives by
- * grade first, then random lower grades) — or, with separate budgets, up to `graded` items of
- * grade >= 1 and up to `negatives` of grade 0 — and scores every query against the union. Another
+ * grade first, then random lower grades) — or, with separate budgets, up to `positives` of its
+ * positives and up to `negatives` of its lower-graded items, so a query with many positives keeps
+ * its funnel-stage negatives — and scores every query against the union. Another
  * query's candidate is grade 0 for a query, or -1 (excluded) when the query's own list grades it
  * >= 1, so known positives are never pushed down as negatives. `next(step)` depends only on the
  * step and the seed (and on what `extra` returns).
@@ -110,16 +111,13 @@ export class InBatchBatches {
     return picks;
   }
 
-  /** Up to `graded` items of grade >= 1 (by grade, random within one) and up to `negatives` random grade-0 items. */
-  private pickSeparately(q: PreparedQuery, rng: Rng, budget: { graded: number; negatives: number }): number[] {
+  /** Up to `positives` of the query's positives (by grade, random within one) and up to `negatives` of its other items, at random. */
+  private pickSeparately(q: PreparedQuery, rng: Rng, budget: { positives: number; negatives: number }): number[] {
     const grades = q.list.grades;
-    const graded: number[] = [];
-    const zeros: number[] = [];
-    grades.forEach((g, i) => (g >= 1 ? graded : zeros).push(i));
-    const byGrade = rng.shuffle(graded);
+    const byGrade = rng.shuffle(q.positives.slice());
     // a stable sort keeps the shuffled order among equal grades
     byGrade.sort((a, b) => grades[b]! - grades[a]!);
-    return [...byGrade.slice(0, budget.graded), ...rng.shuffle(zeros).slice(0, budget.negatives)];
+    return [...byGrade.slice(0, budget.positives), ...rng.shuffle(q.others.slice()).slice(0, budget.negatives)];
   }
 
   /** The query order of one epoch: a shuffle seeded by the epoch number. */

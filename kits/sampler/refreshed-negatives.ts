@@ -88,7 +88,7 @@ export class RefreshedNegatives {
 /** The params a {@link ModelMinedBatches} reads (see `inBatchFields` and `miningFields`). */
 export interface ModelMiningParams {
   candidatesPerQuery: number;
-  separateBudgets?: { graded: number; negatives: number };
+  separateBudgets?: { positives: number; negatives: number };
   topK: number;
   refreshEvery: number;
   encodeChunk: number;

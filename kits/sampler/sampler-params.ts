@@ -13,8 +13,12 @@ export const inBatchFields = {
     .describe("own candidates per query and step: positives first (highest grades), then a random sample of the query's lower grades"),
   separateBudgets: z
     .object({
-      graded: z.number().int().nonnegative().describe('items of grade >= 1 per query and step, highest grades first, random within a grade'),
-      negatives: z.number().int().nonnegative().describe("the query's own grade-0 items (e.g. funnel-stage negatives) per query and step, a random sample"),
+      positives: z.number().int().nonnegative().describe("the query's positives (grade at or above the label scheme's positive grade) per query and step, highest grades first, random within a grade"),
+      negatives: z
+        .number()
+        .int()
+        .nonnegative()
+        .describe("the query's other own items (funnel-stage negatives, whatever their grade below the positives) per query and step, a random sample"),
     })
     .strict()
     .optional()
@@ -22,10 +26,10 @@ export const inBatchFields = {
 };
 
 /** How many of its own candidates a query brings to a step: one shared budget, or one per side. */
-export type CandidateBudget = number | { graded: number; negatives: number };
+export type CandidateBudget = number | { positives: number; negatives: number };
 
 /** The budget the `inBatchFields` params ask for. */
-export function candidateBudget(params: { candidatesPerQuery: number; separateBudgets?: { graded: number; negatives: number } }): CandidateBudget {
+export function candidateBudget(params: { candidatesPerQuery: number; separateBudgets?: { positives: number; negatives: number } }): CandidateBudget {
   return params.separateBudgets ?? params.candidatesPerQuery;
 }
 

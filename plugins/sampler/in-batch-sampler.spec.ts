@@ -31,42 +31,41 @@ async function sampler(seed: number, params: Partial<InBatchParams> = {}, batchQ
 const row = (b: Batch, q: number) => Array.from(b.grades.slice(q * b.itemIds.length, (q + 1) * b.itemIds.length));
 
 describe('in-batch sampler', () => {
-  it('with separate budgets keeps its grade-0 negatives however many graded items a query gains', async () => {
-    // every query lists g graded items and 5 grade-0 ones; more graded items must not crowd them out
-    const lists = (graded: number): TrainingSet => ({
+  it('with separate budgets keeps its lower-graded negatives however many positives a query gains', async () => {
+    // every query lists n positives (grades 4 and 5) and 5 lower-graded items (funnel stages at
+    // grades 0 to 3, as under hla); more positives must not crowd the lower grades out
+    const lists = (n: number): TrainingSet => ({
       items: { texts: [], corpusSize: 10000 },
       lists: Array.from({ length: 4 }, (_, q) => {
-        const itemIds = Array.from({ length: graded + 5 }, (_, i) => 1000 * q + i);
-        return { query: `q${q}`, itemIds, grades: itemIds.map((_, i) => (i < graded ? 1 + (i % 3) : 0)) };
+        const itemIds = Array.from({ length: n + 5 }, (_, i) => 1000 * q + i);
+        return { query: `q${q}`, itemIds, grades: itemIds.map((_, i) => (i < n ? 4 + (i % 2) : (i - n) % 4)) };
       }),
       originCounts: {},
       gradeCounts: {},
     });
-    // every grade >= 1 counts as a positive, as in a binary scheme
-    const anyGrade: LabelScheme = { positiveGrade: 1, grade: () => undefined };
-    const ownCounts = async (graded: number, params: Partial<InBatchParams>) => {
-      const s = new InBatchSampler(InBatchParams.parse(params), new Rng(3), anyGrade);
-      await s.init(lists(graded), { batchQueries: 4 });
+    const ownCounts = async (n: number, params: Partial<InBatchParams>) => {
+      const s = new InBatchSampler(InBatchParams.parse(params), new Rng(3), hla);
+      await s.init(lists(n), { batchQueries: 4 });
       const b = await s.next(0);
       return b.queries.map((query, qi) => {
         const q = Number(query.slice(1));
         const own = Array.from(b.itemIds).filter((id, j) => Math.floor(id / 1000) === q && row(b, qi)[j]! >= 0);
-        const zeros = own.filter((id) => id % 1000 >= graded).length;
-        return { graded: own.length - zeros, zeros };
+        const lower = own.filter((id) => id % 1000 >= n).length;
+        return { positives: own.length - lower, lower };
       });
     };
-    for (const graded of [2, 6, 12]) {
-      for (const c of await ownCounts(graded, { separateBudgets: { graded: 4, negatives: 3 } })) expect(c).toEqual({ graded: Math.min(graded, 4), zeros: 3 });
+    for (const n of [2, 6, 12]) {
+      for (const c of await ownCounts(n, { separateBudgets: { positives: 4, negatives: 3 } })) expect(c).toEqual({ positives: Math.min(n, 4), lower: 3 });
     }
     // the shared budget, for comparison: positives fill the slots first and the negatives go
-    expect((await ownCounts(2, { candidatesPerQuery: 7 }))[0]).toEqual({ graded: 2, zeros: 5 });
-    expect((await ownCounts(12, { candidatesPerQuery: 7 }))[0]).toEqual({ graded: 7, zeros: 0 });
+    expect((await ownCounts(2, { candidatesPerQuery: 7 }))[0]).toEqual({ positives: 2, lower: 5 });
+    expect((await ownCounts(12, { candidatesPerQuery: 7 }))[0]).toEqual({ positives: 7, lower: 0 });
     // the highest grades are taken first
-    const s = new InBatchSampler(InBatchParams.parse({ separateBudgets: { graded: 2, negatives: 0 } }), new Rng(5), undefined);
+    const s = new InBatchSampler(InBatchParams.parse({ separateBudgets: { positives: 2, negatives: 0 } }), new Rng(5), hla);
     await s.init(lists(6), { batchQueries: 4 });
     const b = await s.next(0);
     const ownGrades = row(b, 0).filter((g) => g > 0);
-    expect(ownGrades.sort()).toEqual([3, 3]);
+    expect(ownGrades.sort()).toEqual([5, 5]);
   });
 
   it('builds batches of the right shape with unique candidates', async () => {
