@@ -31,6 +31,11 @@ export const SyntheticWorldParams = z
     legacySynonymCoverage: share('share of synonyms the legacy query rewriter understands (default 0.5)'),
     rankerRelevanceMix: share('legacy ranker weight on query relevance against the historic-exposure bias (default 0.5)'),
     reformulationProb: share('chance a user whose intent went unserved reformulates (default 0.5)'),
+    tailExposure: z
+      .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+      .refine(([lo, hi]) => lo <= hi, 'use [low, high] with low <= high')
+      .optional()
+      .describe("filter-bubble strength: historic exposure of an ambiguous query's other meanings relative to its dominant one, drawn per meaning in [low, high]; lower is a tighter bubble (default [0.03, 0.15])"),
     testExploration: share('test-day exposure policy: share of recall from a meaning channel, fading of the exposure prior (default 0.5)'),
     judgedPairs: z
       .enum(['all-relevant', 'sampled'])
