@@ -1,0 +1,40 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateExperiment } from '../src/cli/api.ts';
+
+// the experiment files the docs tell users to run; the SciFact ones need the shared data folder and
+// a fetched model, and are run by their own tests
+const FOLDERS = ['experiments', 'experiments/paper'];
+const files = FOLDERS.flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join(dir, f)),
+);
+
+describe('shipped experiment files', () => {
+  it('are all found', () => {
+    expect(files).toContain('experiments/quickstart.yaml');
+    expect(files).toContain('experiments/paper/table3-sources.yaml');
+  });
+
+  it.each(files)('%s validates without a diagnostic', async (file) => {
+    const { experiment, diagnostics } = await validateExperiment(file);
+    expect(diagnostics.map((d) => d.message)).toEqual([]);
+    expect(experiment?.trials.length).toBeGreaterThan(0);
+  });
+
+  it('the paper tables share their common rows: same trial, same config hash', async () => {
+    const hashes = async (file: string) => {
+      const { experiment } = await validateExperiment(file);
+      return new Map(experiment!.trials.map((t) => [t.id, t.hash]));
+    };
+    const [t2, t3, t4] = await Promise.all(['table2-baselines', 'table3-sources', 'table4-losses'].map((f) => hashes(`experiments/paper/${f}.yaml`)));
+    for (const id of ['fs-lr,world=1,seed=1', 'crops,world=3,seed=2']) {
+      expect(t2.get(id)).toBeDefined();
+      expect(t2.get(id)).toBe(t3.get(id));
+    }
+    expect(t4.get('crops,world=2,seed=1')).toBe(t3.get('crops,world=2,seed=1'));
+    expect(t3.get('crops,world=2,seed=1')).not.toBe(t3.get('fs-lr,world=2,seed=1'));
+  });
+});
