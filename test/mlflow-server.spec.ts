@@ -8,6 +8,7 @@ import { FileStoreTracker } from '../src/tracking/file-store-tracker.ts';
 import { PUSHED_FROM } from '../src/tracking/push.ts';
 import { MlflowRestClient, type RestRun } from '../src/tracking/rest-client.ts';
 import { RestTracker, type RestTrackerOptions } from '../src/tracking/rest-tracker.ts';
+import { RestSweepReader } from '../src/tracking/rest-sweep-reader.ts';
 import { describeTrackerConformance } from './conformance/infra-conformance.ts';
 import { runCli } from './support/cli.ts';
 import { FaultProxy } from './support/fault-proxy.ts';
@@ -283,6 +284,12 @@ describe('crops run against the server', () => {
     }
     const latestSweep = (await runsOf('quickstart')).filter((r) => tagsOf(r)['crops.role'] === 'sweep').sort((a, b) => Number(b.info.start_time) - Number(a.info.start_time))[0]!;
     expect(new TextDecoder().decode(await direct.downloadArtifact(latestSweep.info.artifact_uri, 'report/report.csv'))).toBe(await readFile(join(cwd, 'rep', 'report.csv'), 'utf8'));
+    // a file's own sweep is found by its sweep hash tag on the server too
+    const sweepReader = new RestSweepReader(new MlflowRestClient(server.url));
+    const hash = tagsOf(latestSweep)['crops.sweepHash']!;
+    expect(hash).toMatch(/^[0-9a-f]+$/);
+    expect((await sweepReader.latestSweep('quickstart', hash))!.runId).toBe(latestSweep.info.run_id);
+    expect(await sweepReader.latestSweep('quickstart', 'ffff')).toBeUndefined();
   }, 240_000);
 });
 

@@ -52,7 +52,9 @@ async function locate(args: ReportArgs): Promise<Located> {
     const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
     if (!registry.get('tracker', tracker.use).provides?.includes(MLFLOW_RUNS)) throw new CropsError(`${args.target} uses tracker '${tracker.use}', which keeps no runs to report`);
     const reader = readerFor(args.trackingUri ?? tracker.params?.trackingUri);
-    const parent = await reader.latestSweep(experiment.name);
+    // several files may share an experiment name (the paper's tables reuse each other's trials):
+    // the file's own latest sweep first, else the experiment's latest (e.g. after editing the file)
+    const parent = (await reader.latestSweep(experiment.name, experiment.hash)) ?? (await reader.latestSweep(experiment.name));
     if (!parent) throw new CropsError(`no sweep of experiment '${experiment.name}' in ${reader.location}; run it first: crops run ${args.target}`);
     const worlds = args.world ? await worldFacts(experiment, registry) : undefined;
     return { reader, parent, experimentName: experiment.name, settings: experiment.report, worlds };

@@ -35,16 +35,19 @@ export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
   const isFile = await stat(args.target).then((s) => s.isFile(), () => false);
   let uri = args.trackingUri;
   let experimentName: string | undefined;
+  let sweepHash: string | undefined;
   if (isFile) {
     const { experiment } = await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins });
     const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
     if (tracker.use === 'none') throw new CropsError(`${args.target} uses tracker 'none', which keeps no runs`);
     uri ??= tracker.params?.trackingUri;
     experimentName = experiment.name;
+    sweepHash = experiment.hash;
   }
   const store = openSweepStore(resolveTrackingUri(uri));
   const reader = store.reader;
-  const parent = experimentName ? await reader.latestSweep(experimentName) : await reader.getRun(args.target);
+  // the file's own latest sweep when files share an experiment name, else the experiment's latest
+  const parent = experimentName ? ((await reader.latestSweep(experimentName, sweepHash)) ?? (await reader.latestSweep(experimentName))) : await reader.getRun(args.target);
   if (!parent) throw new CropsError(isFile ? `no sweep of experiment '${experimentName}' in ${reader.location}; run it first: crops run ${args.target}` : `'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
   if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${parent.runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
   const runs = await reader.childRuns(parent);

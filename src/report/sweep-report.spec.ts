@@ -24,8 +24,8 @@ afterEach(async () => {
 });
 
 let clock = 1_000;
-async function sweepRun(): Promise<RunRef> {
-  return store.createRun({ experimentId, runName: 'exp (sweep)', userId: 'u', startTime: clock++, tags: { 'crops.role': 'sweep' } });
+async function sweepRun(sweepHash?: string): Promise<RunRef> {
+  return store.createRun({ experimentId, runName: 'exp (sweep)', userId: 'u', startTime: clock++, tags: { 'crops.role': 'sweep', ...(sweepHash ? { 'crops.sweepHash': sweepHash } : {}) } });
 }
 
 /** A trial run as the runner leaves it: tags, the eval.metrics param, final metrics and a loss curve. */
@@ -69,6 +69,18 @@ describe('sweep reports from an MLflow file store', () => {
     expect(report.table.rows.map((r) => [r.group, r.cells[0]!.summary!.mean])).toEqual([['a=1', 0.6]]);
     expect(report.files.get('report.md')).toContain('Left out (not finished): a=2,seed=1 (failed).');
     expect([...report.files.keys()]).toEqual(['report.md', 'report.tex', 'report.csv', 'report.html']);
+  });
+
+  it("finds a file's own latest sweep when several files share the experiment", async () => {
+    const tableA = await sweepRun('aaaa');
+    const tableB = await sweepRun('bbbb');
+    const tableAAgain = await sweepRun('aaaa');
+    const tableBAgain = await sweepRun('bbbb');
+    expect((await reader.latestSweep('exp'))!.runId).toBe(tableBAgain.runId);
+    expect((await reader.latestSweep('exp', 'aaaa'))!.runId).toBe(tableAAgain.runId);
+    expect((await reader.latestSweep('exp', 'bbbb'))!.runId).toBe(tableBAgain.runId);
+    expect(await reader.latestSweep('exp', 'cccc')).toBeUndefined();
+    expect([tableA.runId, tableB.runId]).not.toContain(tableAAgain.runId);
   });
 
   it('follows the manifest to trials reused from an earlier sweep', async () => {

@@ -46,8 +46,8 @@ export class FileSweepReader implements SweepReader {
     return { reader: new FileSweepReader(dirname(dirname(abs))), runId: basename(abs) };
   }
 
-  async latestSweep(experimentName: string): Promise<ReadRun | undefined> {
-    const sweeps = (await this.store.listRuns(experimentName)).filter((r) => r.tags[TAG.role] === SWEEP_ROLE);
+  async latestSweep(experimentName: string, sweepHash?: string): Promise<ReadRun | undefined> {
+    const sweeps = (await this.store.listRuns(experimentName)).filter((r) => r.tags[TAG.role] === SWEEP_ROLE && (sweepHash === undefined || r.tags[TAG.sweepHash] === sweepHash));
     // listRuns is sorted by start time
     const last = sweeps.at(-1);
     return last ? toReadRun(last) : undefined;

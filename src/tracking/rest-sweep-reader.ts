@@ -39,10 +39,12 @@ export class RestSweepReader implements SweepReader {
     return this.client.baseUrl;
   }
 
-  async latestSweep(experimentName: string): Promise<ReadRun | undefined> {
+  async latestSweep(experimentName: string, sweepHash?: string): Promise<ReadRun | undefined> {
     const id = await this.client.getExperimentId(experimentName);
     if (!id) return undefined;
-    const [run] = await this.client.searchRuns([id], "tags.`crops.role` = 'sweep'", ['attributes.start_time DESC'], 1);
+    // the hash is hex from our own tag, so it needs no quoting beyond the filter's
+    const filter = `tags.\`crops.role\` = 'sweep'${sweepHash === undefined ? '' : ` and tags.\`crops.sweepHash\` = '${sweepHash.replace(/[^0-9a-f]/gi, '')}'`}`;
+    const [run] = await this.client.searchRuns([id], filter, ['attributes.start_time DESC'], 1);
     return run ? this.remember(run) : undefined;
   }
 

@@ -21,8 +21,11 @@ export interface ReadRun extends RunRef {
 export interface SweepReader {
   /** where the runs are, for messages */
   readonly location: string;
-  /** the most recently started sweep run (`crops.role = sweep`) of the experiment, if any */
-  latestSweep(experimentName: string): Promise<ReadRun | undefined>;
+  /**
+   * The most recently started sweep run (`crops.role = sweep`) of the experiment, if any; with
+   * `sweepHash`, only among sweeps of exactly those trials (tag `crops.sweepHash`).
+   */
+  latestSweep(experimentName: string, sweepHash?: string): Promise<ReadRun | undefined>;
   /** any run by id, in any active experiment */
   getRun(runId: string): Promise<ReadRun | undefined>;
   /** the name of the experiment holding `run` */
