@@ -8,7 +8,7 @@ import { buildSweepReport, saveReport, type ReportSettingsInput } from '../repor
 import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import { MlflowRestClient } from '../tracking/rest-client.ts';
 import { RestSweepReader } from '../tracking/rest-sweep-reader.ts';
-import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
+import { latestSweepOf, type ReadRun, type SweepReader } from '../tracking/sweep-reader.ts';
 import { MLFLOW_RUNS, resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import type { Io } from './io.ts';
 import { describeDatasets } from './world-command.ts';
@@ -52,9 +52,7 @@ async function locate(args: ReportArgs): Promise<Located> {
     const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
     if (!registry.get('tracker', tracker.use).provides?.includes(MLFLOW_RUNS)) throw new CropsError(`${args.target} uses tracker '${tracker.use}', which keeps no runs to report`);
     const reader = readerFor(args.trackingUri ?? tracker.params?.trackingUri);
-    // several files may share an experiment name (the paper's tables reuse each other's trials):
-    // the file's own latest sweep first, else the experiment's latest (e.g. after editing the file)
-    const parent = (await reader.latestSweep(experiment.name, experiment.hash)) ?? (await reader.latestSweep(experiment.name));
+    const parent = await latestSweepOf(reader, experiment);
     if (!parent) throw new CropsError(`no sweep of experiment '${experiment.name}' in ${reader.location}; run it first: crops run ${args.target}`);
     const worlds = args.world ? await worldFacts(experiment, registry) : undefined;
     return { reader, parent, experimentName: experiment.name, settings: experiment.report, worlds };

@@ -4,7 +4,7 @@ import { endedStates, squeue } from '../runner/slurm-commands.ts';
 import { readJobSpec, jobFile, type SlurmJobSpec } from '../runner/slurm-job.ts';
 import { openSweepStore } from '../runner/sweep-store.ts';
 import type { SweepResult } from '../runner/sweep.ts';
-import type { ReadRun } from '../tracking/sweep-reader.ts';
+import { latestSweepOf, type ReadRun } from '../tracking/sweep-reader.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import { SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 import type { Io } from './io.ts';
@@ -34,21 +34,18 @@ export interface StatusArgs {
 export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
   const isFile = await stat(args.target).then((s) => s.isFile(), () => false);
   let uri = args.trackingUri;
-  let experimentName: string | undefined;
-  let sweepHash: string | undefined;
+  let experiment: { name: string; hash: string } | undefined;
   if (isFile) {
-    const { experiment } = await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins });
-    const tracker = experiment.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
+    const loaded = (await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins })).experiment;
+    const tracker = loaded.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
     if (tracker.use === 'none') throw new CropsError(`${args.target} uses tracker 'none', which keeps no runs`);
     uri ??= tracker.params?.trackingUri;
-    experimentName = experiment.name;
-    sweepHash = experiment.hash;
+    experiment = loaded;
   }
   const store = openSweepStore(resolveTrackingUri(uri));
   const reader = store.reader;
-  // the file's own latest sweep when files share an experiment name, else the experiment's latest
-  const parent = experimentName ? ((await reader.latestSweep(experimentName, sweepHash)) ?? (await reader.latestSweep(experimentName))) : await reader.getRun(args.target);
-  if (!parent) throw new CropsError(isFile ? `no sweep of experiment '${experimentName}' in ${reader.location}; run it first: crops run ${args.target}` : `'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
+  const parent = experiment ? await latestSweepOf(reader, experiment) : await reader.getRun(args.target);
+  if (!parent) throw new CropsError(isFile ? `no sweep of experiment '${experiment?.name}' in ${reader.location}; run it first: crops run ${args.target}` : `'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
   if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${parent.runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
   const runs = await reader.childRuns(parent);
   const jobId = parent.tags[TAG.slurmJobId];

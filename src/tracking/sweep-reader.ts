@@ -50,3 +50,12 @@ export interface SweepManifest {
   report?: Record<string, unknown>;
   trials: Array<{ id: string; seed: number; status: string; runId?: string }>;
 }
+
+/**
+ * The sweep an experiment file names: its own latest sweep (same trials, by `crops.sweepHash`), else
+ * the experiment's latest, e.g. after the file was edited. Files may share an experiment name, as the
+ * paper's tables do to reuse each other's trials.
+ */
+export async function latestSweepOf(reader: SweepReader, experiment: { name: string; hash: string }): Promise<ReadRun | undefined> {
+  return (await reader.latestSweep(experiment.name, experiment.hash)) ?? (await reader.latestSweep(experiment.name));
+}
