@@ -1,4 +1,4 @@
-import { parse as parseYamlValue } from 'yaml';
+import { isMap, parse as parseYamlValue, parseDocument } from 'yaml';
 import { didYouMean } from '../core/did-you-mean.ts';
 import type { Diagnostic } from '../core/errors.ts';
 import { describe } from './extends.ts';
@@ -42,7 +42,7 @@ export function applySets(value: Record<string, unknown>, map: SourceMap, sets: 
     const key = s.slice(0, eq).trim();
     let v: unknown;
     try {
-      v = parseYamlValue(s.slice(eq + 1));
+      v = parseSetValue(s.slice(eq + 1));
     } catch (e) {
       // the parser's own position is within the value, which the user typed on the command line
       const reason = (e as Error).message.split('\n')[0]!.replace(/ at line 1, column (\d+):?$/, ' at column $1');
@@ -60,6 +60,17 @@ export function applySets(value: Record<string, unknown>, map: SourceMap, sets: 
     map.setValue(path, where);
   });
   return diagnostics;
+}
+
+/**
+ * A `--set` value is YAML, except that one line YAML would read as a block mapping (`a: b`) is
+ * kept as the text typed: on a command line that is a title or a note with ': ' in it
+ * (`--set 'report.title=Table 3: sources'`), never a mapping, which is written `{ a: b }`.
+ */
+function parseSetValue(text: string): unknown {
+  const doc = parseDocument(text);
+  if (doc.errors.length === 0 && isMap(doc.contents) && !doc.contents.flow && !text.includes('\n')) return text.trim();
+  return parseYamlValue(text);
 }
 
 function checkPath(path: string): string | undefined {

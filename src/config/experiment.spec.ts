@@ -154,6 +154,10 @@ describe('loadExperiment', () => {
       [11, 'h-info-nce', 4],
       [11, 'h-info-nce', 5],
     ]);
+    // text with ': ' stays text; a mapping is written in flow style
+    const titled = load(join(dir, 'x.yaml'), ['report.title=Table 3: sources, 3 worlds', 'loss={ use: info-nce, params: { temperature: 0.07 } }']);
+    expect(titled.experiment!.report?.title).toBe('Table 3: sources, 3 worlds');
+    expect(titled.experiment!.trials[0]!.config.loss.params).toMatchObject({ temperature: 0.07 });
     const bad = load(join(dir, 'x.yaml'), ['nokey', 'trian.steps=1']);
     expect(bad.diagnostics.map(formatDiagnostic)).toEqual([
       "--set:1:1 error expected key=value (got 'nokey'), e.g. --set train.steps=100",

@@ -56,6 +56,14 @@ describe('online A/B tables of crops report', () => {
     const text = onlineTerminal([report!]);
     expect(text).toMatch(/B \(seed=1\).*\+\d+\.\d\d%† \[/);
     expect(text).toMatch(/B \(seed=2\).*\+0\.00% \[\+0\.00, \+0\.00\]/);
+    // each paired control run has its own row, named by its seed, with its own rates
+    expect(report!.controlArms.map((c) => [c.label, c.trialId])).toEqual([
+      ['loss=a (control, seed=1)', 'loss=a,seed=1'],
+      ['loss=a (control, seed=2)', 'loss=a,seed=2'],
+    ]);
+    expect(report!.controlArms[1]!.rates.ctr).toEqual(report!.treatments[1]!.comparison.metrics.ctr.control);
+    expect(report!.controlArms[0]!.rates.ctr!.value).not.toBe(report!.controlArms[1]!.rates.ctr!.value);
+    expect(text).toMatch(/^loss=a \(control, seed=2\) /m);
     expect(onlineMarkdown([report!])).toContain('## Simulated online A/B test against loss=a (120 users, day seed 4)');
     expect(onlineCsv([report!]).trim().split('\n')).toHaveLength(1 + 2 * 5);
   });

@@ -24,8 +24,8 @@ export interface OnlineReport {
   /** `none` or the control's trial group */
   control: string;
   controlLabel: string;
-  /** the control arm's rates with their intervals (from the first comparison) */
-  controlRates?: Record<string, WithCi>;
+  /** the control arm's rates with their intervals, one row per control run that was paired (per world and seed) */
+  controlArms: { label: string; trialId: string; rates: Record<string, WithCi> }[];
   treatments: OnlineTreatment[];
   seed: number;
   /** arms left out, and why */
@@ -50,11 +50,11 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
     throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${path} cannot be read: ${problem}`);
   };
   const groupOf = (r: ReadRun) => trialGroup(trialIdOf(r), seedOf(r));
+  /** what tells a trial apart from the rest of its group: `world=2,seed=1` */
+  const replicateOf = (r: ReadRun) => (trialIdOf(r).startsWith(groupOf(r)) ? trialIdOf(r).slice(groupOf(r).length).replace(/^,/, '') : '');
   const labelOf = (r: ReadRun, several: boolean) => {
-    const g = groupOf(r);
-    const base = labels[g] ?? g;
-    const replicate = trialIdOf(r).startsWith(g) ? trialIdOf(r).slice(g.length).replace(/^,/, '') : '';
-    return several && replicate ? `${base} (${replicate})` : base;
+    const base = labels[groupOf(r)] ?? groupOf(r);
+    return several && replicateOf(r) ? `${base} (${replicateOf(r)})` : base;
   };
   const perGroup = new Map<string, number>();
   for (const r of withOnline) perGroup.set(groupOf(r), (perGroup.get(groupOf(r)) ?? 0) + 1);
@@ -65,7 +65,7 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
     const arms = withOnline.filter((r) => r.params['eval.online.control'] === control);
     const seed = Number(arms[0]!.params['eval.online.seed'] ?? 1);
     const resamples = Number(arms[0]!.params['eval.online.resamples'] ?? 2000);
-    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], seed, notes: [] };
+    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], controlArms: [], seed, notes: [] };
     const controls = arms.filter((r) => groupOf(r) === control);
     for (const r of arms) {
       if (control !== LEGACY_CONTROL && groupOf(r) === control) continue;
@@ -89,7 +89,14 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
       }
       const comparison = compareArms(treated, base, { resamples, seed });
       report.treatments.push({ label: labelOf(r, several(r)), trialId: trialIdOf(r), controlTrialId: controlRun && trialIdOf(controlRun), comparison });
-      report.controlRates ??= Object.fromEntries(ONLINE_METRICS.map((m) => [m, comparison.metrics[m].control]));
+      // one control row per control run paired (worlds differ, so their rates do); the legacy
+      // funnel's arm comes with each treated run, so it is shown per treated run
+      const controlOf = controlRun ?? r;
+      if (!report.controlArms.some((c) => c.trialId === trialIdOf(controlOf))) {
+        const replicate = controlRun ? (several(controlRun) ? replicateOf(controlRun) : '') : trialIdOf(r);
+        const label = `${report.controlLabel} (control${replicate ? `, ${replicate}` : ''})`;
+        report.controlArms.push({ label, trialId: trialIdOf(controlOf), rates: Object.fromEntries(ONLINE_METRICS.map((m) => [m, comparison.metrics[m].control])) });
+      }
     }
     if (report.treatments.length > 0 || report.notes.length > 0) reports.push(report);
   }
@@ -115,7 +122,7 @@ function cells(report: OnlineReport) {
   if (report.treatments.length === 0) return undefined;
   const header = ['Arm', ...ONLINE_METRICS.map((m) => ONLINE_LABELS[m])];
   const perArm = [
-    [`${report.controlLabel} (control)`, ...ONLINE_METRICS.map((m) => rateText(report.controlRates![m]!))],
+    ...report.controlArms.map((c) => [c.label, ...ONLINE_METRICS.map((m) => rateText(c.rates[m]!))]),
     ...report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => rateText(t.comparison.metrics[m].treatment))]),
   ];
   const diff = report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => diffText(t, m))]);
