@@ -1,8 +1,11 @@
-import type { Container } from 'inversify';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Container } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRegistry } from '../../src/cli/registry.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { PluginFactory } from '../../src/runner/plugin-factory.ts';
 import { PluginCreator } from '../../src/core/services.ts';
 import type { LogStore } from '../../src/extension-points/log-store.ts';
 import type { Discriminator } from '../../src/extension-points/discriminator.ts';
@@ -77,5 +80,37 @@ describe('dense-teacher discriminator', () => {
     await expect(teacherOn({ path: mkdtempSync(join(tmpdir(), 'crops-empty-')) })).rejects.toThrow(/no encoder.json in .*crops-empty-/);
     expect(() => instantiate<Discriminator>(denseTeacher, { path: towers }, { bind: bindCreator }).score('a', 'b')).toThrow(/before init/);
     expect(denseTeacher.schema.safeParse({ low: 0.5, high: 0.5 }).success).toBe(false);
+  });
+
+  it('with train, learns its towers from the logs\' clicks in the trial: clicked pairs end far above the rest, the same seed gives the same teacher', async () => {
+    const registry = await buildRegistry();
+    const teacherIn = async (steps: number, seed = 3) => {
+      const container = new Container();
+      const factory = new PluginFactory(container, { registry, rng: new Rng(seed), cacheRoot: mkdtempSync(join(tmpdir(), 'crops-teacher-cache-')), logLevel: 'silent' });
+      const d = factory.createChecked<Discriminator>('discriminator', { use: 'dense-teacher', params: { train: { encoder: encoderRef, steps, batchQueries: 2, lr: 0.05 }, low: -1 } }, 'discriminator');
+      await d.init!(toyLogs());
+      return d;
+    };
+    // the toy logs' only clicks: 'apple pie' -> item 0, 'phone repair' -> item 2
+    const margin = (d: Discriminator) => {
+      const items = toyLogs().items;
+      return d.score('apple pie', items[0]!.text, 0) - d.score('apple pie', items[2]!.text, 2) + d.score('phone repair', items[2]!.text, 2) - d.score('phone repair', items[0]!.text, 0);
+    };
+    const barely = await teacherIn(1);
+    const trained = await teacherIn(60);
+    expect(margin(trained)).toBeGreaterThan(0.5);
+    expect(margin(trained)).toBeGreaterThan(margin(barely) + 0.3);
+    const again = await teacherIn(60);
+    expect(again.score('apple pie', 'red apple pie', 0)).toBe(trained.score('apple pie', 'red apple pie', 0));
+    const otherSeed = await teacherIn(60, 4);
+    expect(otherSeed.score('apple pie', 'pie crust recipe', 4)).not.toBe(trained.score('apple pie', 'pie crust recipe', 4));
+    for (const d of [barely, trained, again, otherSeed]) d.dispose!();
+  });
+
+  it('takes path or train, not both, and train needs the trial\'s training service', async () => {
+    const both = denseTeacher.schema.safeParse({ path: 'x', train: { encoder: encoderRef } });
+    expect(both.success).toBe(false);
+    expect(both.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toContain('train: give either path (saved towers) or train (learn them here), not both');
+    await expect(teacherOn({ train: { encoder: encoderRef } })).rejects.toThrow(/train needs the core training service/);
   });
 });

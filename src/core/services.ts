@@ -1,5 +1,9 @@
 import type { PluginKind } from './plugin.ts';
 import type { Rng } from './rng.ts';
+import type { Encoder } from '../extension-points/encoder.ts';
+import type { Loss } from '../extension-points/loss.ts';
+import type { Sampler } from '../extension-points/sampler.ts';
+import type { ItemTexts } from '../extension-points/samples.ts';
 
 /**
  * Tokens for the core services a plugin may inject. A plugin constructor names each dependency
@@ -40,3 +44,24 @@ export interface TrialInfo {
  */
 export const PluginCreator = Symbol.for('crops.PluginCreator');
 export type PluginCreator = <T>(kind: PluginKind, ref: { use: string; params: unknown }, slot: string) => T;
+
+/**
+ * Runs the core training loop on a model a plugin owns, inside the trial, before the trial's own
+ * training: for plugins that learn from the logs first (the `dense-teacher` discriminator trained on
+ * the online clicks). The caller builds the encoder, loss and sampler with {@link PluginCreator},
+ * initialises the sampler with its data, and disposes all three. Same loop as the trial's (AdamW,
+ * sparse updates, the settings' other defaults), without model selection or tracking.
+ */
+export const NestedTrainer = Symbol.for('crops.NestedTrainer');
+export interface NestedTrainingJob {
+  encoder: Encoder;
+  loss: Loss;
+  sampler: Sampler;
+  items: ItemTexts;
+  steps: number;
+  batchQueries: number;
+  lr: number;
+  /** smallest grade the loss counts as a positive */
+  positiveGrade: number;
+}
+export type NestedTrainer = (job: NestedTrainingJob) => Promise<{ finalLoss: number; msPerStep: number }>;

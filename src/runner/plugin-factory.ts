@@ -4,7 +4,8 @@ import { createLogger, type LogLevel } from '../core/logger.ts';
 import type { PluginKind } from '../core/plugin.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import type { Rng } from '../core/rng.ts';
-import { CacheDir, PluginCreator, PluginLogger, PluginParams, TrialRng } from '../core/services.ts';
+import { CacheDir, NestedTrainer, PluginCreator, PluginLogger, PluginParams, TrialRng } from '../core/services.ts';
+import { trainNested } from '../training/nested-trainer.ts';
 import type { PluginRef } from '../config/trial-config.ts';
 import { join } from 'node:path';
 
@@ -35,6 +36,7 @@ export class PluginFactory {
     scope.bind(PluginLogger).toConstantValue(createLogger(`${kind}:${ref.use}`, this.opts.logLevel));
     scope.bind(CacheDir).toConstantValue(join(this.opts.cacheRoot, kind, ref.use));
     scope.bind(PluginCreator).toConstantValue(((k, r, s) => this.createChecked(k, r, s)) satisfies PluginCreator);
+    scope.bind(NestedTrainer).toConstantValue(trainNested);
     scope.bind(descriptor.implementation).toSelf().inSingletonScope();
     return scope.get(descriptor.implementation) as T;
   }
