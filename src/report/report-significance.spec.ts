@@ -229,6 +229,6 @@ describe('significance in crops report', () => {
     await trialRun(parent, 'method=other', 1, perQueryValues('w|other', 0.1), 'world-2');
     const report = await buildSweepReport(reader, (await reader.getRun(parent.runId))!, { title: 'exp', charts: false, settings: { baseline: 'method=base' } });
     expect(report.table.rows[1]!.cells[0]!.test).toBeUndefined();
-    expect(report.table.warnings).toContain('recall@100/ct: method=other and the baseline share no query (different test sets); not tested');
+    expect(report.table.warnings).toContain('method=other shares no query with the baseline (different test sets, e.g. another world), so no difference of theirs is tested');
   });
 });

@@ -203,9 +203,22 @@ export function buildReportTable(runs: TrialRun[], opts: ReportOptions): ReportT
         cell.delta = { diff, relative: base !== 0 ? diff / Math.abs(base) : undefined };
       });
     }
-    opts.metrics.forEach((m, c) => testColumn(rows, baseline, m, c, sig, warnings));
+    const unpaired = new Map<string, string[]>();
+    opts.metrics.forEach((m, c) => testColumn(rows, baseline, m, c, sig, warnings, unpaired));
+    if (unpaired.size > 0) warnings.push(unpairedWarning(unpaired, opts.metrics.length));
   }
   return { title: opts.title, metrics: opts.metrics, rows, baseline, warnings, significance: sig, bestTested };
+}
+
+/**
+ * One line for every row that shares no query with the baseline (another world's test sets, as in a
+ * sensitivity map over a world knob), rather than one per row and metric: naming each metric only
+ * where some were paired.
+ */
+function unpairedWarning(unpaired: Map<string, string[]>, metricCount: number): string {
+  const rows = [...unpaired].map(([label, metrics]) => (metrics.length === metricCount ? label : `${label} (${metrics.join(', ')})`));
+  const which = rows.length === 1 ? `${rows[0]} shares` : `${rows.length} rows share`;
+  return `${which} no query with the baseline (different test sets, e.g. another world), so no difference of theirs is tested${rows.length === 1 ? '' : `: ${rows.join('; ')}`}`;
 }
 
 /**
@@ -213,7 +226,7 @@ export function buildReportTable(runs: TrialRun[], opts: ReportOptions): ReportT
  * paired randomization test on per-query values (each row's mean over its seeds), Holm's
  * correction over the column's tested rows, and the paired bootstrap interval of the difference.
  */
-function testColumn(rows: ReportRow[], baseline: ReportRow, metric: string, c: number, sig: Required<SignificanceOptions>, warnings: string[]): void {
+function testColumn(rows: ReportRow[], baseline: ReportRow, metric: string, c: number, sig: Required<SignificanceOptions>, warnings: string[], unpaired: Map<string, string[]>): void {
   const base = baseline.cells[c]!.queryValues;
   if (!base) return;
   const tested: Array<{ cell: ReportCell; queries: number; p: number; deltaCi: [number, number] }> = [];
@@ -222,7 +235,7 @@ function testColumn(rows: ReportRow[], baseline: ReportRow, metric: string, c: n
     if (r === baseline || !cell.queryValues) continue;
     const { x, y } = paired(cell.queryValues, base);
     if (x.length === 0) {
-      warnings.push(`${metric}: ${r.label} and the baseline share no query (different test sets); not tested`);
+      unpaired.set(r.label, [...(unpaired.get(r.label) ?? []), metric]);
       continue;
     }
     if (x.length < Math.max(cell.queryValues.size, base.size)) warnings.push(`${metric}: ${r.label} is tested on the ${x.length} queries it shares with the baseline (of ${cell.queryValues.size} and ${base.size})`);
