@@ -26,6 +26,7 @@ export const ReportSettings = z
         baseline: z.string().min(1).describe('trial group without the axis (and without world and seed) every method is compared with at each value'),
         metrics: z.array(z.string().regex(METRIC_SPEC, 'use metric@k/set, e.g. recall@100/ct')).min(1).optional().describe("the map's metrics; defaults to the report's"),
         labels: z.record(z.string(), z.string()).optional().describe('trial group without the axis -> method name'),
+        valueLabels: z.record(z.string(), z.string()).optional().describe('axis value as written in trial ids -> the name shown for it (e.g. a plugin given with params)'),
       })
       .strict()
       .optional()

@@ -74,6 +74,9 @@ describe('report.sensitivity is checked against the trials', () => {
     expect(rest.code).toBe(2);
     expect(rest.err).toContain("report.sensitivity.baseline: no trial group 'labelScheme=binary,loss=infonce' once 'dataset.params.querySynonymRate' is taken out; did you mean 'labelScheme=binary,loss=info-nce'?");
     expect(rest.err).toContain("report.sensitivity.metrics.0: 'mrr@10/ct' is not in any trial's eval.metrics");
+    const named = await validateAxis('{ axis: dataset.params.querySynonymRate, baseline: "labelScheme=binary,loss=info-nce", valueLabels: { "0.35": wide } }');
+    expect(named.code).toBe(2);
+    expect(named.err).toContain("report.sensitivity.valueLabels.0.35: no trial id has 'dataset.params.querySynonymRate=0.35'; did you mean '0.3'? (values: 0 | 0.3)");
   });
 });
 

@@ -19,12 +19,35 @@ interface ReportSection {
   baseline?: string;
   labels?: Record<string, string>;
   metrics?: string[];
-  sensitivity?: { axis: string; baseline: string; metrics?: string[]; labels?: Record<string, string> };
+  sensitivity?: { axis: string; baseline: string; metrics?: string[]; labels?: Record<string, string>; valueLabels?: Record<string, string> };
 }
 
-/** The `axis=value` part of a trial id, for a sensitivity axis (values hold no comma). */
-export function axisPattern(axis: string): RegExp {
-  return new RegExp(`(^|,)${axis.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=([^,#]*)(?=,|#|$)`);
+/**
+ * The `axis=value` part of a trial id, for a sensitivity axis: its value, and the id without it. A
+ * value may hold commas inside brackets (a plugin given with params reads
+ * `dense-teacher(train={encoder=hash-mlp(dim=64,hidden=128)},high=0.6)`), so the id is split at
+ * commas outside (), {} and [] only; a `#n` suffix (repeated ids) stays on the rest.
+ */
+export function splitAxis(trialId: string, axis: string): { value: string; rest: string } | undefined {
+  const hash = /#\d+$/.exec(trialId);
+  const body = hash ? trialId.slice(0, hash.index) : trialId;
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if ('({['.includes(ch)) depth++;
+    else if (')}]'.includes(ch)) depth = Math.max(0, depth - 1);
+    else if (ch === ',' && depth === 0) {
+      parts.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(body.slice(start));
+  const at = parts.findIndex((p) => p.startsWith(`${axis}=`));
+  if (at < 0) return undefined;
+  const rest = parts.filter((_, i) => i !== at).join(',');
+  return { value: parts[at]!.slice(axis.length + 1), rest: rest + (hash?.[0] ?? '') };
 }
 
 /**
@@ -69,14 +92,13 @@ function checkSensitivity(
   map: SourceMap,
   checkMetrics: (list: string[] | undefined, path: Array<string | number>) => void,
 ): Diagnostic[] {
-  const pattern = axisPattern(sens.axis);
-  const withAxis = trials.filter((t) => pattern.test(t.id));
+  const withAxis = trials.filter((t) => splitAxis(t.id, sens.axis) !== undefined);
   if (withAxis.length === 0) {
     const axes = [...new Set(trials.flatMap((t) => [...t.id.matchAll(/(?:^|,)([\w.-]+)=/g)].map((m) => m[1]!)))].filter((a) => a !== 'seed' && a !== 'world');
     const guess = didYouMean(sens.axis, axes);
     return [{ ...map.value(['report', 'sensitivity', 'axis']), path: 'report.sensitivity.axis', message: `no trial id has '${sens.axis}=…'${guess ? `; did you mean '${guess}'?` : ''} (axes in trial ids: ${axes.join(', ') || 'none'})` }];
   }
-  const groups = [...new Set(withAxis.map((t) => trialGroup(t.id.replace(pattern, '').replace(/^,/, ''), t.config!.seed)))];
+  const groups = [...new Set(withAxis.map((t) => trialGroup(splitAxis(t.id, sens.axis)!.rest, t.config!.seed)))];
   const diagnostics: Diagnostic[] = [];
   const unknown = (name: string) => {
     const guess = didYouMean(name, groups);
@@ -87,6 +109,13 @@ function checkSensitivity(
   }
   for (const key of Object.keys(sens.labels ?? {})) {
     if (!groups.includes(key)) diagnostics.push({ ...map.key(['report', 'sensitivity', 'labels', key]), path: `report.sensitivity.labels.${key}`, message: unknown(key) });
+  }
+  const values = [...new Set(withAxis.map((t) => splitAxis(t.id, sens.axis)!.value))];
+  for (const key of Object.keys(sens.valueLabels ?? {})) {
+    if (!values.includes(key)) {
+      const guess = didYouMean(key, values);
+      diagnostics.push({ ...map.key(['report', 'sensitivity', 'valueLabels', key]), path: `report.sensitivity.valueLabels.${key}`, message: `no trial id has '${sens.axis}=${key}'${guess ? `; did you mean '${guess}'?` : ''} (values: ${values.join(' | ')})` });
+    }
   }
   checkMetrics(sens.metrics, ['report', 'sensitivity', 'metrics']);
   return diagnostics;

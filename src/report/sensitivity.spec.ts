@@ -67,6 +67,12 @@ describe('sensitivity map', () => {
     expect(axisValueOf('xdataset.params.knob=1', 'dataset.params.knob')).toBeUndefined();
     expect(withoutAxis('dataset.params.knob=0.3,method=a,seed=1', 'dataset.params.knob')).toBe('method=a,seed=1');
     expect(withoutAxis('method=a,dataset.params.knob=0.3,seed=1', 'dataset.params.knob')).toBe('method=a,seed=1');
+    // a plugin value with params keeps its commas; the rest of the id is split around it
+    const teacher = 'dense-teacher(train={encoder=hash-mlp(dim=64,hidden=128)},high=0.6)';
+    expect(axisValueOf(`crops,discriminator=${teacher},world=1,seed=1`, 'discriminator')).toBe(teacher);
+    expect(withoutAxis(`crops,discriminator=${teacher},world=1,seed=1`, 'discriminator')).toBe('crops,world=1,seed=1');
+    expect(withoutAxis(`discriminator=${teacher}#2`, 'discriminator')).toBe('#2');
+    expect(axisValueOf('method=a,seed=1#2', 'seed')).toBe('1');
   });
 
   it('separates a planted effect from zero where it exists and nowhere else, per value', async () => {
@@ -92,6 +98,10 @@ describe('sensitivity map', () => {
     expect(md).toMatch(/\| Grows \| [+−]?0\.\d \[[^\]]+\] \| \+[23]\.\d \[[^\]]+\] † \| \+6\.\d \[[^\]]+\] † \|/);
     const csv = report.files.get('sensitivity.csv')!.trim().split('\n');
     expect(csv[0]).toBe('metric,method,axis,value,delta,delta_ci95_low,delta_ci95_high,p_holm,significant');
+    // values can be given names; the cells follow them
+    const named = (await sweepReport({ sensitivity: { axis: 'dataset.params.knob', baseline: 'method=base', valueLabels: { '0.6': 'strong' } } })).sensitivity!;
+    expect(named.values).toEqual(['0', '0.3', 'strong']);
+    expect(named.cells.get('recall@100/ct')!.get('method=grows')!.get('strong')!.delta).toBe(cell('Grows', '0.6').delta);
     expect(csv).toHaveLength(1 + 3 * 3);
     expect(report.terminal).toContain('Sensitivity to dataset.params.knob');
     expect(report.files.get('report.html')).toContain('<h2>Sensitivity to dataset.params.knob</h2>');

@@ -7,7 +7,7 @@
  * over the methods, bootstrap interval of the mean difference). The map shows, per metric, the
  * difference of each method at each value, and whether it is separated from zero.
  */
-import { axisPattern } from '../config/report-check.ts';
+import { splitAxis } from '../config/report-check.ts';
 import { buildReportTable, type ReportOptions, type ReportTable, type TrialRun } from './report-table.ts';
 
 export interface SensitivitySettings {
@@ -19,6 +19,8 @@ export interface SensitivitySettings {
   metrics?: string[];
   /** trial group (without the axis) -> method name */
   labels?: Record<string, string>;
+  /** axis value as in trial ids -> the name the map shows for it */
+  valueLabels?: Record<string, string>;
 }
 
 export interface SensitivityCell {
@@ -48,12 +50,12 @@ export interface SensitivityMap {
 
 /** The value of `axis` in a trial id (`a=1,b=x,seed=2`, axis `b` -> `x`), or undefined. */
 export function axisValueOf(trialId: string, axis: string): string | undefined {
-  return axisPattern(axis).exec(trialId)?.[2];
+  return splitAxis(trialId, axis)?.value;
 }
 
 /** The trial id without its `axis=value` part; the report's grouping then strips world and seed. */
 export function withoutAxis(trialId: string, axis: string): string {
-  return trialId.replace(axisPattern(axis), '').replace(/^,/, '');
+  return splitAxis(trialId, axis)?.rest ?? trialId;
 }
 
 /** Builds the map; trials without the axis in their id are left out with a warning. */
@@ -62,7 +64,8 @@ export function buildSensitivityMap(runs: TrialRun[], settings: SensitivitySetti
   const byValue = new Map<string, TrialRun[]>();
   let outside = 0;
   for (const r of runs) {
-    const value = axisValueOf(r.trialId, settings.axis);
+    const raw = axisValueOf(r.trialId, settings.axis);
+    const value = raw === undefined ? undefined : (settings.valueLabels?.[raw] ?? raw);
     if (value === undefined) {
       outside++;
       continue;
