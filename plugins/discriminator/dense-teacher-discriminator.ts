@@ -48,21 +48,23 @@ const MEMO_LIMIT = 100_000;
 
 /**
  * A two-tower model as the relevance judge, either saved by an earlier run (`path`) or trained here
- * on the logs' clicks (`train`): the cosine of the query's and
- * the text's embeddings, mapped linearly so that `low` scores 0 and `high` scores 1 (clamped). The
- * default (0 -> 0, 1 -> 1) reads a negative cosine as "unrelated"; the paper's threshold 0.6 then
- * keeps pairs whose cosine exceeds 0.6.
+ * on the logs' clicks (`train`): the cosine of the query's and the text's embeddings, mapped
+ * linearly so that `low` scores 0 and `high` scores 1 (clamped). The default (0 -> 0, 1 -> 1) reads
+ * a negative cosine as "unrelated"; the paper's threshold 0.6 then keeps pairs whose cosine
+ * exceeds 0.6.
  *
  * With `path`, `init` rebuilds the encoder the run recorded in `encoder.json` (any encoder plugin
- * with `load`) and loads the towers. With `train`, it builds a fresh `train.encoder`, mines the positive source's clicked pairs from the store it is given (the trial's
- * train split, without its dev queries), and trains on them with the core loop for `steps` steps:
- * a teacher learnt from the online data alone, as the paper's pre-trained judge, with no ground
- * truth and a seed of its own (the trial's RNG stream for this slot). Either way `init` then embeds every corpus item and every logged query once (on a judged
- * collection without logs such as BEIR, every train query). Texts equal to a logged query go
- * through the query tower (P1 compares two queries); items and any other text (a generated
- * pseudo-video or pseudo-document) through the item tower. Unseen texts are embedded on demand with the encoder's
- * `encodeSync`. Needs no ground truth; how well it judges depends on the run it comes from, so it is
- * usually trained on clicks alone and then used to filter the other sources of a later experiment.
+ * with `load`) and loads the towers. With `train`, it builds a fresh `train.encoder`, mines the
+ * positive source's clicked pairs from the store it is given (the trial's train split, without its
+ * dev queries) and trains on them with the core loop for `steps` steps: a teacher learnt from the
+ * online data alone, like the paper's pre-trained judge, with no ground truth, seeded by the
+ * trial's RNG stream for this slot. Either way `init` then embeds every corpus item and every
+ * logged query once (on a judged collection without logs such as BEIR, every train query). Texts
+ * equal to a logged query go through the query tower (P1 compares two queries); items and any
+ * other text (a generated pseudo-video or pseudo-document) through the item tower. Unseen texts
+ * are embedded on demand with the encoder's `encodeSync`. Needs no ground truth; how well it judges
+ * depends on what it learnt from, so it is usually trained on clicks alone and then used to filter
+ * the other sources.
  */
 @injectable()
 export class DenseTeacherDiscriminator implements Discriminator {
