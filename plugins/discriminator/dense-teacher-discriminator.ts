@@ -6,7 +6,7 @@ import { definePlugin } from '../../src/core/plugin.ts';
 import { NestedTrainer, PluginCreator, PluginLogger, PluginParams } from '../../src/core/services.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Loss } from '../../src/extension-points/loss.ts';
-import type { PositiveSource } from '../../src/extension-points/positive-source.ts';
+import type { MinedCandidates, PositiveSource } from '../../src/extension-points/positive-source.ts';
 import type { Sampler } from '../../src/extension-points/sampler.ts';
 import type { TrainingSet } from '../../src/extension-points/samples.ts';
 import type { LogStore } from '../../src/extension-points/log-store.ts';
@@ -157,7 +157,7 @@ export class DenseTeacherDiscriminator implements Discriminator {
 }
 
 /** One list per query of its clicked items (grade 1), over the store's corpus; every other pair is left to the sampler's in-batch negatives. */
-function clickedPairs({ candidates }: { candidates: Array<{ query: string; itemId: number; origin: string }> }, store: LogStore): TrainingSet {
+function clickedPairs({ candidates }: MinedCandidates, store: LogStore): TrainingSet {
   const byQuery = new Map<string, Set<number>>();
   for (const c of candidates) {
     if (c.origin !== 'search-click' || c.itemId >= store.items.length) continue;

@@ -69,8 +69,9 @@ export function applySets(value: Record<string, unknown>, map: SourceMap, sets: 
  */
 function parseSetValue(text: string): unknown {
   const doc = parseDocument(text);
-  if (doc.errors.length === 0 && isMap(doc.contents) && !doc.contents.flow && !text.includes('\n')) return text.trim();
-  return parseYamlValue(text);
+  if (doc.errors.length > 0) throw doc.errors[0];
+  if (isMap(doc.contents) && !doc.contents.flow && !text.includes('\n')) return text.trim();
+  return doc.toJS();
 }
 
 function checkPath(path: string): string | undefined {
@@ -280,8 +281,11 @@ export function applySweeps(value: Record<string, unknown>, map: SourceMap, swee
   return diagnostics;
 }
 
-/** `a,[b,c],{d: 1}` -> `a`, `[b,c]`, `{d: 1}`, with each part's offset. */
-function splitTopLevel(text: string): Array<{ text: string; start: number }> {
+/**
+ * `a,[b,c],{d: 1}` -> `a`, `[b,c]`, `{d: 1}`, with each part's offset: splits at commas outside
+ * quotes and the given brackets (YAML's `[]` and `{}` by default; trial ids also nest `()`).
+ */
+export function splitTopLevel(text: string, brackets = { open: '[{', close: ']}' }): Array<{ text: string; start: number }> {
   const parts: Array<{ text: string; start: number }> = [];
   let depth = 0;
   let quote: string | undefined;
@@ -291,8 +295,8 @@ function splitTopLevel(text: string): Array<{ text: string; start: number }> {
     if (quote) {
       if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '{') depth++;
-    else if (c === ']' || c === '}') depth--;
+    else if (c !== undefined && brackets.open.includes(c)) depth++;
+    else if (c !== undefined && brackets.close.includes(c)) depth--;
     else if ((c === ',' && depth === 0) || c === undefined) {
       parts.push({ text: text.slice(start, i), start });
       start = i + 1;

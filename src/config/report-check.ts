@@ -1,5 +1,6 @@
 import { didYouMean } from '../core/did-you-mean.ts';
 import type { Diagnostic } from '../core/errors.ts';
+import { splitTopLevel } from './expand.ts';
 import type { SourceMap } from './source-map.ts';
 
 /**
@@ -30,20 +31,7 @@ interface ReportSection {
  */
 export function splitAxis(trialId: string, axis: string): { value: string; rest: string } | undefined {
   const hash = /#\d+$/.exec(trialId);
-  const body = hash ? trialId.slice(0, hash.index) : trialId;
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i]!;
-    if ('({['.includes(ch)) depth++;
-    else if (')}]'.includes(ch)) depth = Math.max(0, depth - 1);
-    else if (ch === ',' && depth === 0) {
-      parts.push(body.slice(start, i));
-      start = i + 1;
-    }
-  }
-  parts.push(body.slice(start));
+  const parts = splitTopLevel(hash ? trialId.slice(0, hash.index) : trialId, { open: '({[', close: ')}]' }).map((p) => p.text);
   const at = parts.findIndex((p) => p.startsWith(`${axis}=`));
   if (at < 0) return undefined;
   const rest = parts.filter((_, i) => i !== at).join(',');
@@ -92,13 +80,16 @@ function checkSensitivity(
   map: SourceMap,
   checkMetrics: (list: string[] | undefined, path: Array<string | number>) => void,
 ): Diagnostic[] {
-  const withAxis = trials.filter((t) => splitAxis(t.id, sens.axis) !== undefined);
+  const withAxis = trials.flatMap((t) => {
+    const split = splitAxis(t.id, sens.axis);
+    return split ? [{ ...split, seed: t.config!.seed }] : [];
+  });
   if (withAxis.length === 0) {
     const axes = [...new Set(trials.flatMap((t) => [...t.id.matchAll(/(?:^|,)([\w.-]+)=/g)].map((m) => m[1]!)))].filter((a) => a !== 'seed' && a !== 'world');
     const guess = didYouMean(sens.axis, axes);
     return [{ ...map.value(['report', 'sensitivity', 'axis']), path: 'report.sensitivity.axis', message: `no trial id has '${sens.axis}=…'${guess ? `; did you mean '${guess}'?` : ''} (axes in trial ids: ${axes.join(', ') || 'none'})` }];
   }
-  const groups = [...new Set(withAxis.map((t) => trialGroup(splitAxis(t.id, sens.axis)!.rest, t.config!.seed)))];
+  const groups = [...new Set(withAxis.map((t) => trialGroup(t.rest, t.seed)))];
   const diagnostics: Diagnostic[] = [];
   const unknown = (name: string) => {
     const guess = didYouMean(name, groups);
@@ -110,7 +101,7 @@ function checkSensitivity(
   for (const key of Object.keys(sens.labels ?? {})) {
     if (!groups.includes(key)) diagnostics.push({ ...map.key(['report', 'sensitivity', 'labels', key]), path: `report.sensitivity.labels.${key}`, message: unknown(key) });
   }
-  const values = [...new Set(withAxis.map((t) => splitAxis(t.id, sens.axis)!.value))];
+  const values = [...new Set(withAxis.map((t) => t.value))];
   for (const key of Object.keys(sens.valueLabels ?? {})) {
     if (!values.includes(key)) {
       const guess = didYouMean(key, values);

@@ -64,14 +64,14 @@ export function buildSensitivityMap(runs: TrialRun[], settings: SensitivitySetti
   const byValue = new Map<string, TrialRun[]>();
   let outside = 0;
   for (const r of runs) {
-    const raw = axisValueOf(r.trialId, settings.axis);
-    const value = raw === undefined ? undefined : (settings.valueLabels?.[raw] ?? raw);
-    if (value === undefined) {
+    const split = splitAxis(r.trialId, settings.axis);
+    if (split === undefined) {
       outside++;
       continue;
     }
+    const value = settings.valueLabels?.[split.value] ?? split.value;
     const list = byValue.get(value) ?? byValue.set(value, []).get(value)!;
-    list.push({ ...r, trialId: withoutAxis(r.trialId, settings.axis) });
+    list.push({ ...r, trialId: split.rest });
   }
   if (outside > 0) warnings.push(`sensitivity: ${outside} trial${outside === 1 ? '' : 's'} without '${settings.axis}=' in the id left out of the map`);
   const metrics = settings.metrics ?? opts.metrics;
