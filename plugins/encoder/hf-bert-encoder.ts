@@ -9,6 +9,7 @@ import type { Rng } from '../../src/core/rng.ts';
 import { CacheDir, PluginParams, TrialRng } from '../../src/core/services.ts';
 import type { Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
 import { l2Normalize } from '../../kits/encoder/mlp.ts';
+import { masksFor } from '../../kits/encoder/replayed-masks.ts';
 import { BertModel, type TokenIds } from '../../kits/encoder/bert/bert-model.ts';
 import { EmbeddingCache } from '../../kits/encoder/bert/embedding-cache.ts';
 import { readHfBertDirectory, writeHfBertDirectory, type HfBertDirectory, type Pooling } from '../../kits/encoder/bert/hf-directory.ts';
@@ -124,8 +125,8 @@ export class HfBertEncoder implements Encoder {
     const attentionRate = this.params.attentionDropout ?? this.source!.config.attentionDropout;
     const pooled = this.model[input.side].forward(batch, {
       pooling: this.pooling,
-      dropout: rate > 0 ? { rate, rng: this.dropoutRng } : undefined,
-      attentionDropout: attentionRate > 0 ? { rate: attentionRate, rng: this.attentionDropoutRng } : undefined,
+      dropout: rate > 0 ? { rate, rng: masksFor(input.state as BertInput, this.dropoutRng) } : undefined,
+      attentionDropout: attentionRate > 0 ? { rate: attentionRate, rng: masksFor(input.state as BertInput, this.attentionDropoutRng) } : undefined,
     });
     return tf.tidy(() => l2Normalize(pooled));
   }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { definePlugin } from '../../src/core/plugin.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { PluginParams, TrialRng } from '../../src/core/services.ts';
+import { masksFor } from '../../kits/encoder/replayed-masks.ts';
 import type { AdamSettings, Encoder, PreparedInput, Side } from '../../src/extension-points/encoder.ts';
 import { l2Normalize } from '../../kits/encoder/mlp.ts';
 import { SparseTable } from '../../kits/encoder/sparse-table.ts';
@@ -93,7 +94,7 @@ export class TransformerEncoder implements Encoder {
     const leaf = input.leaves[0] as tf.Tensor3D | undefined;
     if (leaf === undefined) throw new Error('transformer: embed() needs the leaf produced by prepare()');
     const { lengths } = input.state as TokenBatch;
-    const dropout = this.params.dropout > 0 ? { rate: this.params.dropout, rng: this.dropoutRng } : undefined;
+    const dropout = this.params.dropout > 0 ? { rate: this.params.dropout, rng: masksFor(input.state as TokenBatch, this.dropoutRng) } : undefined;
     return tf.tidy(() => l2Normalize(this.pair.towers[input.side].net.apply(leaf, lengths, dropout)));
   }
 

@@ -2,6 +2,9 @@
  * Seeded pseudo-random numbers (SplitMix32 seeding a xoshiro128** state). Every random choice in
  * crops-lab goes through one of these so a seed reproduces a trial exactly, across processes.
  */
+/** A stream's state, from {@link Rng.position}. */
+export type RngPosition = readonly [number, number, number, number];
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -81,6 +84,16 @@ export class Rng {
       [xs[i], xs[j]] = [xs[j]!, xs[i]!];
     }
     return xs;
+  }
+
+  /** Where the stream stands: {@link rewind} to it replays the same draws. */
+  position(): RngPosition {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  /** Puts the stream back at a {@link position} it was at. */
+  rewind(to: RngPosition): void {
+    [this.s0, this.s1, this.s2, this.s3] = to;
   }
 
   /** An independent stream, derived deterministically from this one's seed and a label. */

@@ -54,6 +54,11 @@ export interface Encoder {
    * from the text. Same result as `prepare`; the trainer prefers it for the candidates of a batch.
    */
   prepareItems?(itemIds: ArrayLike<number>, items: ItemTexts): PreparedInput;
+  /**
+   * The training forward pass. Embedding one prepared input twice must give the same output: on
+   * backends whose memory is read asynchronously the trainer runs it a second time for the
+   * gradient, so an encoder with dropout draws the same masks again (kits/encoder/replayed-masks.ts).
+   */
   embed(input: PreparedInput): tf.Tensor2D;
   /** dense trainable variables of both towers */
   variables(): tf.Variable[];
