@@ -69,6 +69,17 @@ function forBackend(backend: string, f: Figure): Figure {
   return { ...f, id: `${backend}:${f.id}`, label: `[${backend}] ${f.label.replace(/^ +/, '')}`, ...(f.relativeTo ? { relativeTo: `${backend}:${f.relativeTo}` } : {}) };
 }
 
+/**
+ * Figures that compare two backends of this run: the MiniLM step on the GPU against wasm on the
+ * same machine, on the one shape both can run (the GPU target of bench/README.md).
+ */
+function acrossBackends(byBackend: Record<string, Figure[]>): Figure[] {
+  const stepOf = (backend: string) => byBackend[backend]?.find((f) => f.id === `${backend}:pretrained.minilm.trainStepShortMs`);
+  const [gpu, wasm] = [stepOf('webgpu'), stepOf('wasm')];
+  if (!gpu || !wasm || !Number.isFinite(gpu.value) || !Number.isFinite(wasm.value)) return [];
+  return [{ id: 'webgpu:pretrained.minilm.trainStepShortSpeedupOverWasm', label: '[webgpu] all-MiniLM-L6-v2 train step (items of 32 tokens), speed-up over wasm', value: wasm.value / gpu.value, unit: 'ratio', relativeTo: wasm.id, target: { op: '>=', value: 10 } }];
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -120,6 +131,7 @@ async function main(): Promise<number> {
     }
     figures.push(...byBackend[name]!);
   }
+  figures.push(...acrossBackends(byBackend));
   let numpy: Awaited<ReturnType<typeof numpyReference>> | undefined;
   if (selected.some((m) => ['matmul', 'train', 'retrieval'].includes(m.name))) {
     const t0 = performance.now();

@@ -17,6 +17,7 @@ const ROOTS = [
   '@tensorflow/tfjs-backend-wasm',
   '@tensorflow/tfjs-backend-webgpu',
   'webgpu',
+  '@huggingface/tokenizers',
   'inversify',
   'reflect-metadata',
   'yaml',

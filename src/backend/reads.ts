@@ -7,14 +7,23 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** TensorFlow.js backends whose memory is read asynchronously only -> the backend that runs host steps. */
 const asyncOnly = new Map<string, string>();
+/** TensorFlow.js backends whose kernel launches cost more than their work on small tensors. */
+const launchBoundBackends = new Set<string>();
 
-/** Records how a TensorFlow.js backend reads; called when a backend is activated. */
-export function noteBackendReads(tfjsName: string, readsSync: boolean, hostBackend?: string): void {
+/** Records how a TensorFlow.js backend reads and launches kernels; called when a backend is activated. */
+export function noteBackendReads(tfjsName: string, readsSync: boolean, hostBackend?: string, launchBound = false): void {
+  if (launchBound) launchBoundBackends.add(tfjsName);
+  else launchBoundBackends.delete(tfjsName);
   if (readsSync) asyncOnly.delete(tfjsName);
   else {
     if (!hostBackend) throw new Error(`backend '${tfjsName}' reads asynchronously only and names no host backend for host-side steps`);
     asyncOnly.set(tfjsName, hostBackend);
   }
+}
+
+/** Whether the active backend pays per kernel launch more than per element (see BackendLoader.launchBound). */
+export function isLaunchBound(): boolean {
+  return launchBoundBackends.has(tf.getBackend());
 }
 
 /** Whether `dataSync`/`arraySync` work on tensors the active backend computed. */

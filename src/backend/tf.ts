@@ -84,7 +84,7 @@ export async function activateBackend(name: BackendName): Promise<string> {
   const missing = missingPackage(loader.packages, loader.installAlternative);
   if (missing !== undefined) throw new Error(`backend '${name}' cannot load: ${missing}`);
   await loader.load();
-  noteBackendReads(loader.tfjsName, loader.readsSync ?? true, loader.hostBackend);
+  noteBackendReads(loader.tfjsName, loader.readsSync ?? true, loader.hostBackend, loader.launchBound ?? false);
   if (tf.getBackend() !== loader.tfjsName) {
     const ok = await tf.setBackend(loader.tfjsName);
     if (!ok) throw new Error(`backend '${name}' registered but failed to initialise`);

@@ -44,4 +44,9 @@ export interface BackendLoader {
   readsSync?: boolean;
   /** with `readsSync: false`: the TensorFlow.js backend, registered by `load`, that runs host-side steps */
   hostBackend?: string;
+  /**
+   * Every kernel launch costs tens of microseconds of host time whatever its size (WebGPU): the
+   * trainer then updates many variables in a few large kernels instead of a few kernels each.
+   */
+  launchBound?: boolean;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../test/support/tf.ts';
+import { noteBackendReads } from '../backend/reads.ts';
 import { AdamW, clipByGlobalNorm } from './adamw.ts';
 import { learningRate } from './schedule.ts';
 
@@ -67,6 +68,40 @@ describe('AdamW', () => {
     opt.dispose();
     w.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('updates a launch-bound backend\'s variables together with the very same numbers as one by one', () => {
+    const shapes = [[3, 4], [4], [2, 2, 2], [5], [6, 2], [1]];
+    const multipliers = [1, 0.5, 1, 0, 1, 0.5];
+    const initial = shapes.map((shape, i) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, j) => Math.sin(7 * i + j)));
+    const run = (launchBound: boolean) => {
+      const backend = tf.getBackend();
+      noteBackendReads(backend, true, undefined, launchBound);
+      const before = tf.memory().numTensors;
+      const vars = tf.tidy(() => shapes.map((shape, i) => tf.variable(tf.tensor(initial[i]!, shape), true)));
+      const opt = new AdamW();
+      try {
+        for (let step = 1; step <= 3; step++) {
+          tf.tidy(() => {
+            // variable 4 has no gradient at step 2
+            const grads = vars.map((v, i) => (i === 4 && step === 2 ? undefined : tf.mul(tf.cos(tf.add(v, step + i)), 0.3)));
+            opt.apply(vars, grads, { ...settings, step }, multipliers);
+          });
+        }
+        return vars.map((v) => Array.from(v.dataSync()));
+      } finally {
+        opt.dispose();
+        tf.dispose(vars);
+        expect(tf.memory().numTensors).toBe(before);
+        noteBackendReads(backend, true);
+      }
+    };
+    const fused = run(true);
+    const single = run(false);
+    expect(fused).toEqual(single);
+    // and the update did something, the multiplier-0 variable excepted
+    expect(fused[0]).not.toEqual(Array.from(initial[0]!));
+    expect(fused[3]).toEqual(Array.from(initial[3]!));
   });
 });
 
