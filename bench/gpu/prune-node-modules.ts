@@ -1,7 +1,8 @@
 /**
- * Builds `.gpu-pack/node_modules`: the part of node_modules that `crops doctor` and the tfjs subset
- * of the bench need, small enough (at most 64 MiB) to travel with the working tree to a GPU machine
- * that has no network. `node bin/run-ts.js bench/gpu/prune-node-modules.ts [OUT_DIR]`.
+ * Builds the part of node_modules that `crops doctor` and the tfjs part of the bench (the MiniLM
+ * tower included) need, for a GPU machine that has no network: `bench/gpu/pack.sh` runs
+ * `node bin/run-ts.js bench/gpu/prune-node-modules.ts OUT_DIR` and compresses the result with Node
+ * and the rest of the pack (default OUT_DIR: `.gpu-pack/node_modules`).
  *
  * Kept: the runtime dependency closure of the packages below. TensorFlow.js packages keep only the
  * Node bundle their `main` names (plus the wasm binaries), Dawn (`webgpu`) only its linux-x64

@@ -53,13 +53,38 @@ export interface SweepContext {
   logLevel: LogLevel;
   signal: AbortSignal;
   tags: Record<string, string>;
-  /** datasets are loaded once per distinct dataset config within a sweep */
+  /** loaded datasets by config hash, the most recently used last (at most {@link KEPT_DATASETS}) */
   datasets: Map<string, Promise<{ dataset: Dataset; store: LogStore }>>;
   /** mined candidates, shared by the trials of a sweep and kept on disk across runs */
   mined: MinedCache;
 }
 
 /** Runs one trial from logs to metrics, recording it as a child run of the sweep. */
+/**
+ * How many loaded datasets a process keeps for the trials after the current one. A sweep over
+ * worlds and a world knob meets a new dataset every few trials, and each simulated world is large:
+ * kept without bound, the worlds of the vocabulary map on three worlds ran a worker out of Node's
+ * default 4 GiB heap. Two still spare the reload where trials of one dataset come close together.
+ */
+export const KEPT_DATASETS = 2;
+
+/** The loaded dataset of `key`, now marked as the most recently used; undefined when not kept. */
+export function recallDataset<T>(kept: Map<string, T>, key: string): T | undefined {
+  const value = kept.get(key);
+  if (value !== undefined) {
+    kept.delete(key);
+    kept.set(key, value);
+  }
+  return value;
+}
+
+/** Keeps a dataset as the most recently used, letting the least recently used go beyond {@link KEPT_DATASETS}. */
+export function keepDataset<T>(kept: Map<string, T>, key: string, value: T): void {
+  kept.delete(key);
+  kept.set(key, value);
+  while (kept.size > KEPT_DATASETS) kept.delete(kept.keys().next().value!);
+}
+
 export async function runTrial(trial: Trial, total: number, ctx: SweepContext): Promise<TrialResult> {
   const started = Date.now();
   const cfg = trial.config;
@@ -100,11 +125,11 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
   try {
     progress.phase('loading data');
     const datasetKey = configHash(cfg.dataset);
-    let loaded = ctx.datasets.get(datasetKey);
+    let loaded = recallDataset(ctx.datasets, datasetKey);
     if (!loaded) {
       const dataset = factory.create<Dataset>('dataset', cfg.dataset);
       loaded = dataset.load().then((store) => ({ dataset, store }));
-      ctx.datasets.set(datasetKey, loaded);
+      keepDataset(ctx.datasets, datasetKey, loaded);
     }
     const { dataset, store } = await loaded;
     container.bind(Dataset).toConstantValue(dataset);

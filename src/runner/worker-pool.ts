@@ -1,6 +1,7 @@
 /** The parent side of a parallel sweep: trial worker processes and the messages to and from them. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 import { CropsError } from '../core/errors.ts';
 import type { Progress } from './progress.ts';
 import type { FromWorker, ProgressEvent, ToWorker, WorkerInit } from './worker-protocol.ts';
@@ -10,6 +11,15 @@ const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
 
 /** A compiled worker module runs as it is; a TypeScript one (running from the sources) through tsx. */
 export const forkArgs = (entry: string): [string, string[]] => (/\.[mc]?ts$/.test(entry) ? [RUN_TS, [entry]] : [entry, []]);
+
+/** What V8 prints on stderr before it aborts a process that reached its heap limit. */
+const OUT_OF_HEAP = /JavaScript heap out of memory/;
+
+/** The reason shown for a worker that V8 aborted at its heap limit (a SIGABRT alone says nothing). */
+function outOfHeap(slot: number): string {
+  const limitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  return `worker ${slot + 1} ran out of JavaScript heap (Node's limit here is ${limitMiB} MiB): run with fewer --parallel workers, or raise the limit, e.g. NODE_OPTIONS=--max-old-space-size=${2 * limitMiB}`;
+}
 
 type Reply = Exclude<FromWorker, { type: 'progress' } | { type: 'fatal' }>;
 
@@ -33,7 +43,10 @@ export class TrialWorker {
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop()!;
-      for (const l of lines) progress.log(l);
+      for (const l of lines) {
+        if (OUT_OF_HEAP.test(l)) this.fatal ??= outOfHeap(slot);
+        progress.log(l);
+      }
     });
     this.child.on('message', (m: FromWorker) => this.receive(m));
     this.closed = new Promise((done) => {
