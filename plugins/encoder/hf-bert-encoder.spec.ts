@@ -10,8 +10,8 @@ import { train } from '../../src/training/trainer.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { instantiate } from '../../test/support/instantiate.ts';
 import { useBackend } from '../../test/support/tf.ts';
-import { writeTinyBert } from '../../test/support/tiny-bert.ts';
-import { ToySampler, toyTask } from '../../test/support/toy-task.ts';
+import { tinyBertTask, writeTinyBert } from '../../test/support/tiny-bert.ts';
+import { ToySampler } from '../../test/support/toy-task.ts';
 import { readSafetensors } from '../../kits/encoder/bert/safetensors.ts';
 import { WordPieceTokenizer } from '../../kits/encoder/bert/wordpiece.ts';
 import infoNce from '../loss/info-nce-loss.ts';
@@ -31,15 +31,6 @@ if (REQUIRE && !haveMiniLm) throw new Error(`CROPS_REQUIRE_MINILM=1 but ${MINILM
 // a pretrained tower starts from its checkpoint whatever the seed, so its checks are spelled out here.
 
 const make = (params: Record<string, unknown> = {}) => instantiate<Encoder>(plugin, { model: tiny, ...params }) as HfBertEncoder;
-
-/** The toy task, its words replaced by words of the tiny model's vocabulary. */
-function toyWordTask(): ReturnType<typeof toyTask> {
-  const task = toyTask({ items: 16, words: 4, vocabulary: 10 });
-  const words = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night', 'hunt', 'cafe'];
-  task.items.texts = task.items.texts.map((t) => t.split(' ').map((w) => words[w.charCodeAt(1) % words.length]).join(' '));
-  task.queries = task.items.texts.map((t) => t.split(' ').slice(0, 2).join(' '));
-  return task;
-}
 
 /** The independent numpy forward pass of test/reference/bert_reference.py. */
 function reference(model: string, maxLen: number, texts: string[]): { ids: number[][]; embeddings: number[][] } {
@@ -127,7 +118,7 @@ describe('hf-bert encoder', () => {
   });
 
   it('scales the body learning rate: multiplier 0 keeps every tower weight bit-identical while the loss temperature trains; 1 is the default', { timeout: 60_000 }, async () => {
-    const task = toyWordTask();
+    const task = tinyBertTask();
     const fineTune = async (params: Record<string, unknown>) => {
       const enc = make({ dropout: 0, attentionDropout: 0, ...params });
       const loss = instantiate(infoNce, { temperature: 0.1 });
@@ -186,7 +177,7 @@ describe('hf-bert encoder', () => {
   });
 
   it('fine-tunes with the trainer and a loss, saves a Hugging Face directory, and reloads it to bit-identical embeddings', { timeout: 60_000 }, async () => {
-    const task = toyWordTask();
+    const task = tinyBertTask();
     const enc = make({ freezeLayers: 1, dropout: 0 });
     const frozenBefore = readSafetensors(join(tiny, 'model.safetensors')).get('encoder.layer.0.attention.self.query.weight')!.data.slice();
     const loss = instantiate(infoNce, { temperature: 0.1 });

@@ -9,16 +9,14 @@ import { bundledPlugins } from '../../plugins/index.ts';
 import hInfoNceDescriptor from '../../plugins/loss/h-info-nce-loss.ts';
 import infoNceDescriptor from '../../plugins/loss/info-nce-loss.ts';
 import { activateBackend, backendObstacle } from '../../src/backend/tf.ts';
-import { TrainSettings } from '../../src/config/trial-config.ts';
 import type { PluginDescriptor } from '../../src/core/plugin.ts';
 import { denseTopK } from '../../kits/retriever/dense-top-k.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Loss } from '../../src/extension-points/loss.ts';
 import type { Ranking } from '../../src/extension-points/retriever.ts';
-import { train } from '../../src/training/trainer.ts';
 import { runCli } from '../support/cli.ts';
 import { instantiate } from '../support/instantiate.ts';
-import { ToySampler, toyTask } from '../support/toy-task.ts';
+import { toyCurves, toyTask } from '../support/toy-task.ts';
 import { describeLossConformance } from '../conformance/loss-conformance.ts';
 
 /**
@@ -40,21 +38,7 @@ const task = toyTask({ items: 48 });
 async function lossCurve(backend: 'wasm' | 'tensorflow', lossDescriptor: PluginDescriptor<z.ZodType, Loss>): Promise<{ loss: number[]; temperature: number[] }> {
   await activateBackend(backend);
   const encoder = instantiate<Encoder>(hashMlp, { buckets: 2048, embDim: 16, hidden: [32], dim: 16 }, { seed: 3 });
-  const loss = instantiate<Loss>(lossDescriptor, {}, { seed: 3 });
-  try {
-    const result = await train({
-      encoder,
-      loss,
-      sampler: new ToySampler(task, 12, 3, 2),
-      items: task.items,
-      settings: TrainSettings.parse({ steps: 8, lr: 0.02, logEvery: 1 }),
-      lossContext: { positiveGrade: 1 },
-    });
-    return { loss: result.curves.loss, temperature: result.curves.temperature ?? [] };
-  } finally {
-    encoder.dispose();
-    loss.dispose?.();
-  }
+  return toyCurves(encoder, instantiate<Loss>(lossDescriptor, {}, { seed: 3 }), task, { batchQueries: 12, steps: 8, lr: 0.02 });
 }
 
 async function search(backend: 'wasm' | 'tensorflow', q: Float32Array, items: Float32Array, dim: number, k: number, chunk: number): Promise<Ranking[]> {

@@ -7,15 +7,13 @@ import hInfoNceDescriptor from '../../plugins/loss/h-info-nce-loss.ts';
 import { activateBackend } from '../../src/backend/tf.ts';
 import '../support/tf.ts';
 import { findWebGpuAdapter, type AdapterSearch } from '../../kits/backend/webgpu.ts';
-import { TrainSettings } from '../../src/config/trial-config.ts';
 import { denseTopK } from '../../kits/retriever/dense-top-k.ts';
 import type { Encoder } from '../../src/extension-points/encoder.ts';
 import type { Loss } from '../../src/extension-points/loss.ts';
 import type { Ranking } from '../../src/extension-points/retriever.ts';
-import { train } from '../../src/training/trainer.ts';
 import { instantiate } from '../support/instantiate.ts';
-import { writeTinyBert } from '../support/tiny-bert.ts';
-import { ToySampler, toyTask } from '../support/toy-task.ts';
+import { tinyBertTask, writeTinyBert } from '../support/tiny-bert.ts';
+import { toyCurves, toyTask } from '../support/toy-task.ts';
 
 /**
  * The same code on WebGPU and on wasm gives the same numbers. CI installs Mesa so Dawn finds the
@@ -37,30 +35,7 @@ const task = toyTask({ items: 48 });
 async function lossCurve(backend: 'wasm' | 'webgpu'): Promise<{ loss: number[]; temperature: number[] }> {
   await activateBackend(backend);
   const encoder = instantiate<Encoder>(hashMlp, { buckets: 2048, embDim: 16, hidden: [32], dim: 16 }, { seed: 3 });
-  const loss = instantiate<Loss>(hInfoNceDescriptor, {}, { seed: 3 });
-  try {
-    const result = await train({
-      encoder,
-      loss,
-      sampler: new ToySampler(task, 12, 3, 2),
-      items: task.items,
-      settings: TrainSettings.parse({ steps: 6, lr: 0.02, logEvery: 1 }),
-      lossContext: { positiveGrade: 1 },
-    });
-    return { loss: result.curves.loss, temperature: result.curves.temperature ?? [] };
-  } finally {
-    encoder.dispose();
-    loss.dispose?.();
-  }
-}
-
-/** The toy task in the tiny BERT's words, so its WordPiece sees no unknown tokens. */
-function bertTask(): ReturnType<typeof toyTask> {
-  const t = toyTask({ items: 16, words: 4, vocabulary: 10 });
-  const words = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night', 'hunt', 'cafe'];
-  t.items.texts = t.items.texts.map((text) => text.split(' ').map((w) => words[w.charCodeAt(1) % words.length]).join(' '));
-  t.queries = t.items.texts.map((text) => text.split(' ').slice(0, 2).join(' '));
-  return t;
+  return toyCurves(encoder, instantiate<Loss>(hInfoNceDescriptor, {}, { seed: 3 }), task, { batchQueries: 12, steps: 6, lr: 0.02 });
 }
 
 /**
@@ -69,23 +44,9 @@ function bertTask(): ReturnType<typeof toyTask> {
  */
 async function bertLossCurve(backend: 'wasm' | 'webgpu', model: string): Promise<number[]> {
   await activateBackend(backend);
-  const t = bertTask();
   const encoder = instantiate<Encoder>(hfBert, { model, maxQueryLength: 8, maxItemLength: 8 }, { seed: 3 });
-  const loss = instantiate<Loss>(infoNceDescriptor, {}, { seed: 3 });
-  try {
-    const result = await train({
-      encoder,
-      loss,
-      sampler: new ToySampler(t, 8, 3, 2),
-      items: t.items,
-      settings: TrainSettings.parse({ steps: 5, lr: 0.01, logEvery: 1 }),
-      lossContext: { positiveGrade: 1 },
-    });
-    return result.curves.loss;
-  } finally {
-    encoder.dispose();
-    loss.dispose?.();
-  }
+  const curves = await toyCurves(encoder, instantiate<Loss>(infoNceDescriptor, {}, { seed: 3 }), tinyBertTask(), { batchQueries: 8, steps: 5, lr: 0.01 });
+  return curves.loss;
 }
 
 async function search2(backend: 'wasm' | 'webgpu', q: Float32Array, items: Float32Array, dim: number, k: number, chunk: number): Promise<Ranking[]> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.ts';
 import { writeSafetensors, type StoredTensor } from '../../kits/encoder/bert/safetensors.ts';
+import { toyTask } from './toy-task.ts';
 
 const SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const WORDS = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night', 'hunt', '##s', '##ing', 'the', 'a', 'at', 'cafe', 'naive', '.', ','];
@@ -76,4 +77,13 @@ export async function writeTinyBert(opts: { hidden?: number; layers?: number; he
   writeFileSync(join(dir, '1_Pooling', 'config.json'), JSON.stringify({ word_embedding_dimension: hidden, pooling_mode_cls_token: false, pooling_mode_mean_tokens: true, pooling_mode_max_tokens: false, pooling_mode_mean_sqrt_len_tokens: false }));
   writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: 32, do_lower_case: false }));
   return dir;
+}
+
+/** The toy task (16 items of 4 words) in words of the tiny model's vocabulary, so WordPiece sees no unknown tokens. */
+export function tinyBertTask(): ReturnType<typeof toyTask> {
+  const task = toyTask({ items: 16, words: 4, vocabulary: 10 });
+  const words = ['fox', 'den', 'red', 'blue', 'whale', 'song', 'owl', 'night', 'hunt', 'cafe'];
+  task.items.texts = task.items.texts.map((t) => t.split(' ').map((w) => words[w.charCodeAt(1) % words.length]).join(' '));
+  task.queries = task.items.texts.map((t) => t.split(' ').slice(0, 2).join(' '));
+  return task;
 }

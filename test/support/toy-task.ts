@@ -1,6 +1,10 @@
+import { TrainSettings } from '../../src/config/trial-config.ts';
 import { Rng } from '../../src/core/rng.ts';
+import type { Encoder } from '../../src/extension-points/encoder.ts';
+import type { Loss } from '../../src/extension-points/loss.ts';
 import type { Batch, ItemTexts, TrainingSet } from '../../src/extension-points/samples.ts';
 import type { Sampler } from '../../src/extension-points/sampler.ts';
+import { train } from '../../src/training/trainer.ts';
 
 /** Options of {@link toyTask}. */
 export interface ToyTaskOptions {
@@ -67,5 +71,32 @@ export class ToySampler implements Sampler {
       grades[row * C + ids.indexOf(q)] = this.positiveGrade;
     });
     return { queries: picked.map((q) => this.task.queries[q]!), itemIds: Int32Array.from(ids), grades };
+  }
+}
+
+/**
+ * Loss and temperature curves of a short training run on {@link toyTask} (a {@link ToySampler}
+ * with seed 3 and 2 hard negatives a query, a point logged every step), for backend parity checks.
+ * Disposes the encoder and the loss.
+ */
+export async function toyCurves(
+  encoder: Encoder,
+  loss: Loss,
+  task: { items: ItemTexts; queries: string[] },
+  run: { batchQueries: number; steps: number; lr: number },
+): Promise<{ loss: number[]; temperature: number[] }> {
+  try {
+    const result = await train({
+      encoder,
+      loss,
+      sampler: new ToySampler(task, run.batchQueries, 3, 2),
+      items: task.items,
+      settings: TrainSettings.parse({ steps: run.steps, lr: run.lr, logEvery: 1 }),
+      lossContext: { positiveGrade: 1 },
+    });
+    return { loss: result.curves.loss, temperature: result.curves.temperature ?? [] };
+  } finally {
+    encoder.dispose();
+    loss.dispose?.();
   }
 }
