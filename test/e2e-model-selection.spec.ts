@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,5 +78,20 @@ describe('model selection, end to end through the real CLI', () => {
     const res = runCli(['report', 'selection.yaml'], { cwd: first.cwd });
     expect(res.status).toBe(0);
     expect(existsSync(join(first.cwd, 'reports', 'selection', 'charts', 'train-dev_metric.svg'))).toBe(true);
+    const markdown = readFileSync(join(first.cwd, 'reports', 'selection', 'report.md'), 'utf8');
+    expect(markdown).toContain('Converged: early stopping on the dev score ended every run before its step cap (best dev steps 5).');
+    expect(markdown).toMatch(/\| base \| 1 \| 10 \(10\) \| 5 \(5\) \| 0 \|/);
   }, 120_000);
+
+  it('reports a run that the step cap stopped as not converged', async () => {
+    // patience 9 outlasts the 10 steps scored every 5: the cap ends the run, not the dev score
+    const capped = await runOnce(`${BASE}train: { steps: 10, select: { metric: recall@100/dev, every: 5, patience: 9 } }\n`);
+    expect(values(capped.trial)['train/stopped_early']).toBe(0);
+    const res = runCli(['report', 'selection.yaml'], { cwd: capped.cwd });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/Not converged: .*: base \(1 of 1 run, cap 10; best dev steps (5|10)\)\./);
+    const html = readFileSync(join(capped.cwd, 'reports', 'selection', 'report.html'), 'utf8');
+    expect(html).toContain('Training length under dev selection');
+    expect(html).toContain('Not converged');
+  }, 240_000);
 });

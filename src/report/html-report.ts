@@ -1,4 +1,5 @@
 /** One self-contained HTML page per report: tables, inline SVG charts, configs, world facts. */
+import { trainingCells } from './convergence.ts';
 import type { DatasetDiagnostic } from '../extension-points/dataset.ts';
 import type { ReportTable } from './report-table.ts';
 import { formatSensitivityCell, type SensitivityMap } from './sensitivity.ts';
@@ -79,6 +80,8 @@ export function formatHtml(parts: HtmlReportParts): string {
     const p = pCells(table, (r) => escapeHtml(r.label), escapeHtml);
     sections.push(`<h2>${escapeHtml(pTitle(table))}</h2>`, htmlTable(p.header, p.body));
   }
+  const training = trainingCells(table.rows, (r) => escapeHtml(r.label));
+  if (training.body.length > 0) sections.push('<h2>Training length under dev selection (optimisation steps)</h2>', htmlTable(training.header, training.body));
   sections.push(`<ul class="notes">${tableNotes(table, { best: 'bold', dash: '–' }, parts.notes).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
   if (parts.sensitivity) sections.push(sensitivitySection(parts.sensitivity));
   if (parts.charts.length > 0) {

@@ -4,6 +4,7 @@ import type { MetricCurve } from '../eval/metric-curves.ts';
 import { metricKey } from '../tracking/mlflow-keys.ts';
 import { bootstrapMeanCi, holmAdjust, pairedRandomizationTest } from './significance.ts';
 import { summarise, type Summary } from './stats.ts';
+import { trainingLength, type TrainingLength } from './convergence.ts';
 
 export { trialGroup };
 
@@ -17,6 +18,8 @@ export interface TrialRun {
   perQuery?: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** `metric/set` -> metric at each cutoff, from the run's metric-curves artifact (absent for older runs) */
   cutoffCurves?: ReadonlyMap<string, MetricCurve>;
+  /** the run's step cap (`train.steps`), when its params recorded it */
+  stepCap?: number;
 }
 
 /** How differences are tested over queries; every field has a default. */
@@ -75,6 +78,8 @@ export interface ReportRow {
   label: string;
   runs: TrialRun[];
   cells: ReportCell[];
+  /** how long the row's runs trained and whether the step cap stopped any (with dev selection) */
+  training?: TrainingLength;
 }
 
 export interface ReportTable {
@@ -151,6 +156,7 @@ export function buildReportTable(runs: TrialRun[], opts: ReportOptions): ReportT
     group,
     label: labels[group] ?? group,
     runs: list,
+    training: trainingLength(list),
     cells: opts.metrics.map((m): ReportCell => {
       const values = list.map((r) => r.metrics[metricKey(m)]).filter((v): v is number => v !== undefined && Number.isFinite(v));
       const cell: ReportCell = { summary: values.length > 0 ? summarise(values) : undefined, best: false };

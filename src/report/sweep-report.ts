@@ -65,6 +65,12 @@ export async function collectSweepTrials(reader: SweepReader, parent: ReadRun): 
   return { finished, leftOut, manifest };
 }
 
+/** The run's `train.steps` param, when recorded. */
+function stepCapOf(r: ReadRun): number | undefined {
+  const cap = Number(r.params['train.steps']);
+  return Number.isInteger(cap) && cap > 0 ? cap : undefined;
+}
+
 /** Columns when the settings name none: the `eval.metrics` the trials ran with. */
 function defaultMetrics(runs: ReadRun[]): string[] {
   for (const r of runs) {
@@ -117,7 +123,7 @@ export async function buildSweepReport(
     } catch (e) {
       throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${METRIC_CURVES_ARTIFACT} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery, cutoffCurves });
+    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery, cutoffCurves, stepCap: stepCapOf(r) });
   }
   const table = buildReportTable(trials, {
     title: settings.title ?? opts.title,

@@ -1,5 +1,6 @@
 /** The report table as Markdown, CSV and aligned terminal text. LaTeX is in latex-table.ts. */
 import type { ReportCell, ReportRow, ReportTable } from './report-table.ts';
+import { trainingCells } from './convergence.ts';
 import { ciText, hasSpread, hasTests, markedDeltaText, pCells, percent, pTitle, tableNotes } from './table-text.ts';
 
 const MD_DASH = '–';
@@ -57,6 +58,8 @@ export function formatMarkdown(table: ReportTable, extraNotes: string[] = []): s
     const p = pCells(table, label, metric);
     parts.push(`${escapeMarkdown(pTitle(table))}:`, markdownGrid(p.header, p.body));
   }
+  const training = trainingCells(table.rows, label);
+  if (training.body.length > 0) parts.push('Training length under dev selection (optimisation steps):', markdownGrid(training.header, training.body));
   parts.push(tableNotes(table, { best: 'bold', dash: MD_DASH }, extraNotes.map(escapeMarkdown)).join('\n'));
   return `${parts.join('\n\n')}\n`;
 }

@@ -38,7 +38,7 @@ import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
 import type { TrialResult } from './trial-result.ts';
-import { DEV_CURVE_KEY, TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
+import { DEV_CURVE_KEY, SELECTION_KEY, TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
 export type { TrialResult, TrialStatus } from './trial-result.ts';
 
@@ -214,10 +214,10 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       if (result.selection && selectSpec) {
         const { bestStep, bestScore, stepsRun, stoppedEarly } = result.selection;
         tracker.logMetrics(run, [
-          { key: 'train/best_step', value: bestStep, step: stepsRun },
-          { key: 'train/best_dev_metric', value: bestScore, step: bestStep },
-          { key: 'train/steps_run', value: stepsRun, step: stepsRun },
-          { key: 'train/stopped_early', value: stoppedEarly ? 1 : 0, step: stepsRun },
+          { key: SELECTION_KEY.bestStep, value: bestStep, step: stepsRun },
+          { key: SELECTION_KEY.bestDevMetric, value: bestScore, step: bestStep },
+          { key: SELECTION_KEY.stepsRun, value: stepsRun, step: stepsRun },
+          { key: SELECTION_KEY.stoppedEarly, value: stoppedEarly ? 1 : 0, step: stepsRun },
         ]);
         const how = stoppedEarly ? `stopped early after ${stepsRun} of ${cfg.train.steps} steps` : `ran all ${stepsRun} steps`;
         progress.phase(`${how}; restored the weights of step ${bestStep} (${select!.metric} = ${bestScore.toFixed(4)})`);

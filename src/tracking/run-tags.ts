@@ -65,3 +65,11 @@ export function currentUser(): string {
 
 /** Metric history of a trial's dev score during model selection (`train.select`), one point per scoring. */
 export const DEV_CURVE_KEY = 'train/dev_metric';
+
+/** What a trial trained under `train.select` logs about model selection (read back by reports). */
+export const SELECTION_KEY = {
+  bestStep: 'train/best_step',
+  bestDevMetric: 'train/best_dev_metric',
+  stepsRun: 'train/steps_run',
+  stoppedEarly: 'train/stopped_early',
+} as const;
