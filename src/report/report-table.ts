@@ -20,6 +20,8 @@ export interface TrialRun {
   cutoffCurves?: ReadonlyMap<string, MetricCurve>;
   /** the run's step cap (`train.steps`), when its params recorded it */
   stepCap?: number;
+  /** the run's dev scores by step, when it trained under `train.select` */
+  devCurve?: ReadonlyArray<{ step: number; value: number }>;
 }
 
 /** How differences are tested over queries; every field has a default. */

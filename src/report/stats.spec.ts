@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { logGamma, mean, sampleStd, summarise, tCdf, tQuantile } from './stats.ts';
+import { Rng } from '../core/rng.ts';
+import { linearTrend, logGamma, mean, sampleStd, summarise, tCdf, tQuantile } from './stats.ts';
 
 describe('tQuantile', () => {
   // two-sided 95%, 90% and 99% critical values from standard t tables (NIST/SEMATECH, 4+ digits)
@@ -64,5 +66,41 @@ describe('summaries', () => {
     expect(summarise([0.3])).toEqual({ n: 1, mean: 0.3 });
     expect(sampleStd([0.3])).toBeUndefined();
     expect(() => mean([])).toThrow();
+  });
+});
+
+describe('linearTrend', () => {
+  const PYTHONS = [process.env.CROPS_SCIPY_PYTHON, process.env.CROPS_MLFLOW_PYTHON, 'python3'].filter((p): p is string => !!p);
+  const SCIPY = PYTHONS.find((py) => spawnSync(py, ['-c', 'import scipy.stats'], { encoding: 'utf8' }).status === 0);
+
+  it('is exact on a line and has no interval below three points', () => {
+    const line = [0, 1, 2, 3, 4].map((x) => ({ x: 100 * x, y: 0.5 + 0.002 * x }));
+    const t = linearTrend(line);
+    expect(t.slope).toBeCloseTo(0.00002, 15);
+    expect(t.slopeStdErr).toBeCloseTo(0, 12);
+    expect(linearTrend([{ x: 1, y: 1 }, { x: 2, y: 3 }])).toEqual({ n: 2, slope: 2 });
+    expect(() => linearTrend([{ x: 1, y: 1 }, { x: 1, y: 2 }])).toThrow(/two distinct x/);
+  });
+
+  it('by hand: y = 1, 3, 2, 4 at x = 1..4', () => {
+    // mean x 2.5, mean y 2.5; Sxx = 5, Sxy = 4, Syy = 5; slope = Sxy / Sxx = 0.8
+    const t = linearTrend([1, 3, 2, 4].map((y, i) => ({ x: i + 1, y })));
+    expect(t.slope).toBeCloseTo(0.8, 14);
+    // SSE = Syy - slope * Sxy = 5 - 0.8 * 4 = 1.8; SE = sqrt(1.8 / 2 / 5)
+    expect(t.slopeStdErr).toBeCloseTo(Math.sqrt(0.18), 14);
+    expect(t.slopeCi![1] - t.slope).toBeCloseTo(tQuantile(0.975, 2) * Math.sqrt(0.18), 12);
+  });
+
+  it.runIf(SCIPY !== undefined || process.env.CROPS_REQUIRE_SCIPY === '1')('equals scipy.stats.linregress (slope and its standard error)', () => {
+    const rng = new Rng(5);
+    const cases = [10, 7, 25].map((n) => Array.from({ length: n }, (_, i) => ({ x: 100 * (i + 3), y: 0.7 + 0.0001 * i + 0.01 * rng.normal() })));
+    const out = spawnSync(SCIPY!, ['-c', 'import json,sys\nfrom scipy import stats\nd=json.load(sys.stdin)\nprint(json.dumps([[r.slope, r.stderr] for r in (stats.linregress([p["x"] for p in c],[p["y"] for p in c]) for c in d)]))'], { input: JSON.stringify(cases), encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    const ref = JSON.parse(out.stdout) as Array<[number, number]>;
+    cases.forEach((c, i) => {
+      const t = linearTrend(c);
+      expect(t.slope).toBeCloseTo(ref[i]![0], 14);
+      expect(t.slopeStdErr! / ref[i]![1]).toBeCloseTo(1, 12);
+    });
   });
 });

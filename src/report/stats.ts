@@ -99,3 +99,35 @@ export function tQuantile(p: number, df: number): number {
   }
   return (lo + hi) / 2;
 }
+
+/** Least-squares line through points, with the `level` (default 95%) t interval of its slope. */
+export interface LinearTrend {
+  n: number;
+  slope: number;
+  /** standard error of the slope; undefined below three points (no residual degrees of freedom) */
+  slopeStdErr?: number;
+  slopeCi?: [number, number];
+}
+
+/**
+ * Ordinary least squares of y on x (as scipy.stats.linregress): the slope, its standard error
+ * from the residuals (n − 2 degrees of freedom) and Student's t interval. Needs two distinct x.
+ */
+export function linearTrend(points: ReadonlyArray<{ x: number; y: number }>, level = 0.95): LinearTrend {
+  const n = points.length;
+  const mx = mean(points.map((p) => p.x));
+  const my = mean(points.map((p) => p.y));
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    sxx += (p.x - mx) ** 2;
+    sxy += (p.x - mx) * (p.y - my);
+  }
+  if (!(sxx > 0)) throw new RangeError('a trend needs at least two distinct x values');
+  const slope = sxy / sxx;
+  if (n < 3) return { n, slope };
+  const sse = points.reduce((s, p) => s + (p.y - my - slope * (p.x - mx)) ** 2, 0);
+  const slopeStdErr = Math.sqrt(sse / (n - 2) / sxx);
+  const half = tQuantile(1 - (1 - level) / 2, n - 2) * slopeStdErr;
+  return { n, slope, slopeStdErr, slopeCi: [slope - half, slope + half] };
+}

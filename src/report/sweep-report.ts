@@ -123,7 +123,8 @@ export async function buildSweepReport(
     } catch (e) {
       throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${METRIC_CURVES_ARTIFACT} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
     }
-    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery, cutoffCurves, stepCap: stepCapOf(r) });
+    const devCurve = DEV_CURVE_KEY in r.metrics ? await reader.metricHistory(r, DEV_CURVE_KEY) : undefined;
+    trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery, cutoffCurves, stepCap: stepCapOf(r), devCurve });
   }
   const table = buildReportTable(trials, {
     title: settings.title ?? opts.title,

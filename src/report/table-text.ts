@@ -1,6 +1,6 @@
 /** Number formatting and notes shared by the Markdown, LaTeX and terminal forms of a report table. */
 import type { ReportCell, ReportRow, ReportTable } from './report-table.ts';
-import { convergenceNote } from './convergence.ts';
+import { convergenceNotes } from './convergence.ts';
 
 /** A metric value in percent with two decimals, as the paper prints it. */
 export function percent(v: number): string {
@@ -102,7 +102,6 @@ export function tableNotes(table: ReportTable, style: { best: string; dash: stri
         : `n = 1 (a single seed): no standard deviation or confidence interval, shown as ${style.dash}.`,
     );
   }
-  const convergence = convergenceNote(table.rows);
-  if (convergence) notes.push(convergence);
+  notes.push(...convergenceNotes(table.rows));
   return [...notes, ...extra];
 }
