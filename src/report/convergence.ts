@@ -6,7 +6,7 @@
  * while the trend still climbs. A reviewer comparing rows needs both next to the numbers.
  */
 import { SELECTION_KEY as KEY } from '../tracking/run-tags.ts';
-import { linearTrend } from './stats.ts';
+import { linearTrend, mean } from './stats.ts';
 
 /** What this module reads of a trial run (report-table.ts's `TrialRun` has it). */
 interface SelectedRun {
@@ -47,7 +47,7 @@ export interface TrainingLength {
 }
 
 function range(xs: number[]): Range {
-  return { mean: xs.reduce((s, x) => s + x, 0) / xs.length, min: Math.min(...xs), max: Math.max(...xs) };
+  return { mean: mean(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
 /**

@@ -1,22 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.ts';
+import { RUN_SCIPY, scipy } from '../../test/support/scipy.ts';
 import { bootstrapMeanCi, holmAdjust, pairedRandomizationTest, quantileSorted } from './significance.ts';
-
-/**
- * SciPy is the reference: `.ci/run` installs it in the MLflow venv and sets CROPS_REQUIRE_SCIPY=1,
- * so in CI a missing SciPy fails these comparisons instead of skipping them.
- */
-const PYTHONS = [process.env.CROPS_SCIPY_PYTHON, process.env.CROPS_MLFLOW_PYTHON, 'python3'].filter((p): p is string => !!p);
-const SCIPY_PYTHON = PYTHONS.find((py) => spawnSync(py, ['-c', 'import scipy.stats'], { encoding: 'utf8' }).status === 0);
-const RUN_SCIPY = SCIPY_PYTHON !== undefined || process.env.CROPS_REQUIRE_SCIPY === '1';
-
-function scipy(code: string, input: unknown): unknown {
-  expect(SCIPY_PYTHON, `no Python with SciPy among ${PYTHONS.join(', ')} (pip install scipy)`).toBeDefined();
-  const out = spawnSync(SCIPY_PYTHON!, ['-c', `import json,sys\nimport numpy as np\nfrom scipy import stats\nd=json.load(sys.stdin)\n${code}`], { input: JSON.stringify(input), encoding: 'utf8' });
-  expect(out.status, out.stderr).toBe(0);
-  return JSON.parse(out.stdout);
-}
 
 const draw = (rng: Rng, n: number, f: (r: Rng) => number) => Array.from({ length: n }, () => f(rng));
 

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.ts';
+import { RUN_SCIPY, scipy } from '../../test/support/scipy.ts';
 import { linearTrend, logGamma, mean, sampleStd, summarise, tCdf, tQuantile } from './stats.ts';
 
 describe('tQuantile', () => {
@@ -70,9 +70,6 @@ describe('summaries', () => {
 });
 
 describe('linearTrend', () => {
-  const PYTHONS = [process.env.CROPS_SCIPY_PYTHON, process.env.CROPS_MLFLOW_PYTHON, 'python3'].filter((p): p is string => !!p);
-  const SCIPY = PYTHONS.find((py) => spawnSync(py, ['-c', 'import scipy.stats'], { encoding: 'utf8' }).status === 0);
-
   it('is exact on a line and has no interval below three points', () => {
     const line = [0, 1, 2, 3, 4].map((x) => ({ x: 100 * x, y: 0.5 + 0.002 * x }));
     const t = linearTrend(line);
@@ -91,12 +88,10 @@ describe('linearTrend', () => {
     expect(t.slopeCi![1] - t.slope).toBeCloseTo(tQuantile(0.975, 2) * Math.sqrt(0.18), 12);
   });
 
-  it.runIf(SCIPY !== undefined || process.env.CROPS_REQUIRE_SCIPY === '1')('equals scipy.stats.linregress (slope and its standard error)', () => {
+  it.runIf(RUN_SCIPY)('equals scipy.stats.linregress (slope and its standard error)', () => {
     const rng = new Rng(5);
     const cases = [10, 7, 25].map((n) => Array.from({ length: n }, (_, i) => ({ x: 100 * (i + 3), y: 0.7 + 0.0001 * i + 0.01 * rng.normal() })));
-    const out = spawnSync(SCIPY!, ['-c', 'import json,sys\nfrom scipy import stats\nd=json.load(sys.stdin)\nprint(json.dumps([[r.slope, r.stderr] for r in (stats.linregress([p["x"] for p in c],[p["y"] for p in c]) for c in d)]))'], { input: JSON.stringify(cases), encoding: 'utf8' });
-    expect(out.status, out.stderr).toBe(0);
-    const ref = JSON.parse(out.stdout) as Array<[number, number]>;
+    const ref = scipy('print(json.dumps([[r.slope, r.stderr] for r in (stats.linregress([p["x"] for p in c],[p["y"] for p in c]) for c in d)]))', cases) as Array<[number, number]>;
     cases.forEach((c, i) => {
       const t = linearTrend(c);
       expect(t.slope).toBeCloseTo(ref[i]![0], 14);

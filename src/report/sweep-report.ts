@@ -108,6 +108,7 @@ export async function buildSweepReport(
   }
   const settings = opts.settings ?? (manifest?.report as ReportSettingsInput | undefined) ?? {};
   const trials: TrialRun[] = [];
+  const devCurves = new Map<string, Array<{ step: number; value: number }>>();
   for (const r of finished) {
     const text = await reader.readArtifact(r, PER_QUERY_ARTIFACT);
     let perQuery: TrialRun['perQuery'];
@@ -124,6 +125,7 @@ export async function buildSweepReport(
       throw new CropsError(`trial ${trialIdOf(r)} (run ${r.runId} in ${reader.location}): artifact ${METRIC_CURVES_ARTIFACT} cannot be read: ${e instanceof Error ? e.message : String(e)}`);
     }
     const devCurve = DEV_CURVE_KEY in r.metrics ? await reader.metricHistory(r, DEV_CURVE_KEY) : undefined;
+    if (devCurve) devCurves.set(r.runId, devCurve);
     trials.push({ trialId: trialIdOf(r), runId: r.runId, seed: r.tags[TAG.seed] !== undefined ? Number(r.tags[TAG.seed]) : undefined, metrics: r.metrics, perQuery, cutoffCurves, stepCap: stepCapOf(r), devCurve });
   }
   const table = buildReportTable(trials, {
@@ -151,7 +153,12 @@ export async function buildSweepReport(
     const charts: Chart[] = [...metricCharts(table), ...(sensitivity ? sensitivityCharts(sensitivity) : []), ...cutoffCharts(table)];
     for (const key of CURVE_KEYS) {
       const series: CurveSeries[] = [];
-      for (const r of finished) if (key in r.metrics) series.push({ trial: trialIdOf(r), points: await reader.metricHistory(r, key) });
+      for (const r of finished) {
+        if (!(key in r.metrics)) continue;
+        // the dev curves were read for the convergence check already
+        const points = key === DEV_CURVE_KEY ? devCurves.get(r.runId) : undefined;
+        series.push({ trial: trialIdOf(r), points: points ?? (await reader.metricHistory(r, key)) });
+      }
       const chart = curveChart(table.title, key, series);
       if (chart) charts.push(chart);
     }
