@@ -17,7 +17,7 @@ eval: { metrics: [recall@100/ct, recall@100/qr, ndcg@4/judged, recall@100/dev] }
 `;
 
 /** Runs `yaml` through the real CLI in a fresh folder and returns its one trial run. */
-async function runOnce(yaml: string): Promise<{ cwd: string; trial: StoredRun; store: MlflowFileStore }> {
+async function runOnce(yaml: string): Promise<{ cwd: string; trial: StoredRun; store: MlflowFileStore; stdout: string }> {
   const cwd = mkdtempSync(join(tmpdir(), 'crops-e2e-select-'));
   writeFileSync(join(cwd, 'selection.yaml'), yaml);
   const res = runCli(['run', 'selection.yaml', '--quiet'], { cwd, timeoutMs: 180_000 });
@@ -27,7 +27,7 @@ async function runOnce(yaml: string): Promise<{ cwd: string; trial: StoredRun; s
   const runs = await store.listRuns('selection');
   const trials = runs.filter((r) => r.tags['crops.role'] !== 'sweep');
   expect(trials).toHaveLength(1);
-  return { cwd, trial: trials[0]!, store };
+  return { cwd, trial: trials[0]!, store, stdout: res.stdout };
 }
 
 /** The latest value of each metric of a run. */
@@ -43,6 +43,7 @@ describe('model selection, end to end through the real CLI', () => {
   it('stops early, logs the dev curve and the chosen step, and tests the best weights', async () => {
     first = await runOnce(stopping);
     const { trial, store } = first;
+    expect(first.stdout).toContain('early stopping on the dev split ended the trained trial before the train.steps cap (best dev steps 5)');
     const curve = await store.metricHistory(trial, 'train/dev_metric');
     expect(curve.map((p) => p.step)).toEqual([5, 10]);
     expect(values(trial)['train/best_step']).toBe(5);
@@ -62,6 +63,14 @@ describe('model selection, end to end through the real CLI', () => {
     for (const key of ['recall_at_100/ct', 'recall_at_100/qr', 'ndcg_at_4/judged', 'recall_at_100/dev']) {
       expect(values(first.trial)[key], key).toBe(values(short.trial)[key]);
     }
+  }, 240_000);
+
+  it('reports how training ended from worker processes too', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'crops-e2e-select-parallel-'));
+    writeFileSync(join(cwd, 'selection.yaml'), stopping);
+    const res = runCli(['run', 'selection.yaml', '--quiet', '--set', 'seeds=[1,2]', '--parallel', '2'], { cwd, timeoutMs: 180_000 });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/early stopping on the dev split ended all 2 trained trials before the train\.steps cap \(best dev steps 5\)/);
   }, 240_000);
 
   it('reproduces under the same seed', async () => {
@@ -87,6 +96,13 @@ describe('model selection, end to end through the real CLI', () => {
     // patience 9 outlasts the 10 steps scored every 5: the cap ends the run, not the dev score
     const capped = await runOnce(`${BASE}train: { steps: 10, select: { metric: recall@100/dev, every: 5, patience: 9 } }\n`);
     expect(values(capped.trial)['train/stopped_early']).toBe(0);
+    const capLine = /not converged: 1 of 1 trained trial ran all its train\.steps without early stopping \(base\), so its numbers are at that budget/;
+    expect(capped.stdout).toMatch(capLine);
+    // a re-run that only finds the finished trial says the same, from what the run recorded
+    const resumed = runCli(['run', 'selection.yaml', '--quiet'], { cwd: capped.cwd, timeoutMs: 120_000 });
+    expect(resumed.status).toBe(0);
+    expect(resumed.stdout).toContain('skipped');
+    expect(resumed.stdout).toMatch(capLine);
     const res = runCli(['report', 'selection.yaml'], { cwd: capped.cwd });
     expect(res.status).toBe(0);
     expect(res.stdout).toMatch(/Not converged: .*: base \(1 of 1 run, cap 10; best dev steps (5|10)\)\./);

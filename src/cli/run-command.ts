@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { sweepConvergenceLine } from '../report/convergence.ts';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
 import { runSweep } from '../runner/sweep.ts';
@@ -65,6 +66,8 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     const rows = sweep.results.map((r) => ({ label: r.trial.id, status: r.status, values: r.metrics }));
     io.out(`\n${formatResultsTable(rows, columns)}\n\n`);
     io.out(`metrics in percent; * marks the best per column. backend: ${sweep.backend}; ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    const convergence = sweepConvergenceLine(sweep.results.flatMap((r) => (r.selection ? [{ id: r.trial.id, ...r.selection }] : [])));
+    if (convergence) io.out(`${convergence}\n`);
     if (sweep.resumedOnly) io.out(`every trial finished before: no new sweep run${sweep.parentRunId ? ` (existing sweep run ${sweep.parentRunId}` : ''}${sweep.location ? ` in ${sweep.location})` : sweep.parentRunId ? ')' : ''}; use --force to run again\n`);
     else io.out(sweep.location ? `runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n` : 'runs were not kept (tracker: none)\n');
     for (const r of sweep.results.filter((x) => x.status === 'FAILED')) io.err(`trial ${r.trial.id} FAILED: ${r.error}\n`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SELECTION_KEY } from '../tracking/run-tags.ts';
 import { Rng } from '../core/rng.ts';
-import { convergenceNotes, endTrend, trainingCells, trainingLength } from './convergence.ts';
+import { convergenceNotes, endTrend, sweepConvergenceLine, trainingCells, trainingLength } from './convergence.ts';
 import { buildReportTable, type TrialRun } from './report-table.ts';
 import { formatLatex } from './latex-table.ts';
 import { formatMarkdown, formatTerminal } from './table-formats.ts';
@@ -97,5 +97,26 @@ describe('training length and convergence in reports', () => {
     expect(markdown).toContain('dev slope at the end, points / 1,000 steps (mean, range) | still rising |');
     expect(markdown).toMatch(/\| CroPS \| 1 \| 2,400 \(2,400\) \| 1,400 \(1,400\) \| 0 \| [+−]0\.\d\d \([+−]0\.\d\d to [+−]0\.\d\d\) \| 0 \|/);
     expect(markdown).not.toContain('Converged');
+  });
+});
+
+describe("the convergence line under crops run's table", () => {
+  const trial = (id: string, stepsRun: number, bestStep: number, stoppedEarly: boolean) => ({ id, stepsRun, bestStep, stoppedEarly });
+
+  it('names the trials the step cap ended, at most five, and counts the rest', () => {
+    const trials = [trial('a', 1200, 700, true), ...['b', 'c', 'd', 'e', 'f', 'g'].map((id) => trial(id, 4000, 3900, false))];
+    const line = sweepConvergenceLine(trials)!;
+    expect(line).toContain('not converged: 6 of 7 trained trials ran all their train.steps without early stopping (b; c; d; e; f, and 1 more), so their numbers are at that budget');
+    expect(line).not.toContain('g)');
+  });
+
+  it('says when early stopping ended every trial, with the best dev steps', () => {
+    expect(sweepConvergenceLine([trial('a', 1200, 700, true), trial('b', 3000, 2100, true)])).toBe(
+      'early stopping on the dev split ended all 2 trained trials before the train.steps cap (best dev steps 700–2,100); `crops report` also checks whether any dev curve was still rising',
+    );
+  });
+
+  it('says nothing when no trial trained under dev selection', () => {
+    expect(sweepConvergenceLine([])).toBeUndefined();
   });
 });

@@ -134,3 +134,30 @@ export function trainingCells<R extends Row>(rows: readonly R[], label: (r: R) =
     });
   return { header, body };
 }
+
+/** A trial as `crops run` ended it, for {@link sweepConvergenceLine}. */
+interface EndedTrial {
+  id: string;
+  stepsRun: number;
+  bestStep: number;
+  stoppedEarly: boolean;
+}
+
+/**
+ * The line under `crops run`'s results table: the trials the step cap ended, named so they can be
+ * re-run with a larger cap, or that early stopping ended all of them. The dev-curve trend check
+ * needs the logged curves, so it is left to `crops report`. Undefined when no trial trained under
+ * dev selection.
+ */
+export function sweepConvergenceLine(trials: readonly EndedTrial[]): string | undefined {
+  if (trials.length === 0) return undefined;
+  const n = trials.length;
+  const capped = trials.filter((t) => !t.stoppedEarly);
+  const best = span(range(trials.map((t) => t.bestStep)));
+  if (capped.length === 0) {
+    return `early stopping on the dev split ended ${n === 1 ? 'the' : `all ${n}`} trained trial${n === 1 ? '' : 's'} before the train.steps cap (best dev steps ${best}); \`crops report\` also checks whether any dev curve was still rising`;
+  }
+  const shown = capped.slice(0, 5).map((t) => t.id);
+  const more = capped.length > shown.length ? `, and ${capped.length - shown.length} more` : '';
+  return `not converged: ${capped.length} of ${n} trained trial${n === 1 ? '' : 's'} ran all ${capped.length === 1 ? 'its' : 'their'} train.steps without early stopping (${shown.join('; ')}${more}), so ${capped.length === 1 ? 'its numbers are' : 'their numbers are'} at that budget; raise train.steps to train them further (\`crops report\` charts their dev curves)`;
+}

@@ -218,7 +218,7 @@ export class SlurmLauncher implements Launcher {
     this.slotOf.set(task, slot);
     const r = await this.ended.get(task)!.promise;
     if (!r) return undefined;
-    return { trial, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds };
+    return { trial, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds, selection: r.selection };
   }
 
   /** Follows the array, settling each task's result as it leaves the queue; a failed watch (squeue gone) fails the sweep. */

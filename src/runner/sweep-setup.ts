@@ -14,8 +14,8 @@ import { PluginFactory } from './plugin-factory.ts';
 import type { Launcher } from './launcher.ts';
 import type { Progress, SweepStatus, TrialProgress } from './progress.ts';
 import { closeOrphanedRuns } from './trial-claims.ts';
-import type { TrialResult } from './trial-result.ts';
-import { currentUser, SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
+import type { SelectionEnd, TrialResult } from './trial-result.ts';
+import { currentUser, SELECTION_KEY, SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 
 export interface SweepOptions {
   registry: PluginRegistry;
@@ -117,7 +117,15 @@ export async function skipIfFinished(tracker: Tracker, experiment: Experiment, t
   progress?.line(`[${trial.index + 1}/${experiment.trials.length}] ${trial.id}  skipped: finished before as run ${done.run.runId} (use --force to re-run)`);
   // the store keys metrics by their MLflow form; the table wants the labels back
   const metrics = Object.fromEntries(trial.config.eval.metrics.filter((m) => metricKey(m) in done.metrics).map((m) => [m, done.metrics[metricKey(m)]!]));
-  return { trial, status: 'SKIPPED', metrics, runId: done.run.runId, seconds: 0, sweepRunId: done.tags?.[TAG.parentRunId], backend: done.tags?.[TAG.backend] };
+  return { trial, status: 'SKIPPED', metrics, runId: done.run.runId, seconds: 0, sweepRunId: done.tags?.[TAG.parentRunId], backend: done.tags?.[TAG.backend], selection: selectionRecorded(done.metrics) };
+}
+
+/** How dev selection ended a finished run, from the metrics the trial runner logged (none: it trained without). */
+function selectionRecorded(metrics: Record<string, number>): SelectionEnd | undefined {
+  const stepsRun = metrics[SELECTION_KEY.stepsRun];
+  const stoppedEarly = metrics[SELECTION_KEY.stoppedEarly];
+  if (stepsRun === undefined || stoppedEarly === undefined) return undefined;
+  return { stepsRun, bestStep: metrics[SELECTION_KEY.bestStep] ?? stepsRun, stoppedEarly: stoppedEarly === 1 };
 }
 
 /**

@@ -6,6 +6,14 @@ import type { Trial } from '../config/experiment.ts';
 
 export type TrialStatus = 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
 
+/** How model selection on the dev split ended a trial's training (absent when it trained without one). */
+export interface SelectionEnd {
+  stepsRun: number;
+  bestStep: number;
+  /** false: the trial ran its whole `train.steps` cap */
+  stoppedEarly: boolean;
+}
+
 export interface TrialResult {
   trial: Trial;
   status: TrialStatus;
@@ -16,6 +24,7 @@ export interface TrialResult {
   /** of a SKIPPED trial: the sweep run and backend it finished under, where the tracker knows */
   sweepRunId?: string;
   backend?: string;
+  selection?: SelectionEnd;
   /** the trial never started because the tracker was unreachable: not the trial's fault, so the sweep goes on */
   trackerDown?: boolean;
 }
@@ -28,4 +37,5 @@ export interface ReportedTrialResult {
   runId?: string;
   error?: string;
   seconds: number;
+  selection?: SelectionEnd;
 }

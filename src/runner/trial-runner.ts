@@ -37,7 +37,7 @@ import { claimHolder, holderText, waitForHolder } from './trial-claims.ts';
 import type { TrialProgress } from './progress.ts';
 import { towerArtifacts } from './save-towers.ts';
 import { trialArtifacts, type CurvePoint } from './trial-artifacts.ts';
-import type { TrialResult } from './trial-result.ts';
+import type { SelectionEnd, TrialResult } from './trial-result.ts';
 import { DEV_CURVE_KEY, SELECTION_KEY, TAG, failureTag, pluginTag } from '../tracking/run-tags.ts';
 
 export type { TrialResult, TrialStatus } from './trial-result.ts';
@@ -153,6 +153,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     disposables.push(retriever);
     let encoder: Encoder | undefined;
     let curves: CurvePoint[] = [];
+    let selectionEnd: SelectionEnd | undefined;
     const specs = cfg.eval.metrics.map((s) => {
       const [, metric, k, set] = METRIC_SPEC.exec(s)!;
       return { metric: metric!, k: Number(k), set: set! };
@@ -213,6 +214,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
       tracker.logMetrics(run, [{ key: 'train/ms_per_step', value: result.msPerStep, step: cfg.train.steps - 1 }]);
       if (result.selection && selectSpec) {
         const { bestStep, bestScore, stepsRun, stoppedEarly } = result.selection;
+        selectionEnd = { stepsRun, bestStep, stoppedEarly };
         tracker.logMetrics(run, [
           { key: SELECTION_KEY.bestStep, value: bestStep, step: stepsRun },
           { key: SELECTION_KEY.bestDevMetric, value: bestScore, step: bestStep },
@@ -245,7 +247,7 @@ export async function runTrial(trial: Trial, total: number, ctx: SweepContext): 
     for (const [path, content] of trialArtifacts(trial, cfg, evaluation, sets, curves, docno, cutoffCurves)) await tracker.logArtifact(run, path, content);
     await tracker.logArtifact(run, 'config.yaml', toYaml(cfg));
     await tracker.endRun(run, 'FINISHED');
-    return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000 };
+    return { trial, status: 'FINISHED', metrics: evaluation.values, runId: run.runId, seconds: (Date.now() - started) / 1000, selection: selectionEnd };
   } catch (e) {
     const killed = ctx.signal.aborted;
     // redacted before the cut, so no part of a secret reaches the tag, the table or stderr

@@ -148,5 +148,5 @@ async function runOne(l: Loaded, m: WorkerTrial, signal: AbortSignal): Promise<F
   };
   const r = await runTrial(trial, l.experiment.trials.length, ctx);
   if (r.status === 'SKIPPED') throw new Error('a worker never skips trials');
-  return { type: 'result', index: m.index, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds };
+  return { type: 'result', index: m.index, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds, selection: r.selection };
 }
