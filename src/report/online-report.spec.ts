@@ -68,6 +68,44 @@ describe('online A/B tables of crops report', () => {
     expect(onlineCsv([report!]).trim().split('\n')).toHaveLength(1 + 2 * 5);
   });
 
+  it('summarises a row over its replicates with a t interval between them, next to the per-replicate intervals over users', async () => {
+    const runs = [
+      ...[1, 2, 3].map((seed) => ({ id: `loss=a,seed=${seed}`, seed, users: arm(2) })),
+      { id: 'loss=b,seed=1', seed: 1, users: arm(4) },
+      { id: 'loss=b,seed=2', seed: 2, users: arm(3) },
+      { id: 'loss=b,seed=3', seed: 3, users: arm(2) },
+    ];
+    const read = [];
+    for (const r of runs) read.push(await trial(r.id, r.seed, r.users));
+    const [report] = await collectOnlineReports(reader, read, { 'loss=b': 'B' });
+    expect(report!.overReplicates).toHaveLength(1);
+    const pooled = report!.overReplicates[0]!;
+    expect([pooled.label, pooled.replicates]).toEqual(['B', 3]);
+    // the relative CTR lifts of the three replicates, and their mean and t interval by hand (t(0.975, 2) = 4.302652729911275)
+    const lifts = report!.treatments.map((t) => t.comparison.metrics.ctr.relative.value);
+    expect(lifts[2]).toBe(0);
+    const m = (lifts[0]! + lifts[1]! + lifts[2]!) / 3;
+    const sd = Math.sqrt(lifts.reduce((acc, x) => acc + (x - m) ** 2, 0) / 2);
+    const half = 4.302652729911275 * (sd / Math.sqrt(3));
+    expect(pooled.metrics.ctr.mean).toBeCloseTo(m, 14);
+    expect(pooled.metrics.ctr.ci![0]).toBeCloseTo(m - half, 9);
+    expect(pooled.metrics.ctr.ci![1]).toBeCloseTo(m + half, 9);
+    // two replicates lift CTR beyond their user intervals, one does not move it
+    expect([pooled.metrics.ctr.above, pooled.metrics.ctr.below]).toEqual([2, 0]);
+    // three replicates this far apart do not give an interval that excludes 0
+    expect(pooled.metrics.ctr.ci![0]).toBeLessThan(0);
+    const text = onlineTerminal([report!]);
+    expect(text).toContain('Over the replicates (worlds × training seeds)');
+    expect(text).toMatch(/^B \(3 replicates\) .*\+\d+\.\d\d% \[-\d+\.\d\d, \+\d+\.\d\d\]; 2 up \/ 0 down/m);
+    expect(onlineMarkdown([report!])).toMatch(/\| B \(3 replicates\) \|/);
+  });
+
+  it('has no summary over replicates for a row run once', async () => {
+    const [report] = await collectOnlineReports(reader, [await trial('loss=a', 1, arm(2)), await trial('loss=b', 1, arm(3))]);
+    expect(report!.overReplicates).toEqual([]);
+    expect(onlineTerminal([report!])).not.toContain('Over the replicates');
+  });
+
   it('names a row whose control arm is missing instead of dropping it silently', async () => {
     const runs = [await trial('loss=a', 1, undefined), await trial('loss=b', 1, arm(3))];
     const [report] = await collectOnlineReports(reader, runs);

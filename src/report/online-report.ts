@@ -6,15 +6,18 @@
 import { CropsError } from '../core/errors.ts';
 import { trialGroup } from '../config/report-check.ts';
 import { LEGACY_CONTROL } from '../config/trial-config.ts';
-import { compareArms, ONLINE_LABELS, ONLINE_LEGACY_ARTIFACT, ONLINE_METRICS, ONLINE_USERS_ARTIFACT, parseOnlineUsers, SHARE_METRICS, type ArmComparison, type WithCi } from '../eval/online-ab.ts';
+import { compareArms, ONLINE_LABELS, ONLINE_LEGACY_ARTIFACT, ONLINE_METRICS, ONLINE_USERS_ARTIFACT, parseOnlineUsers, SHARE_METRICS, type ArmComparison, type OnlineMetric, type WithCi } from '../eval/online-ab.ts';
 import type { OnlineUserOutcome } from '../extension-points/dataset.ts';
 import { TAG } from '../tracking/run-tags.ts';
 import type { ReadRun, SweepReader } from '../tracking/sweep-reader.ts';
+import { summarise } from './stats.ts';
 import { alignedGrid, csvField, escapeMarkdown, markdownGrid } from './table-formats.ts';
 
 /** One arm compared with its control. */
 export interface OnlineTreatment {
   label: string;
+  /** the row's label without its replicate, shared by its worlds and training seeds */
+  group: string;
   trialId: string;
   controlTrialId?: string;
   comparison: ArmComparison;
@@ -27,9 +30,52 @@ export interface OnlineReport {
   /** the control arm's rates with their intervals, one row per control run that was paired (per world and seed) */
   controlArms: { label: string; trialId: string; rates: Record<string, WithCi> }[];
   treatments: OnlineTreatment[];
+  /** rows with two or more replicates: their differences summarised over the replicates */
+  overReplicates: ReplicateSummary[];
   seed: number;
   /** arms left out, and why */
   notes: string[];
+}
+
+/** One metric's treatment − control difference over a row's replicates. */
+export interface ReplicateDifference {
+  mean: number;
+  /** 95% Student's t interval over the replicates (n − 1 degrees of freedom) */
+  ci?: [number, number];
+  /** replicates whose own interval over users lies above 0, and below 0 */
+  above: number;
+  below: number;
+}
+
+/**
+ * A row's differences to control summarised over its replicates (worlds × training seeds). The
+ * bootstrap over users holds the trained model fixed, so it says how sure the difference is for
+ * that one model; another training seed can move a channel's share by more than that interval.
+ * A claim about the method needs the spread between replicates, which this interval carries.
+ */
+export interface ReplicateSummary {
+  label: string;
+  replicates: number;
+  metrics: Record<OnlineMetric, ReplicateDifference>;
+}
+
+/** Shares of the funnel are compared in points, behaviour rates relative to control. */
+const differenceOf = (t: OnlineTreatment, m: OnlineMetric) => (SHARE_METRICS.includes(m) ? t.comparison.metrics[m].absolute : t.comparison.metrics[m].relative);
+
+function overReplicates(treatments: readonly OnlineTreatment[]): ReplicateSummary[] {
+  const groups = [...new Set(treatments.map((t) => t.group))];
+  return groups.flatMap((group) => {
+    const rows = treatments.filter((t) => t.group === group);
+    if (rows.length < 2) return [];
+    const metrics = Object.fromEntries(
+      ONLINE_METRICS.map((m) => {
+        const diffs = rows.map((t) => differenceOf(t, m));
+        const s = summarise(diffs.map((d) => d.value));
+        return [m, { mean: s.mean, ci: s.ci, above: diffs.filter((d) => d.ci[0] > 0).length, below: diffs.filter((d) => d.ci[1] < 0).length }];
+      }),
+    ) as Record<OnlineMetric, ReplicateDifference>;
+    return [{ label: group, replicates: rows.length, metrics }];
+  });
 }
 
 const trialIdOf = (r: ReadRun) => r.tags[TAG.trialId] ?? r.runName;
@@ -65,7 +111,7 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
     const arms = withOnline.filter((r) => r.params['eval.online.control'] === control);
     const seed = Number(arms[0]!.params['eval.online.seed'] ?? 1);
     const resamples = Number(arms[0]!.params['eval.online.resamples'] ?? 2000);
-    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], controlArms: [], seed, notes: [] };
+    const report: OnlineReport = { control, controlLabel: control === LEGACY_CONTROL ? 'legacy funnel alone' : (labels[control] ?? control), treatments: [], overReplicates: [], controlArms: [], seed, notes: [] };
     const controls = arms.filter((r) => groupOf(r) === control);
     for (const r of arms) {
       if (control !== LEGACY_CONTROL && groupOf(r) === control) continue;
@@ -88,7 +134,7 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
         continue;
       }
       const comparison = compareArms(treated, base, { resamples, seed });
-      report.treatments.push({ label: labelOf(r, several(r)), trialId: trialIdOf(r), controlTrialId: controlRun && trialIdOf(controlRun), comparison });
+      report.treatments.push({ label: labelOf(r, several(r)), group: labelOf(r, false), trialId: trialIdOf(r), controlTrialId: controlRun && trialIdOf(controlRun), comparison });
       // one control row per control run paired (worlds differ, so their rates do); the legacy
       // funnel's arm comes with each treated run, so it is shown per treated run
       const controlOf = controlRun ?? r;
@@ -98,6 +144,7 @@ export async function collectOnlineReports(reader: SweepReader, runs: ReadRun[],
         report.controlArms.push({ label, trialId: trialIdOf(controlOf), rates: Object.fromEntries(ONLINE_METRICS.map((m) => [m, comparison.metrics[m].control])) });
       }
     }
+    report.overReplicates = overReplicates(report.treatments);
     if (report.treatments.length > 0 || report.notes.length > 0) reports.push(report);
   }
   return reports;
@@ -108,11 +155,9 @@ const signed = (x: number, unit: string) => (Number.isFinite(x) ? `${x >= 0 ? '+
 const rateText = (v: WithCi) => `${pct(v.value)} [${pct(v.ci[0])}, ${pct(v.ci[1])}]`;
 
 /** How a metric's difference is shown: shares of the funnel in points, behaviour rates relative to control. */
-function diffText(t: OnlineTreatment, m: (typeof ONLINE_METRICS)[number]): string {
-  const c = t.comparison.metrics[m];
-  const share = SHARE_METRICS.includes(m);
-  const d = share ? c.absolute : c.relative;
-  const unit = share ? ' pp' : '%';
+function diffText(t: OnlineTreatment, m: OnlineMetric): string {
+  const d = differenceOf(t, m);
+  const unit = SHARE_METRICS.includes(m) ? ' pp' : '%';
   if (!Number.isFinite(d.value)) return 'n/a';
   const excludes0 = d.ci[0] > 0 || d.ci[1] < 0;
   return `${signed(d.value, unit)}${excludes0 ? '†' : ''} [${signed(d.ci[0], '')}, ${signed(d.ci[1], '')}]`;
@@ -126,12 +171,24 @@ function cells(report: OnlineReport) {
     ...report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => rateText(t.comparison.metrics[m].treatment))]),
   ];
   const diff = report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => diffText(t, m))]);
+  const pooled = report.overReplicates.map((s) => [`${s.label} (${s.replicates} replicates)`, ...ONLINE_METRICS.map((m) => replicateText(s.metrics[m], m))]);
   const users = report.treatments[0]!.comparison.users;
   const title = `Simulated online A/B test against ${report.controlLabel} (${users} users, day seed ${report.seed})`;
   const diffTitle =
     'Treatment vs control, 95% bootstrap intervals over users: Ratio_rank and Ratio_show in percentage points, ' +
     'CTR, long-play rate and reformulation rate relative to control; † the interval excludes 0';
-  return { header, perArm, diff, title, diffTitle };
+  const pooledTitle =
+    'Over the replicates (worlds × training seeds): mean difference with a 95% t interval over the replicates, † the interval excludes 0; ' +
+    'then how many replicates differ upwards / downwards by their own interval over users';
+  return { header, perArm, diff, pooled, title, diffTitle, pooledTitle };
+}
+
+function replicateText(d: ReplicateDifference, m: OnlineMetric): string {
+  const unit = SHARE_METRICS.includes(m) ? ' pp' : '%';
+  if (!Number.isFinite(d.mean)) return 'n/a';
+  const excludes0 = d.ci !== undefined && (d.ci[0] > 0 || d.ci[1] < 0);
+  const ci = d.ci ? ` [${signed(d.ci[0], '')}, ${signed(d.ci[1], '')}]` : '';
+  return `${signed(d.mean, unit)}${excludes0 ? '†' : ''}${ci}; ${d.above} up / ${d.below} down`;
 }
 
 /** The online A/B tables in Markdown. */
@@ -142,7 +199,8 @@ export function onlineMarkdown(reports: OnlineReport[]): string {
       const esc = (rows: string[][]) => rows.map((row) => row.map(escapeMarkdown));
       const notes = r.notes.map((n) => `Left out of the online A/B test: ${escapeMarkdown(n)}.`);
       if (!c) return notes.join('\n\n');
-      return [`## ${escapeMarkdown(c.title)}`, 'Per arm, with 95% bootstrap intervals over users:', markdownGrid(c.header, esc(c.perArm)), `${escapeMarkdown(c.diffTitle)}:`, markdownGrid(c.header, esc(c.diff)), ...notes].join('\n\n');
+      const pooled = c.pooled.length > 0 ? [`${escapeMarkdown(c.pooledTitle)}:`, markdownGrid(c.header, esc(c.pooled))] : [];
+      return [`## ${escapeMarkdown(c.title)}`, 'Per arm, with 95% bootstrap intervals over users:', markdownGrid(c.header, esc(c.perArm)), `${escapeMarkdown(c.diffTitle)}:`, markdownGrid(c.header, esc(c.diff)), ...pooled, ...notes].join('\n\n');
     })
     .join('\n\n');
 }
@@ -154,7 +212,8 @@ export function onlineTerminal(reports: OnlineReport[]): string {
       const c = cells(r);
       const notes = r.notes.map((n) => `Left out of the online A/B test: ${n}.`);
       if (!c) return notes.join('\n');
-      return [c.title, `Per arm, with 95% bootstrap intervals over users:\n${alignedGrid(c.header, c.perArm)}`, `${c.diffTitle}:\n${alignedGrid(c.header, c.diff)}`, ...notes].join('\n\n');
+      const pooled = c.pooled.length > 0 ? [`${c.pooledTitle}:\n${alignedGrid(c.header, c.pooled)}`] : [];
+      return [c.title, `Per arm, with 95% bootstrap intervals over users:\n${alignedGrid(c.header, c.perArm)}`, `${c.diffTitle}:\n${alignedGrid(c.header, c.diff)}`, ...pooled, ...notes].join('\n\n');
     })
     .join('\n\n');
 }
