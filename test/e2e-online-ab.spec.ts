@@ -59,5 +59,10 @@ describe('simulated online A/B test through the real CLI', () => {
       expect(Number(row.abs_high)).toBeCloseTo(m.absolute.ci[1], 12);
     }
     expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.md'), 'utf8')).toContain('## Simulated online A/B test against');
+    // the HTML page carries the same tables
+    const html = readFileSync(join(cwd, 'reports', 'quickstart', 'report.html'), 'utf8');
+    expect(html).toContain(`<h2>Simulated online A/B test against ${CONTROL}`);
+    expect(html).toMatch(/<p>Treatment vs control, 95% bootstrap intervals over users:[^<]*<\/p>\s*<table>/);
+    expect(html).toContain('<th>Ratio_show</th>');
   }, 300_000);
 });

@@ -1,6 +1,7 @@
 /** One self-contained HTML page per report: tables, inline SVG charts, configs, world facts. */
 import { trainingCells } from './convergence.ts';
 import type { DatasetDiagnostic } from '../extension-points/dataset.ts';
+import { onlineSection, type OnlineReport } from './online-report.ts';
 import type { ReportTable } from './report-table.ts';
 import { formatSensitivityCell, type SensitivityMap } from './sensitivity.ts';
 import { ciCells, mainCells } from './table-formats.ts';
@@ -22,6 +23,8 @@ export interface HtmlReportParts {
   worlds?: Array<{ dataset: string; facts: WorldFact[] }>;
   /** the sensitivity map, when `report.sensitivity` asked for one */
   sensitivity?: SensitivityMap;
+  /** the simulated online A/B tests, when trials ran `eval.online` */
+  online?: OnlineReport[];
 }
 
 export function escapeHtml(s: string): string {
@@ -84,6 +87,12 @@ export function formatHtml(parts: HtmlReportParts): string {
   if (training.body.length > 0) sections.push('<h2>Training length under dev selection (optimisation steps)</h2>', htmlTable(training.header, training.body));
   sections.push(`<ul class="notes">${tableNotes(table, { best: 'bold', dash: '–' }, parts.notes).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
   if (parts.sensitivity) sections.push(sensitivitySection(parts.sensitivity));
+  for (const report of parts.online ?? []) {
+    const { title, tables, notes } = onlineSection(report);
+    if (title) sections.push(`<h2>${escapeHtml(title)}</h2>`);
+    for (const t of tables) sections.push(`<p>${escapeHtml(t.caption)}:</p>`, htmlTable(t.header.map(escapeHtml), t.body.map((row) => row.map(escapeHtml))));
+    if (notes.length > 0) sections.push(`<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
+  }
   if (parts.charts.length > 0) {
     sections.push('<h2>Charts</h2>', `<div class="charts">${parts.charts.map(([name, svg]) => `<figure title="${escapeHtml(name)}">${svg}</figure>`).join('\n')}</div>`);
   }

@@ -163,8 +163,16 @@ function diffText(t: OnlineTreatment, m: OnlineMetric): string {
   return `${signed(d.value, unit)}${excludes0 ? '†' : ''} [${signed(d.ci[0], '')}, ${signed(d.ci[1], '')}]`;
 }
 
-function cells(report: OnlineReport) {
-  if (report.treatments.length === 0) return undefined;
+/** One online A/B test as titled tables, the same for every output format. */
+export interface OnlineSection {
+  title: string;
+  tables: Array<{ caption: string; header: string[]; body: string[][] }>;
+  notes: string[];
+}
+
+export function onlineSection(report: OnlineReport): OnlineSection {
+  const notes = report.notes.map((n) => `Left out of the online A/B test: ${n}.`);
+  if (report.treatments.length === 0) return { title: '', tables: [], notes };
   const header = ['Arm', ...ONLINE_METRICS.map((m) => ONLINE_LABELS[m])];
   const perArm = [
     ...report.controlArms.map((c) => [c.label, ...ONLINE_METRICS.map((m) => rateText(c.rates[m]!))]),
@@ -173,14 +181,26 @@ function cells(report: OnlineReport) {
   const diff = report.treatments.map((t) => [t.label, ...ONLINE_METRICS.map((m) => diffText(t, m))]);
   const pooled = report.overReplicates.map((s) => [`${s.label} (${s.replicates} replicates)`, ...ONLINE_METRICS.map((m) => replicateText(s.metrics[m], m))]);
   const users = report.treatments[0]!.comparison.users;
-  const title = `Simulated online A/B test against ${report.controlLabel} (${users} users, day seed ${report.seed})`;
-  const diffTitle =
-    'Treatment vs control, 95% bootstrap intervals over users: Ratio_rank and Ratio_show in percentage points, ' +
-    'CTR, long-play rate and reformulation rate relative to control; † the interval excludes 0';
-  const pooledTitle =
-    'Over the replicates (worlds × training seeds): mean difference with a 95% t interval over the replicates, † the interval excludes 0; ' +
-    'then how many replicates differ upwards / downwards by their own interval over users';
-  return { header, perArm, diff, pooled, title, diffTitle, pooledTitle };
+  const tables = [
+    { caption: 'Per arm, with 95% bootstrap intervals over users', header, body: perArm },
+    {
+      caption:
+        'Treatment vs control, 95% bootstrap intervals over users: Ratio_rank and Ratio_show in percentage points, ' +
+        'CTR, long-play rate and reformulation rate relative to control; † the interval excludes 0',
+      header,
+      body: diff,
+    },
+  ];
+  if (pooled.length > 0) {
+    tables.push({
+      caption:
+        'Over the replicates (worlds × training seeds): mean difference with a 95% t interval over the replicates, † the interval excludes 0; ' +
+        'then how many replicates differ upwards / downwards by their own interval over users',
+      header,
+      body: pooled,
+    });
+  }
+  return { title: `Simulated online A/B test against ${report.controlLabel} (${users} users, day seed ${report.seed})`, tables, notes };
 }
 
 function replicateText(d: ReplicateDifference, m: OnlineMetric): string {
@@ -195,12 +215,10 @@ function replicateText(d: ReplicateDifference, m: OnlineMetric): string {
 export function onlineMarkdown(reports: OnlineReport[]): string {
   return reports
     .map((r) => {
-      const c = cells(r);
+      const { title, tables, notes } = onlineSection(r);
       const esc = (rows: string[][]) => rows.map((row) => row.map(escapeMarkdown));
-      const notes = r.notes.map((n) => `Left out of the online A/B test: ${escapeMarkdown(n)}.`);
-      if (!c) return notes.join('\n\n');
-      const pooled = c.pooled.length > 0 ? [`${escapeMarkdown(c.pooledTitle)}:`, markdownGrid(c.header, esc(c.pooled))] : [];
-      return [`## ${escapeMarkdown(c.title)}`, 'Per arm, with 95% bootstrap intervals over users:', markdownGrid(c.header, esc(c.perArm)), `${escapeMarkdown(c.diffTitle)}:`, markdownGrid(c.header, esc(c.diff)), ...pooled, ...notes].join('\n\n');
+      const body = tables.flatMap((t) => [`${escapeMarkdown(t.caption)}:`, markdownGrid(t.header, esc(t.body))]);
+      return [...(title ? [`## ${escapeMarkdown(title)}`] : []), ...body, ...notes.map(escapeMarkdown)].join('\n\n');
     })
     .join('\n\n');
 }
@@ -209,11 +227,9 @@ export function onlineMarkdown(reports: OnlineReport[]): string {
 export function onlineTerminal(reports: OnlineReport[]): string {
   return reports
     .map((r) => {
-      const c = cells(r);
-      const notes = r.notes.map((n) => `Left out of the online A/B test: ${n}.`);
-      if (!c) return notes.join('\n');
-      const pooled = c.pooled.length > 0 ? [`${c.pooledTitle}:\n${alignedGrid(c.header, c.pooled)}`] : [];
-      return [c.title, `Per arm, with 95% bootstrap intervals over users:\n${alignedGrid(c.header, c.perArm)}`, `${c.diffTitle}:\n${alignedGrid(c.header, c.diff)}`, ...pooled, ...notes].join('\n\n');
+      const { title, tables, notes } = onlineSection(r);
+      if (!title) return notes.join('\n');
+      return [title, ...tables.map((t) => `${t.caption}:\n${alignedGrid(t.header, t.body)}`), ...notes].join('\n\n');
     })
     .join('\n\n');
 }

@@ -171,7 +171,7 @@ export async function buildSweepReport(
     if (yaml !== undefined) configs.push([trialIdOf(r), yaml]);
   }
   const source = `Sweep run ${parent.runId} in ${reader.location}; ${finished.length} finished trial run${finished.length === 1 ? '' : 's'}.`;
-  files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds, sensitivity }));
+  files.set('report.html', formatHtml({ table, notes, source, charts: svgs, configs, worlds: opts.worlds, sensitivity, online }));
   const terminal = formatTerminal(table, notes) + (sensitivity ? `\n${formatSensitivityMarkdown(sensitivity)}` : '');
   return { table, notes, online, terminal: online.length > 0 ? `${terminal}\n${onlineTerminal(online)}\n` : terminal, files, sensitivity };
 }
