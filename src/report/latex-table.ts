@@ -1,4 +1,5 @@
 /** The report table as LaTeX with booktabs rules, ready to `\input` into a paper. */
+import { onlineSection, type OnlineReport } from './online-report.ts';
 import type { ReportCell, ReportTable } from './report-table.ts';
 import { ciText, hasSpread, hasTests, markedDeltaText, pCells, pTitle, percent, tableNotes } from './table-text.ts';
 
@@ -18,7 +19,7 @@ const LATEX_SPECIALS: Record<string, string> = {
   '|': '\\textbar{}',
 };
 
-/** Escapes LaTeX's special characters in text mode; `±`, `Δ`, `−` and `–` become their commands. */
+/** Escapes LaTeX's special characters in text mode; `±`, `Δ`, `−`, `–` and `×` become their commands. */
 export function escapeLatex(s: string): string {
   return s
     .replace(/[\\{}$&#^_%~<>|]/g, (c) => LATEX_SPECIALS[c]!)
@@ -26,6 +27,7 @@ export function escapeLatex(s: string): string {
     .replace(/Δ/g, '$\\Delta$')
     .replace(/−/g, '$-$')
     .replace(/–/g, '--')
+    .replace(/×/g, '$\\times$')
     .replace(/†/g, '$^{\\dagger}$');
 }
 
@@ -111,4 +113,24 @@ export function formatLatex(table: ReportTable, extraNotes: string[] = []): stri
     parts.push(tableEnv(`${escapeLatex(pTitle(table))}.`, `${label}-p`, `l${'r'.repeat(table.metrics.length)}`, [row(['Method', ...metrics])], pBody));
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * The simulated online A/B tests as `table` environments, one per table of the terminal and
+ * Markdown output (per arm, treatment vs control, over the replicates), the caption saying what
+ * each interval is.
+ */
+export function formatOnlineLatex(reports: OnlineReport[]): string {
+  const parts: string[] = [];
+  for (const report of reports) {
+    const { title, tables, notes } = onlineSection(report);
+    if (!title) continue;
+    const label = labelOf(title);
+    tables.forEach((t, i) => {
+      const caption = `${escapeLatex(title)}: ${escapeLatex(t.caption)}.${i === tables.length - 1 && notes.length > 0 ? ` ${notes.map(escapeLatex).join(' ')}` : ''}`;
+      const body = t.body.map((cells) => row([escapeLatex(cells[0]!), ...cells.slice(1).map((c) => mathSigns(escapeLatex(c)))]));
+      parts.push(tableEnv(caption, `${label}-${i + 1}`, `l${'r'.repeat(t.header.length - 1)}`, [row(t.header.map(escapeLatex))], body));
+    });
+  }
+  return parts.length > 0 ? `${parts.join('\n\n')}\n` : '';
 }

@@ -6,6 +6,7 @@ import type { OnlineUserOutcome } from '../extension-points/dataset.ts';
 import { compareArms, formatOnlineUsers, ONLINE_USERS_ARTIFACT } from '../eval/online-ab.ts';
 import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import { MlflowFileStore } from '../tracking/file-store.ts';
+import { formatOnlineLatex } from './latex-table.ts';
 import { collectOnlineReports, onlineCsv, onlineMarkdown, onlineTerminal } from './online-report.ts';
 
 let dir: string;
@@ -98,6 +99,12 @@ describe('online A/B tables of crops report', () => {
     expect(text).toContain('Over the replicates (worlds × training seeds)');
     expect(text).toMatch(/^B \(3 replicates\) .*\+\d+\.\d\d% \[-\d+\.\d\d, \+\d+\.\d\d\]; 2 up \/ 0 down/m);
     expect(onlineMarkdown([report!])).toMatch(/\| B \(3 replicates\) \|/);
+    // LaTeX: one table environment per table, signs in math mode, % and † escaped
+    const latex = formatOnlineLatex([report!]);
+    expect(latex.match(/\\begin\{table\}/g)).toHaveLength(3);
+    expect(latex).toContain('\\caption{Simulated online A/B test against loss=a (120 users, day seed 4): Over the replicates');
+    expect(latex).toMatch(/B \(3 replicates\) & .*\$\+\$\d+\.\d\d\\% \[\$-\$\d+\.\d\d, \$\+\$\d+\.\d\d\]; 2 up \/ 0 down/);
+    expect(latex).not.toMatch(/[^\\]%/);
   });
 
   it('has no summary over replicates for a row run once', async () => {

@@ -5,7 +5,7 @@ import { SWEEP_MANIFEST, type ReadRun, type SweepManifest, type SweepReader } fr
 import { curveChart, cutoffCharts, metricCharts, renderSvg, sensitivityCharts, type Chart, type CurveSeries } from './charts.ts';
 import { buildSensitivityMap, formatSensitivityCsv, formatSensitivityMarkdown, type SensitivityMap, type SensitivitySettings } from './sensitivity.ts';
 import { formatHtml, type WorldFact } from './html-report.ts';
-import { formatLatex } from './latex-table.ts';
+import { formatLatex, formatOnlineLatex } from './latex-table.ts';
 import { buildReportTable, type ReportTable, type SignificanceOptions, type TrialRun } from './report-table.ts';
 import { escapeMarkdown, formatCsv, formatMarkdown, formatTerminal } from './table-formats.ts';
 import { collectOnlineReports, onlineCsv, onlineMarkdown, onlineTerminal, type OnlineReport } from './online-report.ts';
@@ -140,7 +140,7 @@ export async function buildSweepReport(
   const online = await collectOnlineReports(reader, finished, settings.labels);
   const files = new Map<string, string>([
     ['report.md', online.length > 0 ? `${formatMarkdown(table, notes)}\n${onlineMarkdown(online)}\n` : formatMarkdown(table, notes)],
-    ['report.tex', formatLatex(table, notes)],
+    ['report.tex', online.length > 0 ? `${formatLatex(table, notes)}\n${formatOnlineLatex(online)}` : formatLatex(table, notes)],
     ['report.csv', formatCsv(table)],
   ]);
   if (sensitivity) {

@@ -167,6 +167,10 @@ describe('escaping', () => {
     );
   });
 
+  it('writes the symbols the tables use as LaTeX commands', () => {
+    expect(escapeLatex('3 worlds × 2 seeds, 1.0 ± 0.1, Δ −2, 1–3, p†')).toBe(String.raw`3 worlds $\times$ 2 seeds, 1.0 $\pm$ 0.1, $\Delta$ $-$2, 1--3, p$^{\dagger}$`);
+  });
+
   it('escapes Markdown markup and cell borders', () => {
     expect(escapeMarkdown('a|b*c_d`e<f>')).toBe('a\\|b\\*c\\_d\\`e\\<f\\>');
   });
