@@ -20,7 +20,7 @@ import { sbatch, scancel } from './slurm-commands.ts';
 import { jobFile, jobIdFile, taskLog, writeJson, type SlurmJobSpec, type TaskResult } from './slurm-job.ts';
 import { watchArray } from './slurm-watch.ts';
 import { openSweepStore } from './sweep-store.ts';
-import type { TrialResult } from './trial-result.ts';
+import { fromReported, type TrialResult } from './trial-result.ts';
 
 /** Runs a TypeScript module through tsx with the project's tsconfig, as `bin/crops.js` does. */
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
@@ -218,7 +218,7 @@ export class SlurmLauncher implements Launcher {
     this.slotOf.set(task, slot);
     const r = await this.ended.get(task)!.promise;
     if (!r) return undefined;
-    return { trial, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds, selection: r.selection };
+    return fromReported(trial, r);
   }
 
   /** Follows the array, settling each task's result as it leaves the queue; a failed watch (squeue gone) fails the sweep. */

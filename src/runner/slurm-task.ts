@@ -18,6 +18,7 @@ import { runTrial } from './trial-runner.ts';
 import { jobIdFile, readJobSpec, resultFile, writeJson, type TaskResult } from './slurm-job.ts';
 import { watchArray } from './slurm-watch.ts';
 import { openSweepStore } from './sweep-store.ts';
+import { toReported } from './trial-result.ts';
 
 export type ExperimentLoader = (load: unknown) => Promise<{ experiment: Experiment; registry: PluginRegistry }>;
 
@@ -68,8 +69,7 @@ export async function runSlurmTask(file: string, loadExperiment: ExperimentLoade
   });
   if (result.status === 'KILLED' && stopSignal && result.runId) await services.tracker.setTags({ experimentId: spec.parent.experimentId, runId: result.runId }, { [TAG.slurmSignal]: stopSignal });
   await services.tracker.flush();
-  if (result.status === 'SKIPPED') throw new Error('an array task never skips its trial');
-  const out: TaskResult = { index, status: result.status, metrics: result.metrics, runId: result.runId, error: result.error, seconds: result.seconds, selection: result.selection };
+  const out: TaskResult = toReported(index, result, 'an array task');
   await writeJson(resultFile(dir, task), out);
   process.stderr.write(`trial ${result.trial.id}: ${result.status}${result.error ? `: ${result.error}` : ''}\n`);
   return result.status === 'FINISHED' ? 0 : result.status === 'KILLED' ? 143 : 1;

@@ -39,3 +39,17 @@ export interface ReportedTrialResult {
   seconds: number;
   selection?: SelectionEnd;
 }
+
+/**
+ * The result as another process sends it back; `who` names that process for the error a skipped
+ * trial would be (the sweep skips trials before handing them out, so none should reach one).
+ */
+export function toReported(index: number, r: TrialResult, who: string): ReportedTrialResult {
+  if (r.status === 'SKIPPED') throw new Error(`${who} never skips its trial`);
+  return { index, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds, selection: r.selection };
+}
+
+/** A reported result joined to its trial again. */
+export function fromReported(trial: Trial, r: ReportedTrialResult): TrialResult {
+  return { trial, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds, selection: r.selection };
+}

@@ -12,6 +12,7 @@ import type { TrialProgress } from './progress.ts';
 import { createSweepServices, type SweepServices } from './sweep-setup.ts';
 import { runTrial, type SweepContext } from './trial-runner.ts';
 import type { FromWorker, ProgressEvent, ToWorker, WorkerInit, WorkerTrial } from './worker-protocol.ts';
+import { toReported } from './trial-result.ts';
 import { TAG } from '../tracking/run-tags.ts';
 
 export type ExperimentLoader = (load: unknown) => Promise<{ experiment: Experiment; registry: PluginRegistry }>;
@@ -147,6 +148,5 @@ async function runOne(l: Loaded, m: WorkerTrial, signal: AbortSignal): Promise<F
     mined: l.mined,
   };
   const r = await runTrial(trial, l.experiment.trials.length, ctx);
-  if (r.status === 'SKIPPED') throw new Error('a worker never skips trials');
-  return { type: 'result', index: m.index, status: r.status, metrics: r.metrics, runId: r.runId, error: r.error, seconds: r.seconds, selection: r.selection };
+  return { type: 'result', ...toReported(m.index, r, 'a worker') };
 }

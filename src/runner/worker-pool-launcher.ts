@@ -7,7 +7,7 @@ import type { Experiment, Trial } from '../config/experiment.ts';
 import type { Launcher, SweepRun } from './launcher.ts';
 import type { SweepOptions, SweepServices } from './sweep-setup.ts';
 import { closeOrphanedRuns } from './trial-claims.ts';
-import type { TrialResult } from './trial-result.ts';
+import { fromReported, type TrialResult } from './trial-result.ts';
 import { startWorkers, stopWorkers, type TrialWorker } from './worker-pool.ts';
 
 export class WorkerPoolLauncher implements Launcher {
@@ -42,7 +42,7 @@ export class WorkerPoolLauncher implements Launcher {
       const reply = await worker.request({ type: 'trial', index: trial.index, parent, tags });
       if (reply.type === 'unstarted') return undefined;
       if (reply.type !== 'result' || reply.index !== trial.index) throw new Error(`worker ${worker.slot + 1} answered out of turn (${reply.type})`);
-      return { trial, status: reply.status, metrics: reply.metrics, runId: reply.runId, error: reply.error, seconds: reply.seconds, selection: reply.selection };
+      return fromReported(trial, reply);
     } catch (e) {
       // the process died mid-trial (out of memory, a native crash) and could not end its run: the
       // sweep ends it FAILED with the reason, through the tracker (its owner tags name the dead process)
