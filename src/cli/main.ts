@@ -212,6 +212,29 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return pushCommand({ to: v.to as string | undefined, from: v.from as string | undefined, spool: v.spool as string }, io);
     },
   },
+  cache: {
+    summary: 'what .crops-cache holds per folder; prune removes the mined positives nothing has used for a while',
+    args: '[prune]',
+    complete: ['prune'],
+    details:
+      'Mined positives are keyed by the code that mined them, so after an upgrade or a code change the old\n' +
+      'entries are never read again; a sweep over many worlds writes gigabytes of them. Every read refreshes an\n' +
+      "entry's time, so --unused-for only removes what no run has read for that long; a removed entry is mined\n" +
+      'again when a run needs it. Plugin caches (downloaded models), the spool (runs not yet sent to MLflow) and\n' +
+      'Slurm task folders are never pruned.',
+    options: {
+      'unused-for': { type: 'string', value: 'AGE', help: 'with prune: remove entries not used for AGE, e.g. 30d, 12h, 90m (0: all of them)' },
+      'dry-run': { type: 'boolean', help: 'with prune: say what would be removed, remove nothing' },
+      dir: { type: 'string', default: '.crops-cache', value: 'DIR', help: 'the cache folder (default .crops-cache)' },
+    },
+    async run(v, p, io) {
+      if (p.length > 1 || (p.length === 1 && p[0] !== 'prune')) throw usageError('cache', `crops cache takes nothing or 'prune' (got ${p.join(' ')})`);
+      const action = p[0] === 'prune' ? 'prune' : 'list';
+      if (action === 'list' && (v['unused-for'] !== undefined || v['dry-run'])) throw usageError('cache', '--unused-for and --dry-run go with crops cache prune');
+      const { cacheCommand } = await import('./cache-command.ts');
+      return cacheCommand({ dir: v.dir as string, action, unusedFor: v['unused-for'] as string | undefined, dryRun: Boolean(v['dry-run']) }, io);
+    },
+  },
   doctor: {
     summary: "which TensorFlow.js backends load here, how fast, and which 'auto' picks",
     options: {},

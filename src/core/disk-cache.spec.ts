@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,5 +29,17 @@ describe('DiskCache', () => {
     expect(await cache.get({ k: 2 })).toBeUndefined();
     writeFileSync(cache.pathOf({ k: 2 }), 'not json');
     expect(await cache.get({ k: 2 })).toBeUndefined();
+  });
+
+  it('marks an entry as used when it is read, so pruning can tell live entries from stale ones', async () => {
+    const cache = new DiskCache<object, number>(join(dir, 'used'));
+    await cache.set({ k: 4 }, 1);
+    await cache.set({ k: 5 }, 2);
+    const old = new Date('2020-01-01T00:00:00Z');
+    for (const k of [4, 5]) utimesSync(cache.pathOf({ k }), old, old);
+    expect(await cache.get({ k: 4 })).toBe(1);
+    expect(statSync(cache.pathOf({ k: 4 })).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    // a miss for another key touches nothing
+    expect(statSync(cache.pathOf({ k: 5 })).mtimeMs).toBe(old.getTime());
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { atomicWrite, writeError } from './atomic-write.ts';
 import { configHash, stableStringify } from './hash.ts';
@@ -14,7 +14,9 @@ export interface DiskCacheEntry<K, V> {
  * A directory of JSON files addressed by the hash of a key object (key order does not matter).
  * Each entry is one line of JSON holding its key and value, so the files can be read by people and
  * concatenated into a JSONL file. Writes go through a temporary file and a rename, so a crashed or
- * concurrent writer never leaves a half-written entry behind.
+ * concurrent writer never leaves a half-written entry behind. A hit sets the file's modification
+ * time to now, so the time says when an entry was last used (access times are often not kept) and
+ * `crops cache prune` can remove the entries nothing reads any more.
  */
 export class DiskCache<K, V> {
   constructor(readonly dir: string) {}
@@ -37,7 +39,11 @@ export class DiskCache<K, V> {
     try {
       const entry = JSON.parse(raw) as DiskCacheEntry<K, V>;
       // a hash collision, or a file edited by hand, must not return someone else's value
-      return stableStringify(entry.key) === stableStringify(key) ? entry.value : undefined;
+      if (stableStringify(entry.key) !== stableStringify(key)) return undefined;
+      // a cache on a read-only disk still answers
+      const now = new Date();
+      await utimes(this.pathOf(key), now, now).catch(() => undefined);
+      return entry.value;
     } catch {
       return undefined;
     }
