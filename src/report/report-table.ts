@@ -43,6 +43,8 @@ export interface ReportOptions {
   /** trial-group id -> row label */
   labels?: Record<string, string>;
   significance?: SignificanceOptions;
+  /** appended to the warning about rows that share no query with the baseline: where they are compared instead */
+  unpairedHint?: string;
 }
 
 /** The paired test of a row against the baseline in one column. */
@@ -213,7 +215,7 @@ export function buildReportTable(runs: TrialRun[], opts: ReportOptions): ReportT
     }
     const unpaired = new Map<string, string[]>();
     opts.metrics.forEach((m, c) => testColumn(rows, baseline, m, c, sig, warnings, unpaired));
-    if (unpaired.size > 0) warnings.push(unpairedWarning(unpaired, opts.metrics.length));
+    if (unpaired.size > 0) warnings.push(`${unpairedWarning(unpaired, opts.metrics.length)}${opts.unpairedHint ? `; ${opts.unpairedHint}` : ''}`);
   }
   return { title: opts.title, metrics: opts.metrics, rows, baseline, warnings, significance: sig, bestTested };
 }

@@ -75,6 +75,15 @@ describe('sensitivity map', () => {
     expect(axisValueOf('method=a,seed=1#2', 'seed')).toBe('1');
   });
 
+  it('says where the rows at other values of a world knob are compared, when the main table cannot pair them', async () => {
+    const report = await sweepReport({ baseline: 'dataset.params.knob=0,method=base', sensitivity: { axis: 'dataset.params.knob', baseline: 'method=base' } });
+    const warning = report.table.warnings.find((w) => w.includes('no query with the baseline'));
+    expect(warning).toMatch(/^8 rows share no query with the baseline .*; the sensitivity map compares the methods at each value of dataset\.params\.knob with method=base at that value$/);
+    // the same sweep without a map keeps the plain warning
+    const plain = (await sweepReport({ baseline: 'dataset.params.knob=0,method=base' })).table.warnings.find((w) => w.includes('no query with the baseline'));
+    expect(plain).not.toContain('sensitivity map');
+  });
+
   it('separates a planted effect from zero where it exists and nowhere else, per value', async () => {
     const report = await sweepReport({ sensitivity: { axis: 'dataset.params.knob', baseline: 'method=base', labels: { 'method=grows': 'Grows', 'method=hurts': 'Hurts', 'method=null': 'Null' } } });
     const map = report.sensitivity!;

@@ -134,6 +134,8 @@ export async function buildSweepReport(
     baseline: settings.baseline,
     labels: settings.labels,
     significance: settings.significance,
+    // a map over a world knob tests every value against its own baseline, on that value's worlds
+    unpairedHint: settings.sensitivity ? `the sensitivity map compares the methods at each value of ${settings.sensitivity.axis} with ${settings.sensitivity.baseline} at that value` : undefined,
   });
   const notes = leftOut.length > 0 ? [`Left out (not finished): ${leftOut.map((t) => `${t.id} (${t.status.toLowerCase()})`).join(', ')}.`] : [];
   const sensitivity = settings.sensitivity ? buildSensitivityMap(trials, settings.sensitivity, { title: table.title, metrics: table.metrics, significance: settings.significance }) : undefined;
