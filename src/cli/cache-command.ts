@@ -98,9 +98,7 @@ async function listCache(root: string, io: Io): Promise<number> {
   return 0;
 }
 
-async function pruneCache(root: string, args: CacheArgs, io: Io): Promise<number> {
-  if (args.unusedFor === undefined) throw new CropsError('crops cache prune needs --unused-for, e.g. --unused-for 30d (0 removes every mined entry)');
-  const age = parseDuration('--unused-for', args.unusedFor);
+async function pruneCache(root: string, age: number, args: CacheArgs, io: Io): Promise<number> {
   const cutoff = (args.now ?? Date.now()) - age;
   for (const name of PRUNABLE) {
     const dir = join(root, name);
@@ -114,7 +112,7 @@ async function pruneCache(root: string, args: CacheArgs, io: Io): Promise<number
       for (const sub of await readdir(dir).catch(() => [] as string[])) await rmdir(join(dir, sub)).catch(() => undefined);
     }
     io.out(
-      `${name}: ${args.dryRun ? 'would remove' : 'removed'} ${stale.length.toLocaleString('en-US')} file(s) not used for ${args.unusedFor.trim()} ` +
+      `${name}: ${args.dryRun ? 'would remove' : 'removed'} ${stale.length.toLocaleString('en-US')} file(s) not used for ${args.unusedFor!.trim()} ` +
         `(${formatBytes(staleBytes)}); ${(files.length - stale.length).toLocaleString('en-US')} kept (${formatBytes(keptBytes)})\n`,
     );
   }
@@ -123,15 +121,20 @@ async function pruneCache(root: string, args: CacheArgs, io: Io): Promise<number
 
 /** `crops cache`: what `.crops-cache` holds, and `prune` to remove the mined positives nothing uses. */
 export async function cacheCommand(args: CacheArgs, io: Io): Promise<number> {
+  // bad input is refused whether or not there is a cache to prune
+  let age = 0;
+  if (args.action === 'prune') {
+    if (args.unusedFor === undefined) throw new CropsError('crops cache prune needs --unused-for, e.g. --unused-for 30d (0 removes every mined entry)');
+    age = parseDuration('--unused-for', args.unusedFor);
+  }
   const root = resolve(args.dir);
   const isDir = await stat(root).then(
     (s) => s.isDirectory(),
     () => false,
   );
   if (!isDir) {
-    if (args.action === 'prune' && args.unusedFor !== undefined) parseDuration('--unused-for', args.unusedFor);
     io.out(`${root}: no cache here (crops run creates it in the folder it runs in)\n`);
     return 0;
   }
-  return args.action === 'list' ? listCache(root, io) : pruneCache(root, args, io);
+  return args.action === 'list' ? listCache(root, io) : pruneCache(root, age, args, io);
 }

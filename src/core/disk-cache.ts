@@ -30,9 +30,10 @@ export class DiskCache<K, V> {
 
   /** The stored value, or undefined when there is none (or the file is unreadable or for another key). */
   async get(key: K): Promise<V | undefined> {
+    const path = this.pathOf(key);
     let raw: string;
     try {
-      raw = await readFile(this.pathOf(key), 'utf8');
+      raw = await readFile(path, 'utf8');
     } catch {
       return undefined;
     }
@@ -42,7 +43,7 @@ export class DiskCache<K, V> {
       if (stableStringify(entry.key) !== stableStringify(key)) return undefined;
       // a cache on a read-only disk still answers
       const now = new Date();
-      await utimes(this.pathOf(key), now, now).catch(() => undefined);
+      await utimes(path, now, now).catch(() => undefined);
       return entry.value;
     } catch {
       return undefined;
