@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FileSweepReader } from '../src/tracking/file-sweep-reader.ts';
 import { MlflowFileStore, type StoredRun } from '../src/tracking/file-store.ts';
 import { runCli, spawnCli } from './support/cli.ts';
 import { writeNanLossPlugin } from './support/nan-loss-plugin.ts';
@@ -103,6 +104,30 @@ describe('crops run --parallel N', () => {
     expect(failed.tags['crops.failure.step']).toBe('0');
     for (const c of children) expect(c.tags['mlflow.parentRunId']).toBe(parents[0]!.runId);
   }, 120_000);
+
+  it('trains trials of one config once (a judge no source asks for), and runs a failed twin itself', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'crops-par-twins-'));
+    const file = experimentFile(cwd, 'labelScheme: hla\npositiveSource: [search-clicks]\ntrain: { steps: 20, logEvery: 5 }\nablate:\n  discriminator: [lexical, oracle]\n');
+    const res = runCli(['run', file, '--sweep', 'loss=info-nce,nan-loss', '--plugin', nanLoss, '--parallel', '2', '--keep-going'], { cwd });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/discriminator=oracle,loss=info-nce {2}skipped: the same config as discriminator=lexical,loss=info-nce \(run [0-9a-f]{32}\)/);
+    expect(res.stderr).toMatch(/discriminator=oracle,loss=nan-loss {2}FAILED: training loss is NaN/);
+    expect(res.stderr).toMatch(/sweep: 4\/4 trials done \(2 failed, 1 skipped\)/);
+    const { store, parents, children } = await sweepRuns(cwd, 'parallel');
+    expect(children.map((r) => [r.runName, r.status]).sort()).toEqual([
+      ['discriminator=lexical,loss=info-nce', 'FINISHED'],
+      ['discriminator=lexical,loss=nan-loss', 'FAILED'],
+      ['discriminator=oracle,loss=nan-loss', 'FAILED'],
+    ]);
+    const trained = children.find((r) => r.runName === 'discriminator=lexical,loss=info-nce')!;
+    // no source of these trials consults a judge, so the config (and its hash) names none
+    expect(Object.keys(trained.params).filter((k) => k.startsWith('discriminator'))).toEqual([]);
+    const manifest = JSON.parse((await new FileSweepReader(store.root).readArtifact(parents[0]!, 'sweep.json'))!) as { trials: Array<{ id: string; status: string; runId?: string }> };
+    expect(manifest.trials.find((t) => t.id === 'discriminator=oracle,loss=info-nce')).toMatchObject({ status: 'SKIPPED', runId: trained.runId });
+    const table = res.stdout.split('\n').filter((l) => l.includes('loss=info-nce'));
+    expect(table).toHaveLength(2);
+    expect(table[1]!.replace(/\s+skipped$/, '').split(/\s+/).slice(1)).toEqual(table[0]!.replace(/\s+finished$/, '').split(/\s+/).slice(1));
+  }, 180_000);
 
   it('stops before recording anything when a worker cannot load the experiment', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-par-start-'));

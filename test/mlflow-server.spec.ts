@@ -290,6 +290,9 @@ describe('crops run against the server', () => {
     expect(hash).toMatch(/^[0-9a-f]+$/);
     expect((await sweepReader.latestSweep('quickstart', hash))!.runId).toBe(latestSweep.info.run_id);
     expect(await sweepReader.latestSweep('quickstart', 'ffff')).toBeUndefined();
+    // and by the name of the file it ran from, wherever that was typed from
+    expect((await sweepReader.latestSweep('quickstart', undefined, '/elsewhere/experiments/quickstart.yaml'))!.runId).toBe(latestSweep.info.run_id);
+    expect(await sweepReader.latestSweep('quickstart', undefined, 'experiments/other.yaml')).toBeUndefined();
   }, 240_000);
 });
 

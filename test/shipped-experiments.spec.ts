@@ -37,4 +37,25 @@ describe('shipped experiment files', () => {
     expect(t4.get('crops,world=2,seed=1')).toBe(t3.get('crops,world=2,seed=1'));
     expect(t3.get('crops,world=2,seed=1')).not.toBe(t3.get('fs-lr,world=2,seed=1'));
   });
+
+  it("each sensitivity map's default column is Table 3's trials, so the maps and the table train them once", async () => {
+    const load = async (file: string) => (await validateExperiment(`experiments/paper/${file}.yaml`)).experiment!;
+    const table3 = await load('table3-sources');
+    const byHash = new Map(table3.trials.map((t) => [t.hash, t.id]));
+    const defaults: Record<string, string> = {
+      'sensitivity-vocabulary': 'dataset.params.querySynonymRate=0.3',
+      'sensitivity-bubble': 'dataset.params.tailExposure=0.03+0.15',
+      'sensitivity-ranker': 'dataset.params.rankerRelevanceMix=0.5',
+      'sensitivity-discriminator': 'discriminator=lexical',
+    };
+    for (const [file, column] of Object.entries(defaults)) {
+      const map = await load(file);
+      expect(map.name).toBe(table3.name);
+      const inColumn = map.trials.filter((t) => t.id.split(',').includes(column));
+      expect(inColumn).toHaveLength(18);
+      for (const t of inColumn) expect(byHash.get(t.hash), `${file}: ${t.id}`).toBe(t.id.replace(`,${column}`, ''));
+      // the other columns are worlds or judges of their own
+      for (const t of map.trials.filter((x) => !inColumn.includes(x) && !x.id.includes('dense-teacher'))) expect(byHash.has(t.hash), `${file}: ${t.id}`).toBe(false);
+    }
+  });
 });

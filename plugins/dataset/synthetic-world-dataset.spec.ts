@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LogStore } from '../../src/extension-points/log-store.ts';
-import plugin, { SyntheticWorldDataset, SyntheticWorldParams } from './synthetic-world-dataset.ts';
+import plugin, { SyntheticWorldDataset, SyntheticWorldParams, withPresetValues } from './synthetic-world-dataset.ts';
 import type { GeneratedWorld } from './synthetic-world/generate.ts';
-import { DAY_MS, EPOCH_MS, TEST_DAY, TRAIN_DAY } from './synthetic-world/presets.ts';
+import { DAY_MS, EPOCH_MS, PRESETS, TEST_DAY, TRAIN_DAY, resolveWorldConfig } from './synthetic-world/presets.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { describeDatasetConformance } from '../../test/conformance/data-conformance.ts';
 
@@ -218,6 +218,20 @@ describe('synthetic-world dataset', () => {
       expect(v).toBeLessThan(1);
     }
     expect(store.description!.exposureTop10Share as number).toBeGreaterThan(0.4);
+  });
+
+  it("writes each knob left out as its preset's value, keeping those named and the world they make", () => {
+    const given = SyntheticWorldParams.parse({ preset: 'small', querySynonymRate: 0.5 });
+    const filled = withPresetValues(given);
+    expect(filled).toMatchObject({ preset: 'small', items: 30_000, sessionsPerDay: 30_000, querySynonymRate: 0.5, rankerRelevanceMix: 0.5, tailExposure: [0.03, 0.15] });
+    // every knob of the schema is written out, and nothing it does not accept
+    expect(Object.keys(filled).sort()).toEqual(Object.keys(SyntheticWorldParams.shape).sort());
+    expect(SyntheticWorldParams.safeParse(filled).success).toBe(true);
+    expect(filled.tailExposure).not.toBe(PRESETS.small.tailExposure);
+    const { preset, ...overrides } = filled;
+    const { preset: p, ...given0 } = given;
+    expect(resolveWorldConfig(preset, overrides)).toEqual(resolveWorldConfig(p, given0));
+    expect(withPresetValues(filled)).toEqual(filled);
   });
 
   it('exposes ground truth without simulating logs, and validates params', () => {

@@ -11,7 +11,7 @@ import { describeWorld } from './synthetic-world/describe.ts';
 import { generateWorld, type GeneratedWorld } from './synthetic-world/generate.ts';
 import { LegacyFunnel } from './synthetic-world/legacy-funnel.ts';
 import { simulateOnlineDay } from './synthetic-world/online-day.ts';
-import { resolveWorldConfig, type WorldConfig } from './synthetic-world/presets.ts';
+import { PRESETS, resolveWorldConfig, type WorldConfig } from './synthetic-world/presets.ts';
 import { World } from './synthetic-world/world.ts';
 
 const share = (what: string) => z.number().min(0).max(1).optional().describe(what);
@@ -140,4 +140,19 @@ export default definePlugin({
   schema: SyntheticWorldParams,
   implementation: SyntheticWorldDataset,
   provides: ['world-ground-truth', ONLINE_SIMULATION_TRAIT],
+  fillDefaults: withPresetValues,
 });
+
+/**
+ * The params with each knob left out set to its preset's value, so a sweep that names the default
+ * (`querySynonymRate: 0.3` on a preset with 0.3) reuses the trials that left it out, and a run's
+ * params record the whole world it trained on.
+ */
+export function withPresetValues(params: SyntheticWorldParams): SyntheticWorldParams {
+  const preset = PRESETS[params.preset] as unknown as Record<string, unknown>;
+  const filled: Record<string, unknown> = { ...params };
+  for (const key of Object.keys(SyntheticWorldParams.shape)) {
+    if (filled[key] === undefined && key in preset) filled[key] = structuredClone(preset[key]);
+  }
+  return filled as SyntheticWorldParams;
+}

@@ -164,6 +164,7 @@ export class LlmKnowledgePositiveSource implements PositiveSource {
 export default definePlugin({
   kind: 'positiveSource',
   name: 'llm-knowledge',
+  consults: ['llm', 'discriminator'],
   summary: 'P3: pseudo-videos (search logs) or pseudo-documents (beir) an LLM writes for sampled train queries from a one-shot prompt, trained as pseudo-items',
   schema: LlmKnowledgeParams,
   implementation: LlmKnowledgePositiveSource,

@@ -69,6 +69,7 @@ export class QrelsPositiveSource implements PositiveSource {
 export default definePlugin({
   kind: 'positiveSource',
   name: 'qrels',
+  consults: [],
   summary: "judged training pairs (BEIR's train qrels) as positives, graded by their score, optionally with BM25 hard negatives",
   schema: QrelsParams,
   implementation: QrelsPositiveSource,

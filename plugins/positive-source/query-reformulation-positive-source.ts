@@ -124,6 +124,7 @@ export class QueryReformulationPositiveSource implements PositiveSource {
 export default definePlugin({
   kind: 'positiveSource',
   name: 'query-reformulation',
+  consults: ['discriminator'],
   summary: 'P1: items a user took after reformulating a query within a time window, credited to the original query, discriminator-filtered',
   schema: QueryReformulationParams,
   implementation: QueryReformulationPositiveSource,

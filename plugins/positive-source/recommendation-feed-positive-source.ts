@@ -104,6 +104,7 @@ export class RecommendationFeedPositiveSource implements PositiveSource {
 export default definePlugin({
   kind: 'positiveSource',
   name: 'recommendation-feed',
+  consults: ['discriminator'],
   summary: 'P2: feed items the searching user took within a time window around the query, discriminator-filtered, capped per query',
   schema: RecommendationFeedParams,
   implementation: RecommendationFeedPositiveSource,

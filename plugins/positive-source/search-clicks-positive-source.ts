@@ -87,6 +87,7 @@ export class SearchClicksPositiveSource implements PositiveSource {
 export default definePlugin({
   kind: 'positiveSource',
   name: 'search-clicks',
+  consults: [],
   summary: 'P0: clicked or liked search results, plus funnel-stage negatives (shown, ranked, pre-rank filtered)',
   schema: SearchClicksParams,
   implementation: SearchClicksPositiveSource,

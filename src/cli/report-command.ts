@@ -53,7 +53,7 @@ async function locate(args: ReportArgs): Promise<Located> {
     if (!registry.get('tracker', tracker.use).provides?.includes(MLFLOW_RUNS)) throw new CropsError(`${args.target} uses tracker '${tracker.use}', which keeps no runs to report`);
     const reader = readerFor(args.trackingUri ?? tracker.params?.trackingUri);
     const parent = await latestSweepOf(reader, experiment);
-    if (!parent) throw new CropsError(`no sweep of experiment '${experiment.name}' in ${reader.location}; run it first: crops run ${args.target}`);
+    if (!parent) throw new CropsError(`no sweep of ${args.target} (experiment '${experiment.name}') in ${reader.location}; run it first: crops run ${args.target}`);
     const worlds = args.world ? await worldFacts(experiment, registry) : undefined;
     return { reader, parent, experimentName: experiment.name, settings: experiment.report, worlds };
   }

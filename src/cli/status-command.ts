@@ -34,7 +34,7 @@ export interface StatusArgs {
 export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
   const isFile = await stat(args.target).then((s) => s.isFile(), () => false);
   let uri = args.trackingUri;
-  let experiment: { name: string; hash: string } | undefined;
+  let experiment: { name: string; hash: string; file: string } | undefined;
   if (isFile) {
     const loaded = (await loadValidated({ file: args.target, sets: args.sets, plugins: args.plugins })).experiment;
     const tracker = loaded.trials[0]!.config.tracker as { use: string; params?: { trackingUri?: string } };
@@ -45,7 +45,7 @@ export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
   const store = openSweepStore(resolveTrackingUri(uri));
   const reader = store.reader;
   const parent = experiment ? await latestSweepOf(reader, experiment) : await reader.getRun(args.target);
-  if (!parent) throw new CropsError(isFile ? `no sweep of experiment '${experiment?.name}' in ${reader.location}; run it first: crops run ${args.target}` : `'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
+  if (!parent) throw new CropsError(isFile ? `no sweep of ${args.target} (experiment '${experiment?.name}') in ${reader.location}; run it first: crops run ${args.target}` : `'${args.target}' is neither an experiment file nor a run in ${reader.location}`);
   if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${parent.runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
   const runs = await reader.childRuns(parent);
   const jobId = parent.tags[TAG.slurmJobId];

@@ -147,6 +147,54 @@ describe('loadExperiment', () => {
     expect(load(join(dir, 'a.yaml')).experiment!.trials[0]!.hash).toBe(load(join(dir, 'b.yaml')).experiment!.trials[0]!.hash);
   });
 
+  it("writes out what a plugin takes from its preset, so naming the preset's own value hashes as leaving it out", () => {
+    const r = registry();
+    const presetRate = { a: 0.3, b: 0.6 } as const;
+    r.register(
+      definePlugin({
+        kind: 'dataset',
+        name: 'preset-world',
+        summary: 'a dataset whose knobs default per preset',
+        schema: z.object({ preset: z.enum(['a', 'b']).default('a'), rate: z.number().optional() }).strict(),
+        implementation: Dummy,
+        fillDefaults: (p: { preset: 'a' | 'b'; rate?: number }) => ({ ...p, rate: p.rate ?? presetRate[p.preset] }),
+      }),
+    );
+    const dir = files({
+      'implicit.yaml': 'dataset: preset-world\nloss: info-nce\n',
+      'named.yaml': 'dataset: { use: preset-world, params: { rate: 0.3 } }\nloss: info-nce\n',
+      'other.yaml': 'dataset: { use: preset-world, params: { rate: 0.5 } }\nloss: info-nce\n',
+      'b.yaml': 'dataset: { use: preset-world, params: { preset: b } }\nloss: info-nce\n',
+      'b-named-a.yaml': 'dataset: { use: preset-world, params: { preset: b, rate: 0.3 } }\nloss: info-nce\n',
+    });
+    const trial = (f: string) => loadExperiment(join(dir, f), { registry: r }).experiment!.trials[0]!;
+    expect(trial('implicit.yaml').config.dataset.params).toEqual({ preset: 'a', rate: 0.3 });
+    expect(trial('named.yaml').hash).toBe(trial('implicit.yaml').hash);
+    expect(trial('other.yaml').hash).not.toBe(trial('implicit.yaml').hash);
+    expect(trial('b.yaml').config.dataset.params).toEqual({ preset: 'b', rate: 0.6 });
+    expect(trial('b-named-a.yaml').hash).not.toBe(trial('b.yaml').hash);
+    expect(trial('b-named-a.yaml').hash).not.toBe(trial('implicit.yaml').hash);
+  });
+
+  it('leaves out an optional plugin that no source of the trial asks for, and keeps it where one may', () => {
+    const r = registry();
+    r.register(definePlugin({ kind: 'discriminator', name: 'judge', summary: 'judge', schema: z.object({ noise: z.number().default(0) }).strict(), implementation: Dummy, provides: ['discriminator'] }));
+    r.register(definePlugin({ kind: 'positiveSource', name: 'clicks-only', summary: 'asks for nothing', schema: z.object({}).strict(), implementation: Dummy, consults: [] }));
+    r.register(definePlugin({ kind: 'positiveSource', name: 'judged', summary: 'asks for a judge', schema: z.object({}).strict(), implementation: Dummy, consults: ['discriminator'] }));
+    const dir = files({
+      'x.yaml': 'dataset: toy\nloss: info-nce\ndiscriminator: { use: judge, params: { noise: 0.5 } }\nablate:\n  positiveSource: [clicks-only, [clicks-only, judged], search-clicks]\n',
+      'y.yaml': 'dataset: toy\nloss: info-nce\npositiveSource: clicks-only\n',
+    });
+    const trials = loadExperiment(join(dir, 'x.yaml'), { registry: r }).experiment!.trials;
+    expect(trials.map((t) => [t.id, t.config.discriminator?.params])).toEqual([
+      ['positiveSource=clicks-only', undefined],
+      ['positiveSource=clicks-only+judged', { noise: 0.5 }],
+      // a source that does not say what it asks for may ask for anything
+      ['positiveSource=search-clicks', { noise: 0.5 }],
+    ]);
+    expect(trials[0]!.hash).toBe(loadExperiment(join(dir, 'y.yaml'), { registry: r }).experiment!.trials[0]!.hash);
+  });
+
   it('applies --set overrides, parsed as YAML, after extends', () => {
     const dir = files({ 'x.yaml': 'dataset: toy\ntrain: { steps: 3 }\n' });
     const { experiment } = load(join(dir, 'x.yaml'), ['train.steps=11', 'loss=h-info-nce', 'seeds=[4,5]']);

@@ -58,7 +58,8 @@ export function resolveTrial(
       return undefined;
     }
     used.push({ kind, name: entry.use, path });
-    return { use: entry.use, params: parsed.data as Record<string, unknown> };
+    const filled: unknown = descriptor.fillDefaults ? descriptor.fillDefaults(parsed.data) : parsed.data;
+    return { use: entry.use, params: filled as Record<string, unknown> };
   };
 
   for (const [key, slot] of Object.entries(PLUGIN_SLOTS)) {
@@ -144,7 +145,14 @@ export function resolveTrial(
   if (diagnostics.length > 0) return { diagnostics };
   // required slots first, then settings, then filled optional slots: the order params are listed in
   const slots = Object.entries(PLUGIN_SLOTS);
-  const pick = (optional: boolean) => Object.fromEntries(slots.filter(([key, slot]) => !!slot.optional === optional && refs[key] !== undefined).map(([key]) => [key, refs[key]]));
+  const sources = (refs.positiveSource as PluginRef[] | undefined) ?? [];
+  const consulted = (kind: string) =>
+    sources.some((ref) => {
+      const asks = registry.get('positiveSource', ref.use).consults;
+      return asks === undefined || (asks as readonly string[]).includes(kind);
+    });
+  const pick = (optional: boolean) =>
+    Object.fromEntries(slots.filter(([key, slot]) => !!slot.optional === optional && refs[key] !== undefined && (!optional || consulted(slot.kind))).map(([key]) => [key, refs[key]]));
   const config = { name, seed, ...pick(false), train: train.data!, eval: evalSettings.data!, ...pick(true) } as TrialConfig;
   return { config, diagnostics };
 }

@@ -58,6 +58,19 @@ export interface PluginDescriptor<S extends z.ZodType = z.ZodType, T = unknown> 
    */
   testSets?(params: z.output<S>): string[];
   /**
+   * The parsed params with every value the plugin would otherwise take from elsewhere (a preset, a
+   * file) written out, so that two trials that run the same thing have the same resolved config, the
+   * same hash and so one run between them: naming a preset's own value must not retrain a trial.
+   */
+  fillDefaults?(params: z.output<S>): z.output<S>;
+  /**
+   * Positive sources only: the optional slots (`discriminator`, `llm`) the source may ask for; left
+   * out, it is taken to ask for any. A trial none of whose sources asks for a slot runs without that
+   * plugin, and its config and hash leave it out: clicks mined without a judge are the same clicks
+   * whichever judge the file names, so such trials are trained once.
+   */
+  consults?: ReadonlyArray<KindsWithSlot<'optional'>>;
+  /**
    * For implementations without decorators (plain JavaScript): the token of each constructor
    * parameter, in order, e.g. `[PluginParams, PluginLogger]`. Registering the descriptor then makes
    * the class injectable itself. Leave it out for a class that carries `@injectable()` and `@inject(TOKEN)`.

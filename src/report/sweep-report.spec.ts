@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRef } from '../extension-points/tracker.ts';
 import { FileSweepReader } from '../tracking/file-sweep-reader.ts';
 import { MlflowFileStore } from '../tracking/file-store.ts';
-import { SWEEP_MANIFEST, type SweepManifest } from '../tracking/sweep-reader.ts';
+import { SWEEP_MANIFEST, latestSweepOf, type SweepManifest } from '../tracking/sweep-reader.ts';
 import { buildSweepReport, collectSweepTrials, saveReport } from './sweep-report.ts';
 
 let dir: string;
@@ -24,8 +24,9 @@ afterEach(async () => {
 });
 
 let clock = 1_000;
-async function sweepRun(sweepHash?: string): Promise<RunRef> {
-  return store.createRun({ experimentId, runName: 'exp (sweep)', userId: 'u', startTime: clock++, tags: { 'crops.role': 'sweep', ...(sweepHash ? { 'crops.sweepHash': sweepHash } : {}) } });
+async function sweepRun(sweepHash?: string, file?: string): Promise<RunRef> {
+  const tags = { 'crops.role': 'sweep', ...(sweepHash ? { 'crops.sweepHash': sweepHash } : {}), ...(file ? { 'crops.experimentFile': file } : {}) };
+  return store.createRun({ experimentId, runName: 'exp (sweep)', userId: 'u', startTime: clock++, tags });
 }
 
 /** A trial run as the runner leaves it: tags, the eval.metrics param, final metrics and a loss curve. */
@@ -81,6 +82,41 @@ describe('sweep reports from an MLflow file store', () => {
     expect((await reader.latestSweep('exp', 'bbbb'))!.runId).toBe(tableBAgain.runId);
     expect(await reader.latestSweep('exp', 'cccc')).toBeUndefined();
     expect([tableA.runId, tableB.runId]).not.toContain(tableAAgain.runId);
+  });
+
+  it("never takes another file's sweep for a file that shares the experiment", async () => {
+    const table = await sweepRun('aaaa', 'experiments/paper/table3-sources.yaml');
+    const mapBeforeEdit = await sweepRun('bbbb', './experiments/paper/sensitivity-bubble.yaml');
+    await sweepRun('cccc', 'experiments/paper/table2-baselines.yaml');
+    const file = (name: string) => `/home/me/crops/experiments/paper/${name}.yaml`;
+    // the edited map (new trials, new hash) still finds its own earlier sweep, typed from another folder
+    expect((await latestSweepOf(reader, { name: 'exp', hash: 'dddd', file: file('sensitivity-bubble') }))!.runId).toBe(mapBeforeEdit.runId);
+    expect((await latestSweepOf(reader, { name: 'exp', hash: 'aaaa', file: file('table3-sources') }))!.runId).toBe(table.runId);
+    // a map never run has no sweep, though the experiment has three
+    expect(await latestSweepOf(reader, { name: 'exp', hash: 'eeee', file: file('sensitivity-llm') })).toBeUndefined();
+  });
+
+  it('names a trial reused from another file of the experiment by this sweep\'s trial id', async () => {
+    const table = await sweepRun('aaaa');
+    const tableRun = await trialRun(table, 'p0-hla,seed=1', 1, 0.5);
+    const map = await sweepRun('bbbb');
+    const own = await trialRun(map, 'p0-hla,rate=0.5,seed=1', 1, 0.4);
+    const manifest: SweepManifest = {
+      experiment: 'exp',
+      file: 'map.yaml',
+      trials: [
+        { id: 'p0-hla,rate=0.3,seed=1', seed: 1, status: 'SKIPPED', runId: tableRun.runId },
+        { id: 'p0-hla,rate=0.5,seed=1', seed: 1, status: 'FINISHED', runId: own.runId },
+      ],
+    };
+    await store.writeArtifact(map, SWEEP_MANIFEST, JSON.stringify(manifest));
+    const trials = await collectSweepTrials(reader, (await reader.getRun(map.runId))!);
+    expect(trials.finished.map((r) => [r.tags['crops.trialId'], r.runId])).toEqual([
+      ['p0-hla,rate=0.3,seed=1', tableRun.runId],
+      ['p0-hla,rate=0.5,seed=1', own.runId],
+    ]);
+    // the run itself keeps the id it was trained under
+    expect((await reader.getRun(tableRun.runId))!.tags['crops.trialId']).toBe('p0-hla,seed=1');
   });
 
   it('follows the manifest to trials reused from an earlier sweep', async () => {

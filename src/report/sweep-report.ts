@@ -49,7 +49,9 @@ export async function collectSweepTrials(reader: SweepReader, parent: ReadRun): 
     runs = [];
     for (const t of manifest.trials) {
       const run = t.runId ? await reader.getRun(t.runId) : undefined;
-      if (run) runs.push(run);
+      // a run reused from another file of the experiment carries that file's trial id; the report
+      // speaks of this file's trial (a sensitivity map's default column reuses a table's runs)
+      if (run) runs.push(trialIdOf(run) === t.id ? run : { ...run, tags: { ...run.tags, [TAG.trialId]: t.id } });
       else leftOut.push({ id: t.id, status: t.runId ? 'MISSING' : t.status });
     }
   } else {

@@ -40,6 +40,23 @@ export async function runSweep(experiment: Experiment, opts: SweepOptions): Prom
 }
 
 /**
+ * Takes out of `pending` every trial whose config hash an earlier pending trial has (a sensitivity
+ * map whose rows ignore the swept plugin), keyed by that hash: they take the earlier trial's run once
+ * it finishes instead of training the same thing again.
+ */
+function holdBackTwins(pending: Trial[]): Map<string, Trial[]> {
+  const first = new Set<string>();
+  const twins = new Map<string, Trial[]>();
+  const leaders = pending.filter((t) => {
+    if (!first.has(t.hash)) return first.add(t.hash);
+    twins.set(t.hash, [...(twins.get(t.hash) ?? []), t]);
+    return false;
+  });
+  pending.splice(0, pending.length, ...leaders);
+  return twins;
+}
+
+/**
  * The one sweep loop, whatever the launcher: skip finished trials, start the parent run, keep
  * every slot of the launcher busy until the queue is empty, a failure stops the sweep or an
  * interrupt comes, then record the outcome on the parent run. A launcher with `submit` (a cluster
@@ -72,6 +89,8 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
     }
     const shown = Math.max(parallel ?? slots, 1);
     progress.sweep(sweepStatus(results, trials.length, shown), false);
+    // a cluster launcher was handed every pending trial above, twins included
+    const twins = opts.force || launcher.submit ? new Map<string, Trial[]>() : holdBackTwins(pending);
     let stop = false;
     const lane = async (slot: number) => {
       while (!stop && !signal.aborted && launcher.accepts(slot)) {
@@ -82,6 +101,17 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
         if (!result) break;
         results.push(result);
         reportTrialResult(progress, experiment, result);
+        const held = twins.get(trial.hash) ?? [];
+        twins.delete(trial.hash);
+        if (result.status === 'FINISHED') {
+          for (const twin of held) {
+            progress.line(`[${twin.index + 1}/${experiment.trials.length}] ${twin.id}  skipped: the same config as ${trial.id} (run ${result.runId})`);
+            results.push({ ...result, trial: twin, status: 'SKIPPED', seconds: 0, sweepRunId: parent.runId });
+          }
+        } else {
+          // a twin of a failed or interrupted trial is still to run: it may fail the same way, but says so itself
+          pending.unshift(...held);
+        }
         // an unreachable tracker is not the trial's fault: the next trials still run (and spool)
         if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
         if (result.status !== 'KILLED') progress.sweep(sweepStatus(results, trials.length, shown));

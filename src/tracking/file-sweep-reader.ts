@@ -4,7 +4,7 @@ import { CropsError } from '../core/errors.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
 import { readYaml } from './file-store-io.ts';
 import { MlflowFileStore, type StoredRun } from './file-store.ts';
-import type { ReadRun, SweepReader } from './sweep-reader.ts';
+import { sameExperimentFile, type ReadRun, type SweepReader } from './sweep-reader.ts';
 import { SWEEP_ROLE, TAG } from './run-tags.ts';
 
 const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
@@ -46,8 +46,13 @@ export class FileSweepReader implements SweepReader {
     return { reader: new FileSweepReader(dirname(dirname(abs))), runId: basename(abs) };
   }
 
-  async latestSweep(experimentName: string, sweepHash?: string): Promise<ReadRun | undefined> {
-    const sweeps = (await this.store.listRuns(experimentName)).filter((r) => r.tags[TAG.role] === SWEEP_ROLE && (sweepHash === undefined || r.tags[TAG.sweepHash] === sweepHash));
+  async latestSweep(experimentName: string, sweepHash?: string, experimentFile?: string): Promise<ReadRun | undefined> {
+    const sweeps = (await this.store.listRuns(experimentName)).filter(
+      (r) =>
+        r.tags[TAG.role] === SWEEP_ROLE &&
+        (sweepHash === undefined || r.tags[TAG.sweepHash] === sweepHash) &&
+        (experimentFile === undefined || sameExperimentFile(r.tags[TAG.experimentFile], experimentFile)),
+    );
     // listRuns is sorted by start time
     const last = sweeps.at(-1);
     return last ? toReadRun(last) : undefined;

@@ -1,7 +1,7 @@
 import { CropsError } from '../core/errors.ts';
 import type { RunRef } from '../extension-points/tracker.ts';
 import { MlflowApiError, MlflowRestClient, type RestRun } from './rest-client.ts';
-import type { ReadRun, SweepReader } from './sweep-reader.ts';
+import { sameExperimentFile, type ReadRun, type SweepReader } from './sweep-reader.ts';
 import { TAG } from './run-tags.ts';
 
 /** MLflow's displayed value of a metric: the point with the largest (step, timestamp, value). */
@@ -39,13 +39,18 @@ export class RestSweepReader implements SweepReader {
     return this.client.baseUrl;
   }
 
-  async latestSweep(experimentName: string, sweepHash?: string): Promise<ReadRun | undefined> {
+  async latestSweep(experimentName: string, sweepHash?: string, experimentFile?: string): Promise<ReadRun | undefined> {
     const id = await this.client.getExperimentId(experimentName);
     if (!id) return undefined;
     // the hash is hex from our own tag, so it needs no quoting beyond the filter's
     const filter = `tags.\`crops.role\` = 'sweep'${sweepHash === undefined ? '' : ` and tags.\`crops.sweepHash\` = '${sweepHash.replace(/[^0-9a-f]/gi, '')}'`}`;
-    const [run] = await this.client.searchRuns([id], filter, ['attributes.start_time DESC'], 1);
-    return run ? this.remember(run) : undefined;
+    if (experimentFile === undefined) {
+      const [run] = await this.client.searchRuns([id], filter, ['attributes.start_time DESC'], 1);
+      return run ? this.remember(run) : undefined;
+    }
+    // file names are compared, not paths, which a filter string cannot do: read the sweeps newest first
+    const run = (await this.client.searchRuns([id], filter, ['attributes.start_time DESC'])).map((r) => this.remember(r)).find((r) => sameExperimentFile(r.tags[TAG.experimentFile], experimentFile));
+    return run;
   }
 
   async getRun(runId: string): Promise<ReadRun | undefined> {

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { RunRef } from '../extension-points/tracker.ts';
 
 /** A run as a report reads it: identity, status, tags, params and each metric's latest value. */
@@ -23,9 +24,10 @@ export interface SweepReader {
   readonly location: string;
   /**
    * The most recently started sweep run (`crops.role = sweep`) of the experiment, if any; with
-   * `sweepHash`, only among sweeps of exactly those trials (tag `crops.sweepHash`).
+   * `sweepHash`, only among sweeps of exactly those trials (tag `crops.sweepHash`); with
+   * `experimentFile`, only among sweeps started from a file of that name ({@link sameExperimentFile}).
    */
-  latestSweep(experimentName: string, sweepHash?: string): Promise<ReadRun | undefined>;
+  latestSweep(experimentName: string, sweepHash?: string, experimentFile?: string): Promise<ReadRun | undefined>;
   /** any run by id, in any active experiment */
   getRun(runId: string): Promise<ReadRun | undefined>;
   /** the name of the experiment holding `run` */
@@ -53,9 +55,18 @@ export interface SweepManifest {
 
 /**
  * The sweep an experiment file names: its own latest sweep (same trials, by `crops.sweepHash`), else
- * the experiment's latest, e.g. after the file was edited. Files may share an experiment name, as the
- * paper's tables do to reuse each other's trials.
+ * the latest sweep started from this file, e.g. before the file was edited. Files may share an
+ * experiment name, as the paper's tables and sensitivity maps do to reuse each other's trials, so
+ * another file's sweep is never taken for this one.
  */
-export async function latestSweepOf(reader: SweepReader, experiment: { name: string; hash: string }): Promise<ReadRun | undefined> {
-  return (await reader.latestSweep(experiment.name, experiment.hash)) ?? (await reader.latestSweep(experiment.name));
+export async function latestSweepOf(reader: SweepReader, experiment: { name: string; hash: string; file: string }): Promise<ReadRun | undefined> {
+  return (await reader.latestSweep(experiment.name, experiment.hash)) ?? (await reader.latestSweep(experiment.name, undefined, experiment.file));
+}
+
+/**
+ * Whether a sweep's `crops.experimentFile` tag names `file`. The tag holds the path as it was typed
+ * (relative to wherever `crops run` ran), so the file names are compared, not the paths.
+ */
+export function sameExperimentFile(tag: string | undefined, file: string): boolean {
+  return tag !== undefined && basename(tag) === basename(file);
 }
