@@ -127,6 +127,15 @@ describe('crops run --parallel N', () => {
     const table = res.stdout.split('\n').filter((l) => l.includes('loss=info-nce'));
     expect(table).toHaveLength(2);
     expect(table[1]!.replace(/\s+skipped$/, '').split(/\s+/).slice(1)).toEqual(table[0]!.replace(/\s+finished$/, '').split(/\s+/).slice(1));
+    // `crops status` lists the twin with the run it reused, in trial order
+    const status = runCli(['status', file], { cwd });
+    expect(status.stdout.split('\n').filter((l) => l.startsWith('-')).map((l) => l.split(/\s{2,}/).slice(1, 4))).toEqual([
+      ['discriminator=lexical,loss=info-nce', '-', 'FINISHED'],
+      ['discriminator=lexical,loss=nan-loss', '-', 'FAILED'],
+      ['discriminator=oracle,loss=info-nce', '-', 'SKIPPED (reused)'],
+      ['discriminator=oracle,loss=nan-loss', '-', 'FAILED'],
+    ]);
+    expect(status.stdout).toContain(`SKIPPED (reused)  ${trained.runId}`);
   }, 180_000);
 
   it('stops before recording anything when a worker cannot load the experiment', async () => {

@@ -4,7 +4,7 @@ import { endedStates, squeue } from '../runner/slurm-commands.ts';
 import { readJobSpec, jobFile, type SlurmJobSpec } from '../runner/slurm-job.ts';
 import { openSweepStore } from '../runner/sweep-store.ts';
 import type { SweepResult } from '../runner/sweep.ts';
-import { latestSweepOf, type ReadRun } from '../tracking/sweep-reader.ts';
+import { latestSweepOf, SWEEP_MANIFEST, type ReadRun, type SweepManifest } from '../tracking/sweep-reader.ts';
 import { resolveTrackingUri } from '../tracking/tracking-uri.ts';
 import { SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 import type { Io } from './io.ts';
@@ -63,7 +63,15 @@ export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
       rows.push([`${jobId}_${task}`, spec.trialInfo[task]!.id, scheduler, mlflowState(run), run?.runId ?? '']);
     });
   } else {
-    for (const r of runs) rows.push(['-', r.tags[TAG.trialId] ?? r.runName, '-', mlflowState(r), r.runId]);
+    // a finished sweep's manifest lists every trial in order, with those that reused a run (resumed,
+    // or a twin of a trial of this sweep), which have no child run; a running sweep has only its runs
+    const text = await reader.readArtifact(parent, SWEEP_MANIFEST);
+    const trials = text === undefined ? undefined : (JSON.parse(text) as SweepManifest).trials;
+    for (const t of trials ?? []) {
+      const run = t.status === 'SKIPPED' ? undefined : latest(runs.filter((r) => (r.tags[TAG.trialId] ?? r.runName) === t.id));
+      rows.push(['-', t.id, '-', run ? mlflowState(run) : t.status === 'SKIPPED' ? 'SKIPPED (reused)' : t.status, t.runId ?? run?.runId ?? '']);
+    }
+    if (!trials) for (const r of runs) rows.push(['-', r.tags[TAG.trialId] ?? r.runName, '-', mlflowState(r), r.runId]);
   }
   io.out(`${formatTable(['task', 'trial', 'scheduler', 'mlflow', 'run'], rows)}\n`);
   return 0;
