@@ -139,6 +139,43 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.html'), 'utf8')).toMatch(/<h2>Simulated world<\/h2>\n<h3>synthetic-world [^<]*tiny[^<]*<\/h3><table>.*<td>items<\/td>/s);
   }, 300_000);
 
+  it('records a sweep run for a file whose trials all finished under another file, once, so that it can be reported', async () => {
+    // the second seed of the same experiment, as a file of its own: every trial is a run of the first file's sweep
+    writeFileSync(join(cwd, 'second-seed.yaml'), `extends: ${QUICKSTART}\nseeds: [2]\ntrain: { steps: 12, logEvery: 3 }\n`);
+    const first = runCli(['run', 'second-seed.yaml', '--quiet'], { cwd, timeoutMs: 120_000 });
+    expect(first.status).toBe(0);
+    expect(first.stdout.match(/ skipped$/gm)).toHaveLength(2);
+    const sweeps = (await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep');
+    expect(sweeps).toHaveLength(2);
+    const own = sweeps.find((r) => r.runId !== parent.runId)!;
+    expect(own.status).toBe('FINISHED');
+    expect(own.tags['crops.experimentFile']).toBe('second-seed.yaml');
+    // it trained nothing: no child runs, only the manifest naming the first sweep's seed-2 runs
+    expect((await store.listRuns('quickstart')).filter((r) => r.tags['mlflow.parentRunId'] === own.runId)).toEqual([]);
+    expect(first.stdout).toContain(`runs written to`);
+    expect(first.stdout).toContain(`(sweep run ${own.runId})`);
+
+    const res = runCli(['report', 'second-seed.yaml', '--no-charts', '--out', 'second'], { cwd });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain(`sweep run ${own.runId}`);
+    const rows = readCsv(join(cwd, 'second', 'report.csv'));
+    expect(rows).toHaveLength(GROUPS.length * METRICS.length);
+    for (const [label, key] of METRICS) {
+      for (const group of GROUPS) {
+        const row = rows.find((r) => r.trial_group === group && r.metric === label)!;
+        const seed2 = trials.find((t) => t.tags['crops.trialId'] === `${group},seed=2`)!;
+        expect(row.n).toBe('1');
+        expect(Number(row.mean)).toBeCloseTo(seed2.metrics[key]!.value, 12);
+      }
+    }
+
+    // once the file has its sweep run, a re-run records nothing more
+    const again = runCli(['run', 'second-seed.yaml', '--quiet'], { cwd, timeoutMs: 120_000 });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`no new sweep run (existing sweep run`);
+    expect((await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep')).toHaveLength(2);
+  }, 300_000);
+
   it('says what is wrong when there is nothing to report', () => {
     const res = runCli(['report', 'no-such-run'], { cwd });
     expect(res.status).toBe(2);

@@ -56,7 +56,7 @@ describe('the REST tracker against a real mlflow server', () => {
   it('logs a sweep that reads back through the REST API, nested, with long params and artifacts', async () => {
     const t = tracker(server.url);
     const name = 'rest sweep';
-    const parent = await t.startRun({ experimentName: name, runName: 'sweep', tags: { 'crops.role': 'sweep' }, params: { 'sweep.trials': '2' } });
+    const parent = await t.startRun({ experimentName: name, runName: 'sweep', tags: { 'crops.role': 'sweep', 'crops.sweepHash': 's1' }, params: { 'sweep.trials': '2' } });
     const many = Object.fromEntries(range(150).map((i) => [`p.${i}`, String(i)]));
     const long = `${'x'.repeat(700)}end`;
     const good = await t.startRun({ experimentName: name, runName: 'seed=1', parent, params: { ...many, 'notes.long': long }, tags: { 'crops.configHash': 'h1' } });
@@ -101,6 +101,10 @@ describe('the REST tracker against a real mlflow server', () => {
     expect(found?.metrics['train/loss']).toBe(1 / 120);
     expect(await t.findFinished(name, 'h2')).toBeUndefined();
     expect(await t.findFinished('no such experiment', 'h1')).toBeUndefined();
+    // a sweep run by its file's hash: a file whose trials all ran under other files gets one only when this finds none
+    expect(await t.findSweep(name, 's1')).toEqual(parent);
+    expect(await t.findSweep(name, 's2')).toBeUndefined();
+    expect(await t.findSweep('no such experiment', 's1')).toBeUndefined();
   }, 120_000);
 
   it('loses no metric point and stores none twice when the server is killed mid-sweep and restarted', async () => {

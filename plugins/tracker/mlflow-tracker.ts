@@ -90,6 +90,10 @@ export class MlflowTracker implements Tracker {
     return this.impl.findFinished(experimentName, configHash);
   }
 
+  findSweep(experimentName: string, sweepHash: string): Promise<RunRef | undefined> {
+    return this.impl.findSweep(experimentName, sweepHash);
+  }
+
   flush(): Promise<void> {
     return this.impl.flush();
   }

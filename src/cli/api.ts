@@ -92,7 +92,7 @@ export interface SweepOutcome {
   runIds: Record<string, string | undefined>;
   /** the sweep's parent run; when every trial was skipped, the existing sweep run they belong to */
   parentRunId: string | undefined;
-  /** true when no trial ran and no new sweep run was created */
+  /** true when no trial ran and no new sweep run was created (a file with no sweep run of its own gets one) */
   resumedOnly: boolean;
   /** where the runs are (an mlruns folder or a server URL); undefined with tracker `none` */
   location: string | undefined;

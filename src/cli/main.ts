@@ -33,7 +33,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   run: {
     summary: 'run an experiment: validate it, train and evaluate every trial, print the results table',
     args: 'FILE',
-    details: 'Trials that finished before with the same config are skipped (resume); when all are, no new sweep run is made.',
+    details: 'Trials that finished before with the same config are skipped (resume); when all are, no new sweep run is made (unless the file has none yet: trials that ran under other files of the experiment).',
     complete: 'files',
     options: {
       ...EXPERIMENT_OPTIONS,

@@ -54,6 +54,11 @@ export interface Tracker {
    */
   findFinished?(experimentName: string, configHash: string): Promise<FinishedRun | undefined>;
   /**
+   * The latest FINISHED sweep run of this experiment tagged `crops.sweepHash` = `sweepHash`: whether
+   * an experiment file already has a sweep run that `crops report` can read.
+   */
+  findSweep?(experimentName: string, sweepHash: string): Promise<RunRef | undefined>;
+  /**
    * Every run of this experiment still RUNNING (optionally only those tagged `crops.configHash` =
    * `configHash`), with its tags and start time: how a later process finds runs whose owner is gone
    * (see tracking/run-owner.ts) and trials another process is running.

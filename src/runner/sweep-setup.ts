@@ -131,7 +131,9 @@ function selectionRecorded(metrics: Record<string, number>): SelectionEnd | unde
 /**
  * When every selected trial finished before, the sweep is only a report of those runs: it returns them
  * as SKIPPED without starting a sweep run (a re-run adds nothing to the tracker) and names the latest
- * sweep run they belong to. Undefined as soon as one trial still has to run.
+ * sweep run they belong to. The one exception is a whole file that has no finished sweep run of its
+ * own because other files trained all its trials: it gets one, holding only the manifest, so that
+ * `crops report` can read it. Undefined as soon as one trial still has to run.
  */
 export async function finishedBefore(tracker: Tracker, experiment: Experiment, trials: Trial[], progress: TrialProgress): Promise<SweepResult | undefined> {
   if (trials.length === 0 || !tracker.findFinished) return undefined;
@@ -146,9 +148,30 @@ export async function finishedBefore(tracker: Tracker, experiment: Experiment, t
   const counts = new Map<string, number>();
   for (const r of results) if (r.sweepRunId) counts.set(r.sweepRunId, (counts.get(r.sweepRunId) ?? 0) + 1);
   const sweepRun = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-  progress.line(`all ${trials.length} trial${trials.length === 1 ? '' : 's'} finished before; no new sweep run${sweepRun ? ` (existing sweep run ${sweepRun})` : ''} (use --force to re-run)`);
   const backend = results.find((r) => r.backend)?.backend ?? 'unknown';
+  const all = `all ${trials.length} trial${trials.length === 1 ? '' : 's'} finished before`;
+  if (trials.length === experiment.trials.length && !(await hasOwnSweep(tracker, experiment))) {
+    // every run came from other files sharing the experiment (a sensitivity map over the tables' trials):
+    // without a sweep run of its own this file has nothing `crops report` could read
+    const parent = await startSweepRun(tracker, experiment, trials.length, sweepTags(experiment, backend), (line) => progress.line(line));
+    await finishSweep(tracker, parent, experiment, results, false);
+    progress.line(`${all}, none under a sweep of this file; recorded sweep run ${parent.runId} listing them for crops report`);
+    return { results, location: tracker.location(), backend, parentRunId: parent.runId, interrupted: false };
+  }
+  progress.line(`${all}; no new sweep run${sweepRun ? ` (existing sweep run ${sweepRun})` : ''} (use --force to re-run)`);
   return { results, location: tracker.location(), backend, parentRunId: sweepRun, interrupted: false, resumedOnly: true };
+}
+
+/** Whether the tracker holds a finished sweep run of exactly this file's trials; true when it cannot tell. */
+async function hasOwnSweep(tracker: Tracker, experiment: Experiment): Promise<boolean> {
+  if (!tracker.findSweep) return true;
+  return Promise.resolve(tracker.findSweep(experiment.name, experiment.hash)).then(
+    (run) => run !== undefined,
+    (e: unknown) => {
+      if (e instanceof CropsError) throw e;
+      return true;
+    },
+  );
 }
 
 /** Prints the outcome line of a trial that ran. */

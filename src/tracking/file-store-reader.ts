@@ -102,9 +102,18 @@ export class MlflowFileStoreReader {
   }
 
   /** The most recently finished run of the experiment tagged `crops.configHash = configHash`. */
-  async findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
+  findFinished(experimentName: string, configHash: string): Promise<RunRef | undefined> {
+    return this.latestFinished(experimentName, TAG.configHash, configHash);
+  }
+
+  /** The most recently finished sweep run of the experiment tagged `crops.sweepHash = sweepHash`. */
+  findFinishedSweep(experimentName: string, sweepHash: string): Promise<RunRef | undefined> {
+    return this.latestFinished(experimentName, TAG.sweepHash, sweepHash);
+  }
+
+  private async latestFinished(experimentName: string, tag: string, value: string): Promise<RunRef | undefined> {
     // status and tags suffice here; metric files can be large
-    const done = (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'FINISHED' && r.tags[TAG.configHash] === configHash);
+    const done = (await this.scanRuns(experimentName, false)).filter((r) => r.status === 'FINISHED' && r.tags[tag] === value);
     done.sort((a, b) => (b.endTime ?? 0) - (a.endTime ?? 0));
     return done[0] ? { experimentId: done[0].experimentId, runId: done[0].runId } : undefined;
   }

@@ -105,6 +105,10 @@ export class FileStoreTracker implements Tracker {
     return { run: ref, metrics: Object.fromEntries(Object.entries(stored.metrics).map(([k, m]) => [k, m.value])), tags: stored.tags };
   }
 
+  findSweep(experimentName: string, sweepHash: string): Promise<RunRef | undefined> {
+    return this.store.findFinishedSweep(experimentName, sweepHash);
+  }
+
   async flush(): Promise<void> {
     await this.drain();
     if (this.failure !== undefined) {

@@ -322,4 +322,22 @@ describe('MlflowFileStore resume lookup', () => {
     expect(failed.runId).not.toBe(done.runId);
     expect(running.experimentId).toBe(experimentId);
   });
+
+  it('finds the latest finished sweep run by sweep hash, not a trial or an unfinished sweep', async () => {
+    const experimentId = await store.getOrCreateExperiment('sweeps');
+    let clock = 0;
+    const make = async (tags: Record<string, string>, status?: 'FINISHED' | 'KILLED') => {
+      const run = await store.createRun({ experimentId, runName: 'r', userId: 'u', startTime: ++clock, tags });
+      if (status) await store.endRun(run, status);
+      return run;
+    };
+    await make({ 'crops.role': 'sweep', 'crops.sweepHash': 's1' }, 'KILLED');
+    const done = await make({ 'crops.role': 'sweep', 'crops.sweepHash': 's1' }, 'FINISHED');
+    await make({ 'crops.role': 'sweep', 'crops.sweepHash': 's2' }, 'KILLED');
+    await make({ 'crops.configHash': 's3' }, 'FINISHED');
+    expect(await store.findFinishedSweep('sweeps', 's1')).toEqual(done);
+    expect(await store.findFinishedSweep('sweeps', 's2')).toBeUndefined();
+    expect(await store.findFinishedSweep('sweeps', 's3')).toBeUndefined();
+    expect(await store.findFinishedSweep('other', 's1')).toBeUndefined();
+  });
 });

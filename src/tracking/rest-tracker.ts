@@ -155,14 +155,25 @@ export class RestTracker implements Tracker {
   }
 
   async findFinished(experimentName: string, configHash: string): Promise<FinishedRun | undefined> {
-    const experimentId = await this.client.getExperimentId(experimentName);
-    if (!experimentId) return undefined;
-    const filter = `tags.\`${TAG.configHash}\` = '${configHash.replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`;
-    const [hit] = await this.client.searchRuns([experimentId], filter, ['attributes.end_time DESC'], 1);
-    if (!hit) return undefined;
+    const found = await this.latestFinished(experimentName, TAG.configHash, configHash);
+    if (!found) return undefined;
+    const { run, hit } = found;
     const metrics = Object.fromEntries((hit.data.metrics ?? []).map((m) => [m.key, decodeMetricValue(m.value)]));
     const tags = Object.fromEntries((hit.data.tags ?? []).map((t) => [t.key, t.value]));
-    return { run: { experimentId, runId: hit.info.run_id }, metrics, tags };
+    return { run, metrics, tags };
+  }
+
+  async findSweep(experimentName: string, sweepHash: string): Promise<RunRef | undefined> {
+    return (await this.latestFinished(experimentName, TAG.sweepHash, sweepHash))?.run;
+  }
+
+  /** The latest FINISHED run tagged `tag` = `value`, as the server returned it. */
+  private async latestFinished(experimentName: string, tag: string, value: string) {
+    const experimentId = await this.client.getExperimentId(experimentName);
+    if (!experimentId) return undefined;
+    const filter = `tags.\`${tag}\` = '${value.replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`;
+    const [hit] = await this.client.searchRuns([experimentId], filter, ['attributes.end_time DESC'], 1);
+    return hit ? { run: { experimentId, runId: hit.info.run_id }, hit } : undefined;
   }
 
   async findRunning(experimentName: string, configHash?: string): Promise<OpenRun[]> {
