@@ -176,6 +176,19 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     expect((await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep')).toHaveLength(2);
   }, 300_000);
 
+  it('keeps reporting the sweep of the whole file after a later --only sweep of part of it', async () => {
+    const part = runCli(['run', QUICKSTART, ...sets, '--only', 'hla', '--force', '--quiet'], { cwd, timeoutMs: 120_000 });
+    expect(part.status).toBe(0);
+    const sweeps = (await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep' && r.tags['crops.experimentFile']?.endsWith('quickstart.yaml'));
+    expect(sweeps).toHaveLength(2);
+    // the part is not tagged as the file's sweep, so the report and a re-run still find the whole one
+    expect(sweeps.map((r) => r.tags['crops.sweepHash'] !== undefined)).toEqual([true, false]);
+    const res = runCli(['report', QUICKSTART, ...sets, '--no-charts', '--out', 'after-part'], { cwd });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain(`sweep run ${parent.runId}`);
+    expect(readCsv(join(cwd, 'after-part', 'report.csv'))).toHaveLength(GROUPS.length * METRICS.length);
+  }, 300_000);
+
   it('says what is wrong when there is nothing to report', () => {
     const res = runCli(['report', 'no-such-run'], { cwd });
     expect(res.status).toBe(2);

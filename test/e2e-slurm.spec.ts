@@ -109,6 +109,46 @@ describe.skipIf(!cluster.ready)('crops run --launcher slurm on a real Slurm clus
     expect(byTrial('train.steps=101')).toEqual(['FAILED', 'FINISHED']);
   }, 8 * MINUTES);
 
+  it('submits trials of one config once, attached and detached, and records the twins with the run they share', async () => {
+    const body = `extends: ${resolve('experiments/_base/tiny-world.yaml')}\nname: slurm-twins\nlabelScheme: hla\npositiveSource: [search-clicks]\ntrain: { steps: 20 }\nablate:\n  discriminator: [lexical, oracle]\n  loss: [info-nce, nan-loss]\n`;
+    const plugin = ['--plugin', nanLoss];
+    const attachedDir = mkdtempSync(join(tmpdir(), 'crops-slurm-twins-'));
+    writeFileSync(join(attachedDir, 'twins.yaml'), body);
+    const attached = runCli(['run', 'twins.yaml', ...plugin, '--launcher', 'slurm', '--parallel', '2'], { cwd: attachedDir, timeoutMs: 5 * MINUTES });
+    expect(attached.status, attached.stderr).toBe(1);
+    expect(attached.stderr).toMatch(/submitted job array \d+: 2 trials \(2 more share their configs\), at most 2 at once/);
+    expect(attached.stderr).toMatch(/discriminator=oracle,loss=info-nce {2}skipped: the same config as discriminator=lexical,loss=info-nce \(run [0-9a-f]{32}\)/);
+    expect(attached.stderr).toMatch(/discriminator=oracle,loss=nan-loss {2}not run: the same config as discriminator=lexical,loss=nan-loss, which did not finish/);
+    const trained = (await runs(attachedDir, 'slurm-twins')).filter((r) => r.tags['crops.role'] !== 'sweep');
+    expect(trained.map((r) => [r.runName, r.status]).sort()).toEqual([
+      ['discriminator=lexical,loss=info-nce', 'FINISHED'],
+      ['discriminator=lexical,loss=nan-loss', 'FAILED'],
+    ]);
+    const status = runCli(['status', 'twins.yaml', ...plugin], { cwd: attachedDir });
+    expect(status.stdout).toMatch(/-\s+discriminator=oracle,loss=info-nce\s+-\s+same config as discriminator=lexical,loss=info-nce/);
+
+    // detached, the job that ends the sweep writes the twin of the finished trial into the manifest, with its run
+    const detachedDir = mkdtempSync(join(tmpdir(), 'crops-slurm-twins-detached-'));
+    writeFileSync(join(detachedDir, 'twins.yaml'), body);
+    const detached = runCli(['run', 'twins.yaml', ...plugin, '--launcher', 'slurm', '--parallel', '2', '--detach'], { cwd: detachedDir });
+    expect(detached.status, detached.stderr).toBe(0);
+    expect(detached.stdout).toMatch(/submitted 2 trials as job array \d+/);
+    const deadline = Date.now() + 4 * MINUTES;
+    let sweep = (await runs(detachedDir, 'slurm-twins')).find((r) => r.tags['crops.role'] === 'sweep')!;
+    while (sweep.status === 'RUNNING' && Date.now() < deadline) {
+      await new Promise((done) => setTimeout(done, 2000));
+      sweep = (await runs(detachedDir, 'slurm-twins')).find((r) => r.tags['crops.role'] === 'sweep')!;
+    }
+    expect(sweep.status).toBe('FAILED');
+    const manifest = JSON.parse(readFileSync(join(detachedDir, 'mlruns', sweep.experimentId, sweep.runId, 'artifacts', 'sweep.json'), 'utf8')) as { trials: Array<{ id: string; status: string; runId?: string }> };
+    const leader = (await runs(detachedDir, 'slurm-twins')).find((r) => r.runName === 'discriminator=lexical,loss=info-nce')!;
+    expect(manifest.trials.map((t) => [t.id, t.status, t.runId]).sort()).toEqual([
+      ['discriminator=lexical,loss=info-nce', 'FINISHED', leader.runId],
+      ['discriminator=lexical,loss=nan-loss', 'FAILED', expect.stringMatching(/^[0-9a-f]{32}$/)],
+      ['discriminator=oracle,loss=info-nce', 'SKIPPED', leader.runId],
+    ]);
+  }, 10 * MINUTES);
+
   it('--detach returns with the job id; status shows scheduler and MLflow state; a failing trial leaves the other finished; report reads the sweep', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'crops-slurm-detach-'));
     const file = join(cwd, 'faults.yaml');

@@ -62,6 +62,7 @@ export async function statusCommand(args: StatusArgs, io: Io): Promise<number> {
       const scheduler = q ? `${q.state}${q.state === 'PENDING' && q.reason !== 'None' ? ` (${q.reason})` : q.node ? ` on ${q.node}` : ''}` : (ended.get(task) ?? 'ended');
       rows.push([`${jobId}_${task}`, spec.trialInfo[task]!.id, scheduler, mlflowState(run), run?.runId ?? '']);
     });
+    for (const t of spec.twins ?? []) rows.push(['-', t.id, '-', `same config as ${spec.trialInfo[t.task]!.id}`, '']);
   } else {
     // a finished sweep's manifest lists every trial in order, with those that reused a run (resumed,
     // or a twin of a trial of this sweep), which have no child run; a running sweep has only its runs

@@ -20,6 +20,12 @@ export interface LauncherStart {
   tags?: Record<string, string>;
 }
 
+/** A trial that is not run because `sameAs`, run in the same sweep, has its config hash. */
+export interface HeldTwin {
+  twin: Trial;
+  sameAs: Trial;
+}
+
 /** What `submit` tells the sweep loop. */
 export interface Submission {
   /** tags to put on the sweep run so that `crops status` finds the trials again */
@@ -46,9 +52,10 @@ export interface Launcher {
   /**
    * For a launcher that hands every pending trial over at once (a scheduler's job array): called
    * once, after the sweep run started and before any `run`, with the trials in the order `run`
-   * will get them and the results of the trials reused from earlier sweeps.
+   * will get them, the results of the trials reused from earlier sweeps, and the trials held back
+   * because a pending trial has their config (they take its run once it finished).
    */
-  submit?(pending: Trial[], sweep: SweepRun, reused: TrialResult[]): Promise<Submission>;
+  submit?(pending: Trial[], sweep: SweepRun, reused: TrialResult[], twins: HeldTwin[]): Promise<Submission>;
   /** Whether `slot` can take another trial (a worker process that died cannot). */
   accepts(slot: number): boolean;
   /**

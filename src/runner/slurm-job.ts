@@ -33,6 +33,8 @@ export interface SlurmJobSpec {
   skipped: SweepManifest['trials'];
   /** which trial each array task runs, by id and seed, for that manifest */
   trialInfo: Array<{ id: string; seed: number }>;
+  /** trials not submitted because array task `task` runs their config: they take its run once it finished */
+  twins?: Array<{ id: string; seed: number; task: number }>;
 }
 
 /** What an array task leaves when its trial ended (whatever the outcome). */

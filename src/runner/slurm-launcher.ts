@@ -14,7 +14,7 @@ import { CropsError } from '../core/errors.ts';
 import type { LogLevel } from '../core/logger.ts';
 import { TAG } from '../tracking/run-tags.ts';
 import { resolveTrackingUri, type TrackingTarget } from '../tracking/tracking-uri.ts';
-import type { Launcher, LauncherStart, Submission, SweepRun } from './launcher.ts';
+import type { HeldTwin, Launcher, LauncherStart, Submission, SweepRun } from './launcher.ts';
 import type { Progress } from './progress.ts';
 import { sbatch, scancel } from './slurm-commands.ts';
 import { jobFile, jobIdFile, taskLog, writeJson, type SlurmJobSpec, type TaskResult } from './slurm-job.ts';
@@ -122,7 +122,7 @@ export class SlurmLauncher implements Launcher {
     return { backend: await this.sweep.activateBackend(), slots: pending, parallel, tags: { [TAG.launcher]: 'slurm' } };
   }
 
-  async submit(pending: Trial[], { parent, tags }: SweepRun, reused: TrialResult[]): Promise<Submission> {
+  async submit(pending: Trial[], { parent, tags }: SweepRun, reused: TrialResult[], twins: HeldTwin[]): Promise<Submission> {
     const tracking = this.tracking;
     if (!tracking) throw new Error('SlurmLauncher.submit before start');
     const { experiment, progress } = this.sweep;
@@ -144,6 +144,7 @@ export class SlurmLauncher implements Launcher {
       report: experiment.report,
       skipped: reused.map((r) => ({ id: r.trial.id, seed: r.trial.config.seed, status: r.status, runId: r.runId })),
       trialInfo: pending.map((t) => ({ id: t.id, seed: t.config.seed })),
+      twins: twins.map(({ twin, sameAs }) => ({ id: twin.id, seed: twin.config.seed, task: pending.indexOf(sameAs) })),
     };
     await writeJson(jobFile(dir), spec);
     const s = this.opts.settings;
@@ -190,7 +191,8 @@ export class SlurmLauncher implements Launcher {
       this.cancel();
     }
     await writeFile(jobIdFile(dir), `${jobId}\n`);
-    progress.line(`submitted job array ${jobId}: ${pending.length} trial${pending.length === 1 ? '' : 's'}, at most ${parallel} at once; logs in ${relative(this.opts.cwd, dir) || dir}`);
+    const shared = twins.length > 0 ? ` (${twins.length} more share their configs)` : '';
+    progress.line(`submitted job array ${jobId}: ${pending.length} trial${pending.length === 1 ? '' : 's'}${shared}, at most ${parallel} at once; logs in ${relative(this.opts.cwd, dir) || dir}`);
     const sweepTags = { [TAG.slurmJobId]: jobId, [TAG.slurmDir]: dir };
     if (this.sweep.detach) {
       // a small job after the array ends the sweep run: the manifest, the final status, runs left RUNNING

@@ -88,6 +88,11 @@ export async function finishDetachedSweep(file: string): Promise<number> {
     const r = ended.get(task);
     trials.push({ ...spec.trialInfo[task]!, status: r?.status ?? 'KILLED', runId: r?.runId });
   });
+  // a twin of an unfinished task stays out: the next `crops run` runs its config
+  for (const { task, ...twin } of spec.twins ?? []) {
+    const r = ended.get(task);
+    if (r?.status === 'FINISHED') trials.push({ ...twin, status: 'SKIPPED', runId: r.runId });
+  }
   const manifest: SweepManifest = { experiment: spec.experimentName, file: spec.experimentFile, report: spec.report, trials };
   await store.reader.writeArtifact(spec.parent, SWEEP_MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
   const statuses = trials.map((t) => t.status);

@@ -101,7 +101,9 @@ export async function startSweepRun(tracker: Tracker, experiment: Experiment, tr
   return tracker.startRun({
     experimentName: experiment.name,
     runName: `${experiment.name} (${trials} trial${trials === 1 ? '' : 's'})`,
-    tags: { ...tags, [TAG.sweepHash]: experiment.hash, [TAG.role]: SWEEP_ROLE },
+    // only a sweep over every trial of the file stands for the file (`crops report` looks it up by this
+    // hash); an `--only` sweep is still found as the latest sweep started from the file
+    tags: { ...tags, ...(trials === experiment.trials.length ? { [TAG.sweepHash]: experiment.hash } : {}), [TAG.role]: SWEEP_ROLE },
     params: { 'sweep.trials': String(trials), 'sweep.file': experiment.file },
   });
 }

@@ -61,7 +61,8 @@ function holdBackTwins(pending: Trial[]): Map<string, Trial[]> {
  * every slot of the launcher busy until the queue is empty, a failure stops the sweep or an
  * interrupt comes, then record the outcome on the parent run. A launcher with `submit` (a cluster
  * scheduler) has every pending trial handed over before the first `run`, so there a failure stops
- * nothing: the keep-going a cluster sweep expects.
+ * nothing: the keep-going a cluster sweep expects. Trials whose config an earlier pending trial has
+ * are never run or submitted: they take its run once it finished.
  */
 export async function driveSweep(experiment: Experiment, trials: Trial[], tracker: Tracker, launcher: Launcher, opts: SweepOptions): Promise<SweepResult> {
   const { progress, signal } = opts;
@@ -72,6 +73,8 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
     if (skipped) results.push(skipped);
     else pending.push(trial);
   }
+  // before the launcher starts, so that it sizes itself to the trials that train
+  const twins = opts.force ? new Map<string, Trial[]>() : holdBackTwins(pending);
   const cancel = () => launcher.cancel();
   signal.addEventListener('abort', cancel);
   try {
@@ -79,7 +82,9 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
     const tags = { ...sweepTags(experiment, backend), ...launcherTags };
     const parent = await startSweepRun(tracker, experiment, trials.length, tags, (line) => progress.line(line));
     if (launcher.submit && pending.length > 0 && !signal.aborted) {
-      const submitted = await launcher.submit([...pending], { parent, tags }, [...results]);
+      const leaderOf = new Map(pending.map((t) => [t.hash, t]));
+      const held = [...twins].flatMap(([hash, ts]) => ts.map((twin) => ({ twin, sameAs: leaderOf.get(hash)! })));
+      const submitted = await launcher.submit([...pending], { parent, tags }, [...results], held);
       await tracker.setTags(parent, submitted.sweepTags);
       if (submitted.detached) {
         // the launcher's own job ends the sweep run once the trials are done
@@ -89,8 +94,6 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
     }
     const shown = Math.max(parallel ?? slots, 1);
     progress.sweep(sweepStatus(results, trials.length, shown), false);
-    // a cluster launcher was handed every pending trial above, twins included
-    const twins = opts.force || launcher.submit ? new Map<string, Trial[]>() : holdBackTwins(pending);
     let stop = false;
     const lane = async (slot: number) => {
       while (!stop && !signal.aborted && launcher.accepts(slot)) {
@@ -108,9 +111,12 @@ export async function driveSweep(experiment: Experiment, trials: Trial[], tracke
             progress.line(`[${twin.index + 1}/${experiment.trials.length}] ${twin.id}  skipped: the same config as ${trial.id} (run ${result.runId})`);
             results.push({ ...result, trial: twin, status: 'SKIPPED', seconds: 0, sweepRunId: parent.runId });
           }
-        } else {
+        } else if (!launcher.submit) {
           // a twin of a failed or interrupted trial is still to run: it may fail the same way, but says so itself
           pending.unshift(...held);
+        } else {
+          // a cluster array cannot take more tasks: the twin stays unfinished, and the next `crops run` runs its config
+          for (const twin of held) progress.line(`[${twin.index + 1}/${experiment.trials.length}] ${twin.id}  not run: the same config as ${trial.id}, which did not finish`);
         }
         // an unreachable tracker is not the trial's fault: the next trials still run (and spool)
         if (result.status === 'FAILED' && !opts.keepGoing && !result.trackerDown) stop = true;
