@@ -173,12 +173,15 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     const again = runCli(['run', 'second-seed.yaml', '--quiet'], { cwd, timeoutMs: 120_000 });
     expect(again.status).toBe(0);
     expect(again.stdout).toContain(`no new sweep run (existing sweep run`);
+    expect(again.stdout).not.toContain('this sweep covered');
     expect((await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep')).toHaveLength(2);
   }, 300_000);
 
   it('keeps reporting the sweep of the whole file after a later --only sweep of part of it', async () => {
     const part = runCli(['run', QUICKSTART, ...sets, '--only', 'hla', '--force', '--quiet'], { cwd, timeoutMs: 120_000 });
     expect(part.status).toBe(0);
+    // it says it covered part of the file, and how to report the parts together
+    expect(part.stdout).toMatch(/this sweep covered [1-9]\d* of the file's \d+ trials \(--only hla\); once the other parts have run, `crops run \S*quickstart\.yaml` without --only trains only the unfinished trials/);
     const sweeps = (await store.listRuns('quickstart')).filter((r) => r.tags['crops.role'] === 'sweep' && r.tags['crops.experimentFile']?.endsWith('quickstart.yaml'));
     expect(sweeps).toHaveLength(2);
     // the part is not tagged as the file's sweep, so the report and a re-run still find the whole one

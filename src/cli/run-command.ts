@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { sweepConvergenceLine } from '../report/convergence.ts';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
-import { runSweep } from '../runner/sweep.ts';
+import { runSweep, selectTrials } from '../runner/sweep.ts';
 import type { Io } from './io.ts';
 import { chooseLauncher } from './launcher-choice.ts';
 import { printDetached } from './status-command.ts';
@@ -61,15 +61,21 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
       launcher,
       detach: args.detach,
     });
-    if (sweep.detached) return printDetached(sweep, args.file, io);
+    const part = partOfFile(args, experiment.trials.length, selectTrials(experiment.trials, args.only).length);
+    if (sweep.detached) {
+      const code = printDetached(sweep, args.file, io);
+      if (part) io.out(`${part}\n`);
+      return code;
+    }
     const columns = experiment.trials[0]!.config.eval.metrics;
     const rows = sweep.results.map((r) => ({ label: r.trial.id, status: r.status, values: r.metrics }));
     io.out(`\n${formatResultsTable(rows, columns)}\n\n`);
     io.out(`metrics in percent; * marks the best per column. backend: ${sweep.backend}; ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-    const convergence = sweepConvergenceLine(sweep.results.flatMap((r) => (r.selection ? [{ id: r.trial.id, ...r.selection }] : [])));
+    const convergence = sweepConvergenceLine(sweep.results.flatMap((r) => (r.selection ? [{ id: r.trial.id, ...r.selection, reused: r.status === 'SKIPPED' }] : [])));
     if (convergence) io.out(`${convergence}\n`);
     if (sweep.resumedOnly) io.out(`every trial finished before: no new sweep run${sweep.parentRunId ? ` (existing sweep run ${sweep.parentRunId}` : ''}${sweep.location ? ` in ${sweep.location})` : sweep.parentRunId ? ')' : ''}; use --force to run again\n`);
     else io.out(sweep.location ? `runs written to ${sweep.location} (sweep run ${sweep.parentRunId})\n` : 'runs were not kept (tracker: none)\n');
+    if (part) io.out(`${part}\n`);
     for (const r of sweep.results.filter((x) => x.status === 'FAILED')) io.err(`trial ${r.trial.id} FAILED: ${r.error}\n`);
     if (sweep.interrupted) return 130;
     // a trial the scheduler killed is as unfinished as a failed one
@@ -78,4 +84,14 @@ export async function runCommand(args: RunArgs, io: Io): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/**
+ * The hint after an `--only` sweep that left trials of the file out: such a sweep does not stand for
+ * the file in `crops report` once a sweep of every trial exists, so running a file part by part
+ * (a map column by column) ends with one run of the whole file, which trains only what is missing.
+ */
+function partOfFile(args: RunArgs, total: number, covered: number): string | undefined {
+  if (!args.only || covered >= total) return undefined;
+  return `this sweep covered ${covered} of the file's ${total} trials (--only ${args.only}); once the other parts have run, \`crops run ${args.file}\` without --only trains only the unfinished trials and records a sweep of the whole file, which \`crops report\` then reads`;
 }

@@ -116,6 +116,15 @@ describe("the convergence line under crops run's table", () => {
     );
   });
 
+  it('counts the trials whose runs were reused apart from those trained in this sweep', () => {
+    const trials = [trial('a', 1200, 700, true), { ...trial('b', 3000, 2100, true), reused: true }, { ...trial('c', 2000, 1000, true), reused: true }];
+    expect(sweepConvergenceLine(trials)).toBe(
+      'early stopping on the dev split ended all 3 trials (1 trained in this sweep, 2 reusing a finished run of their config) before the train.steps cap (best dev steps 700–2,100); `crops report` also checks whether any dev curve was still rising',
+    );
+    expect(sweepConvergenceLine([{ ...trial('a', 4000, 3900, false), reused: true }, trial('b', 1000, 500, true)])).toContain('not converged: 1 of 2 trials (1 trained in this sweep, 1 reusing a finished run of their config) ran all its train.steps');
+    expect(sweepConvergenceLine([{ ...trial('a', 1000, 500, true), reused: true }])).toContain('ended the trial (none trained in this sweep) before the train.steps cap');
+  });
+
   it('says nothing when no trial trained under dev selection', () => {
     expect(sweepConvergenceLine([])).toBeUndefined();
   });

@@ -141,23 +141,29 @@ interface EndedTrial {
   stepsRun: number;
   bestStep: number;
   stoppedEarly: boolean;
+  /** It took a finished run of its config (recorded before, or a twin's in this sweep) instead of training. */
+  reused?: boolean;
 }
 
 /**
  * The line under `crops run`'s results table: the trials the step cap ended, named so they can be
- * re-run with a larger cap, or that early stopping ended all of them. The dev-curve trend check
- * needs the logged curves, so it is left to `crops report`. Undefined when no trial trained under
- * dev selection.
+ * re-run with a larger cap, or that early stopping ended all of them. Trials whose runs were reused
+ * count with the rest, since their numbers are in the table, but the line says how many trained in
+ * this sweep so a resumed sweep does not read as a full one. The dev-curve trend check needs the
+ * logged curves, so it is left to `crops report`. Undefined when no trial trained under dev selection.
  */
 export function sweepConvergenceLine(trials: readonly EndedTrial[]): string | undefined {
   if (trials.length === 0) return undefined;
   const n = trials.length;
+  const reused = trials.filter((t) => t.reused).length;
+  const noun = `trial${n === 1 ? '' : 's'}`;
+  const which = reused === 0 ? `trained ${noun}` : reused === n ? `${noun} (none trained in this sweep)` : `${noun} (${n - reused} trained in this sweep, ${reused} reusing a finished run of their config)`;
   const capped = trials.filter((t) => !t.stoppedEarly);
   const best = span(range(trials.map((t) => t.bestStep)));
   if (capped.length === 0) {
-    return `early stopping on the dev split ended ${n === 1 ? 'the' : `all ${n}`} trained trial${n === 1 ? '' : 's'} before the train.steps cap (best dev steps ${best}); \`crops report\` also checks whether any dev curve was still rising`;
+    return `early stopping on the dev split ended ${n === 1 ? 'the' : `all ${n}`} ${which} before the train.steps cap (best dev steps ${best}); \`crops report\` also checks whether any dev curve was still rising`;
   }
   const shown = capped.slice(0, 5).map((t) => t.id);
   const more = capped.length > shown.length ? `, and ${capped.length - shown.length} more` : '';
-  return `not converged: ${capped.length} of ${n} trained trial${n === 1 ? '' : 's'} ran all ${capped.length === 1 ? 'its' : 'their'} train.steps without early stopping (${shown.join('; ')}${more}), so ${capped.length === 1 ? 'its numbers are' : 'their numbers are'} at that budget; raise train.steps to train them further (\`crops report\` charts their dev curves)`;
+  return `not converged: ${capped.length} of ${n} ${which} ran all ${capped.length === 1 ? 'its' : 'their'} train.steps without early stopping (${shown.join('; ')}${more}), so ${capped.length === 1 ? 'its numbers are' : 'their numbers are'} at that budget; raise train.steps to train them further (\`crops report\` charts their dev curves)`;
 }
