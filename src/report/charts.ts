@@ -24,6 +24,76 @@ export function chartName(label: string): string {
   return label.replace(/@/g, '_at_').replace(/\//g, '-').replace(/[^\w.-]+/g, '_');
 }
 
+/** Characters a chart label keeps before its bracketed parameters are shortened (about 300 px at Vega's 10 px font). */
+const LABEL_CHARS = 52;
+
+/**
+ * Labels for the methods beside a chart: short enough to read, and still one per method. Vega would
+ * cut a long label at a pixel limit from the right, which turns `…oracle(noise=0.3)` and
+ * `…oracle(noise=0.1)` into the same text; instead the deepest bracketed parameters of a long label
+ * (`dense-teacher(train={encoder=hash-mlp(…)},high=0.6)`) are shortened to `…`, innermost first, and
+ * only where the `…` could not stand for another label's text, so no two labels read alike. A
+ * label that cannot be shortened that way is kept whole, and the chart widens for it.
+ */
+export function chartLabels(labels: readonly string[], limit = LABEL_CHARS): string[] {
+  const out = [...labels];
+  // a shortened label must not read as another one: its `…` could stand for that label's text too
+  const taken = (candidate: string, i: number) => {
+    const pattern = new RegExp(`^${candidate.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return labels.some((other, j) => j !== i && (pattern.test(other) || pattern.test(out[j]!)));
+  };
+  for (let i = 0; i < out.length; i++) {
+    // a group whose text tells this label from another is kept, and so is every group around it
+    const kept: Array<[number, number]> = [];
+    let shortened = true;
+    while (shortened && out[i]!.length > limit) {
+      shortened = false;
+      for (const [start, end] of bracketGroups(out[i]!)) {
+        if (kept.some(([a, b]) => start <= a && b <= end)) continue;
+        const candidate = `${out[i]!.slice(0, start + 1)}…${out[i]!.slice(end)}`;
+        if (taken(candidate, i)) {
+          kept.push([start, end]);
+          continue;
+        }
+        out[i] = candidate;
+        // the text after the group moved left: so did the kept spans after it, and the end of one around it
+        const moved = end - start - 2;
+        for (const span of kept) {
+          if (span[0] > end) span[0] -= moved;
+          if (span[1] >= end) span[1] -= moved;
+        }
+        shortened = true;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** The spans of a label's bracketed contents not yet shortened, deepest first (then longest). */
+function bracketGroups(label: string): Array<[number, number]> {
+  const close: Record<string, string> = { '(': ')', '{': '}', '[': ']' };
+  const open: Array<{ at: number; char: string }> = [];
+  const groups: Array<{ start: number; end: number; depth: number }> = [];
+  for (let at = 0; at < label.length; at++) {
+    const char = label[at]!;
+    if (close[char]) open.push({ at, char });
+    else if (open.length > 0 && char === close[open[open.length - 1]!.char]) {
+      const { at: start } = open.pop()!;
+      if (label.slice(start + 1, at) !== '…') groups.push({ start, end: at, depth: open.length });
+    }
+  }
+  return groups.sort((a, b) => b.depth - a.depth || b.end - b.start - (a.end - a.start)).map((g) => [g.start, g.end]);
+}
+
+/** Vega's label limit for no limit: {@link chartLabels} keeps the labels short, and Vega would cut them from the right. */
+const WHOLE = 0;
+
+/** A colour scheme with a colour for each of n methods where one has enough (10, then 20). */
+function colourScheme(n: number): 'tableau10' | 'tableau20' {
+  return n <= 10 ? 'tableau10' : 'tableau20';
+}
+
 /**
  * One dot-and-whisker chart per metric: a row per method (in table order, one colour each), the
  * mean over seeds as a dot and the interval the tables show as a whisker (the seeds' t interval,
@@ -32,6 +102,7 @@ export function chartName(label: string): string {
  * methods significantly different from it carry † after their name.
  */
 export function metricCharts(table: ReportTable): Chart[] {
+  const shown = new Map(table.rows.map((r, i) => [r, chartLabels(table.rows.map((x) => x.label))[i]!]));
   return table.metrics.map((metric, c) => {
     const values = table.rows
       .filter((r) => r.cells[c]!.summary)
@@ -39,7 +110,7 @@ export function metricCharts(table: ReportTable): Chart[] {
         const cell = r.cells[c]!;
         const ci = cell.shownCi?.ci;
         return {
-          method: `${r.label}${cell.test?.significant ? ' †' : ''}`,
+          method: `${shown.get(r)}${cell.test?.significant ? ' †' : ''}`,
           mean: cell.summary!.mean * 100,
           low: ci ? ci[0] * 100 : null,
           high: ci ? ci[1] * 100 : null,
@@ -57,9 +128,9 @@ export function metricCharts(table: ReportTable): Chart[] {
           : "whiskers: 95% CI, Student's t over seeds";
     const baseMean = table.baseline?.cells[c]!.summary?.mean;
     const title = `${metric} (%)`;
-    const y = { field: 'method', type: 'nominal' as const, sort: null, title: null, axis: { labelLimit: 320 } };
+    const y = { field: 'method', type: 'nominal' as const, sort: null, title: null, axis: { labelLimit: WHOLE } };
     const x = (field: string) => ({ field, type: 'quantitative' as const, title, scale: { zero: false } });
-    const color = { field: 'method', type: 'nominal' as const, sort: null, legend: null, scale: { scheme: 'tableau10' } };
+    const color = { field: 'method', type: 'nominal' as const, sort: null, legend: null, scale: { scheme: colourScheme(values.length) } };
     const spec: TopLevelSpec = {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: { text: `${table.title}: ${metric}`, subtitle: `dot: mean over seeds; ${whiskers}${baseMean !== undefined ? '; dashed: baseline' : ''}` },
@@ -85,17 +156,19 @@ export function cutoffCharts(table: ReportTable): Chart[] {
   const keys = [...new Set(table.rows.flatMap((r) => r.runs.flatMap((run) => [...(run.cutoffCurves?.keys() ?? [])])))];
   return keys.flatMap((key): Chart[] => {
     const values: Array<{ method: string; k: number; value: number }> = [];
-    for (const row of table.rows) {
+    const shown = chartLabels(table.rows.map((r) => r.label));
+    for (const [i, row] of table.rows.entries()) {
       const curves = row.runs.map((run) => run.cutoffCurves?.get(key));
       if (curves.length === 0 || curves.some((c) => c === undefined)) continue;
       for (const k of curves[0]!.cutoffs) {
         const at = curves.map((c) => c!.values[c!.cutoffs.indexOf(k)]);
         if (at.some((v) => v === undefined || !Number.isFinite(v))) continue;
-        values.push({ method: row.label, k, value: (at.reduce((a, v) => a + v!, 0) / at.length) * 100 });
+        values.push({ method: shown[i]!, k, value: (at.reduce((a, v) => a + v!, 0) / at.length) * 100 });
       }
     }
     if (values.length === 0) return [];
     const [metric, set] = key.split('/');
+    const methods = [...new Set(values.map((v) => v.method))];
     return [
       {
         file: `${chartName(`${metric}_at_k/${set}`)}.svg`,
@@ -109,7 +182,7 @@ export function cutoffCharts(table: ReportTable): Chart[] {
           encoding: {
             x: { field: 'k', type: 'quantitative', title: 'cutoff k', scale: { type: 'log' } },
             y: { field: 'value', type: 'quantitative', title: `${metric}@k (%)`, scale: { zero: false } },
-            color: { field: 'method', type: 'nominal', sort: null, title: 'method', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } },
+            color: { field: 'method', type: 'nominal', sort: null, title: 'method', scale: { scheme: colourScheme(methods.length) }, legend: { labelLimit: WHOLE } },
           },
         },
       },
@@ -134,8 +207,8 @@ export function sensitivityCharts(map: SensitivityMap): Chart[] {
       }),
     );
     if (values.length === 0) return [];
-    const x = { field: 'at', type: numeric ? ('quantitative' as const) : ('ordinal' as const), title: map.axis, sort: numeric ? undefined : map.values };
-    const color = { field: 'method', type: 'nominal' as const, sort: null, title: 'method', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } };
+    const x = { field: 'at', type: numeric ? ('quantitative' as const) : ('ordinal' as const), title: map.axis, sort: numeric ? undefined : map.values, axis: numeric ? undefined : { labelLimit: WHOLE } };
+    const color = { field: 'method', type: 'nominal' as const, sort: null, title: 'method', scale: { scheme: colourScheme(map.methods.length) }, legend: { labelLimit: WHOLE } };
     const y = (field: string) => ({ field, type: 'quantitative' as const, title: `Δ ${metric} vs ${map.baseline} (points)`, scale: { zero: false } });
     return [
       {
@@ -159,7 +232,8 @@ export function sensitivityCharts(map: SensitivityMap): Chart[] {
 
 /** One line chart per training metric (e.g. `train/loss`): a line per trial over the steps. */
 export function curveChart(title: string, key: string, series: CurveSeries[]): Chart | undefined {
-  const values = series.flatMap((s) => s.points.filter((p) => Number.isFinite(p.value)).map((p) => ({ trial: s.trial, step: p.step, value: p.value })));
+  const shown = chartLabels(series.map((s) => s.trial));
+  const values = series.flatMap((s, i) => s.points.filter((p) => Number.isFinite(p.value)).map((p) => ({ trial: shown[i]!, step: p.step, value: p.value })));
   if (values.length === 0) return undefined;
   return {
     file: `${chartName(key)}.svg`,
@@ -173,7 +247,7 @@ export function curveChart(title: string, key: string, series: CurveSeries[]): C
       encoding: {
         x: { field: 'step', type: 'quantitative', title: 'step' },
         y: { field: 'value', type: 'quantitative', title: key, scale: { zero: false } },
-        color: { field: 'trial', type: 'nominal', title: 'trial', legend: { labelLimit: 320 } },
+        color: { field: 'trial', type: 'nominal', title: 'trial', legend: { labelLimit: WHOLE } },
       },
     },
   };
