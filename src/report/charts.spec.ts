@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chartLabels, cutoffCharts, metricCharts, renderSvg } from './charts.ts';
+import { chartLabels, cutoffCharts, metricCharts, renderSvg, sensitivityCharts } from './charts.ts';
 import { buildReportTable, type TrialRun } from './report-table.ts';
+import type { SensitivityCell, SensitivityMap } from './sensitivity.ts';
 
 const TEACHER = 'dense-teacher(train={encoder=hash-mlp(buckets=65536,embDim=64,hidden=128,dim=64)},high=0.6)';
 const JUDGES = ['lexical', TEACHER, 'oracle(noise=0.3)', 'oracle(noise=0.1)'];
@@ -62,5 +63,26 @@ describe('charts of many long-named methods', () => {
     expect(svg).toContain('>crops-binary,discriminator=oracle(noise=0.1)<');
     const strokes = new Set([...svg.matchAll(/aria-roledescription="line mark"[^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]));
     expect(strokes.size).toBe(12);
+  });
+});
+
+describe('the sensitivity chart', () => {
+  it('spans the swept values of a numeric axis, not zero to the largest', async () => {
+    const values = ['0.1', '0.3', '0.5'];
+    const cell = (delta: number) => ({ delta, deltaCi: [delta - 0.01, delta + 0.01] }) as SensitivityCell;
+    const map: SensitivityMap = {
+      axis: 'dataset.params.querySynonymRate',
+      values,
+      metrics: ['recall@100/qr'],
+      baseline: 'p0-hla',
+      methods: ['CroPS'],
+      cells: new Map([['recall@100/qr', new Map([['CroPS', new Map(values.map((v, i) => [v, cell(0.01 * (i + 1))]))]])]]),
+      tables: new Map(),
+      warnings: [],
+    };
+    const svg = await renderSvg(sensitivityCharts(map)[0]!.spec);
+    const axis = /aria-label="X-axis titled 'dataset\.params\.querySynonymRate' for a linear scale with values from ([\d.]+) to ([\d.]+)"/.exec(svg);
+    expect(axis, 'x axis').not.toBeNull();
+    expect(Number(axis![1])).toBeGreaterThan(0);
   });
 });
