@@ -67,8 +67,8 @@ describe('charts of many long-named methods', () => {
 });
 
 describe('the sensitivity chart', () => {
-  it('spans the swept values of a numeric axis, not zero to the largest', async () => {
-    const values = ['0.1', '0.3', '0.5'];
+  it('spans the swept values of a numeric axis, not zero to the largest, and ticks them', async () => {
+    const values = ['0.1', '0.25', '0.5'];
     const cell = (delta: number) => ({ delta, deltaCi: [delta - 0.01, delta + 0.01] }) as SensitivityCell;
     const map: SensitivityMap = {
       axis: 'dataset.params.querySynonymRate',
@@ -84,5 +84,8 @@ describe('the sensitivity chart', () => {
     const axis = /aria-label="X-axis titled 'dataset\.params\.querySynonymRate' for a linear scale with values from ([\d.]+) to ([\d.]+)"/.exec(svg);
     expect(axis, 'x axis').not.toBeNull();
     expect(Number(axis![1])).toBeGreaterThan(0);
+    // ticked at the swept values, as written
+    const ticks = [...svg.matchAll(/<text text-anchor="[a-z]+" transform="translate\([\d.]+,15\)"[^>]*>([^<]+)<\/text>/g)].map((m) => m[1]);
+    expect(ticks).toEqual(values);
   });
 });

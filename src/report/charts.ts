@@ -207,9 +207,9 @@ export function sensitivityCharts(map: SensitivityMap): Chart[] {
       }),
     );
     if (values.length === 0) return [];
-    // a numeric axis spans the values swept (0.1 to 0.5 is not squeezed into the right of 0 to 0.5)
+    // a numeric axis spans the values swept (0.1 to 0.5 is not squeezed into the right of 0 to 0.5), ticked at them
     const x = numeric
-      ? { field: 'at', type: 'quantitative' as const, title: map.axis, scale: { zero: false, padding: 12 } }
+      ? { field: 'at', type: 'quantitative' as const, title: map.axis, scale: { zero: false, padding: 12 }, axis: { values: map.values.map(Number), format: '.6~g' } }
       : { field: 'at', type: 'ordinal' as const, title: map.axis, sort: map.values, axis: { labelLimit: WHOLE } };
     const color = { field: 'method', type: 'nominal' as const, sort: null, title: 'method', scale: { scheme: colourScheme(map.methods.length) }, legend: { labelLimit: WHOLE } };
     const y = (field: string) => ({ field, type: 'quantitative' as const, title: `Δ ${metric} vs ${map.baseline} (points)`, scale: { zero: false } });
