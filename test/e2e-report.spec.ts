@@ -155,10 +155,13 @@ describe('crops report on a two-seed sweep, through the real CLI', () => {
     expect(first.stdout).toContain(`runs written to`);
     expect(first.stdout).toContain(`(sweep run ${own.runId})`);
 
-    const res = runCli(['report', 'second-seed.yaml', '--no-charts', '--out', 'second'], { cwd });
+    // a file of the experiment not named after it reports to a folder of its own, beside the quickstart's
+    const res = runCli(['report', 'second-seed.yaml', '--no-charts'], { cwd });
     expect(res.status).toBe(0);
     expect(res.stdout).toContain(`sweep run ${own.runId}`);
-    const rows = readCsv(join(cwd, 'second', 'report.csv'));
+    expect(res.stdout).toContain('files to reports/quickstart/second-seed/');
+    expect(readFileSync(join(cwd, 'reports', 'quickstart', 'report.csv'), 'utf8')).toBe(firstCsv);
+    const rows = readCsv(join(cwd, 'reports', 'quickstart', 'second-seed', 'report.csv'));
     expect(rows).toHaveLength(GROUPS.length * METRICS.length);
     for (const [label, key] of METRICS) {
       for (const group of GROUPS) {

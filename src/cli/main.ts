@@ -183,7 +183,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     args: 'FILE|SWEEP_RUN_ID|RUN_DIR',
     complete: 'files',
     options: {
-      out: { type: 'string', value: 'DIR', help: 'where to write the report (default reports/<experiment>)' },
+      out: { type: 'string', value: 'DIR', help: 'where to write the report (default reports/<experiment>, or reports/<experiment>/<file> for a file not named after its experiment)' },
       'tracking-uri': { type: 'string', value: 'URI', help: "read runs from this MLflow server or mlruns folder instead of the experiment's tracker or the default store" },
       'no-charts': { type: 'boolean', help: 'leave out the charts (tables only)' },
       world: { type: 'boolean', help: 'add the simulated-world section (ground-truth metrics)' },

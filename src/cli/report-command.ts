@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { basename, extname, relative, resolve } from 'node:path';
 import type { Experiment } from '../config/experiment.ts';
 import { CropsError } from '../core/errors.ts';
 import type { PluginRegistry } from '../core/registry.ts';
@@ -18,7 +18,7 @@ import { SWEEP_ROLE, TAG } from '../tracking/run-tags.ts';
 export interface ReportArgs {
   /** an experiment file, a sweep run id, or a sweep run's directory */
   target: string;
-  /** output folder; default `reports/<experiment>` */
+  /** output folder; default `reports/<experiment>`, or `reports/<experiment>/<file>` for a file not named after its experiment */
   out?: string;
   /** tracking store for a run id; an experiment file brings its own */
   trackingUri?: string;
@@ -33,6 +33,8 @@ interface Located {
   reader: SweepReader;
   parent: ReadRun;
   experimentName: string;
+  /** the experiment file's path, where the sweep run or the target names one */
+  file?: string;
   settings?: ReportSettingsInput;
   worlds?: Array<{ dataset: string; facts: WorldFact[] }>;
 }
@@ -55,7 +57,7 @@ async function locate(args: ReportArgs): Promise<Located> {
     const parent = await latestSweepOf(reader, experiment);
     if (!parent) throw new CropsError(`no sweep of ${args.target} (experiment '${experiment.name}') in ${reader.location}; run it first: crops run ${args.target}`);
     const worlds = args.world ? await worldFacts(experiment, registry) : undefined;
-    return { reader, parent, experimentName: experiment.name, settings: experiment.report, worlds };
+    return { reader, parent, experimentName: experiment.name, file: args.target, settings: experiment.report, worlds };
   }
   if (args.world) throw new CropsError('--world needs an experiment file: the world is rebuilt from its dataset settings');
   const fromDir = kind === 'dir' ? await FileSweepReader.forRunDirectory(args.target) : undefined;
@@ -68,7 +70,7 @@ async function locate(args: ReportArgs): Promise<Located> {
   const parentId = parent.tags[TAG.role] !== SWEEP_ROLE ? parent.tags[TAG.parentRunId] : undefined;
   if (parentId) parent = (await reader.getRun(parentId)) ?? parent;
   if (parent.tags[TAG.role] !== SWEEP_ROLE) throw new CropsError(`run ${runId} in ${reader.location} is not a crops sweep run (tag crops.role = sweep)`);
-  return { reader, parent, experimentName: await reader.experimentName(parent) };
+  return { reader, parent, experimentName: await reader.experimentName(parent), file: parent.tags[TAG.experimentFile] };
 }
 
 /** The facts simulated datasets report about their logs (those without `describe` are real data). */
@@ -83,15 +85,26 @@ function folderName(name: string): string {
 }
 
 /**
+ * Where a report goes by default: `reports/<experiment>`, and below it a folder per file when the
+ * file is not named after its experiment. Files that share an experiment (the paper's tables and
+ * maps all log to `crops-paper`) would otherwise write over each other's reports.
+ */
+function defaultOut(experimentName: string, file: string | undefined): string {
+  const folder = folderName(experimentName);
+  const stem = file ? folderName(basename(file, extname(file))) : undefined;
+  return stem && stem !== folder ? `reports/${folder}/${stem}` : `reports/${folder}`;
+}
+
+/**
  * `crops report`: the paper table of a sweep (mean ± std over seeds, Δ vs the baseline, 95% CIs),
  * printed and written as Markdown, LaTeX, CSV and one offline HTML page with SVG charts, and
  * attached to the sweep run.
  */
 export async function reportCommand(args: ReportArgs, io: Io): Promise<number> {
-  const { reader, parent, experimentName, settings, worlds } = await locate(args);
+  const { reader, parent, experimentName, file, settings, worlds } = await locate(args);
   const report = await buildSweepReport(reader, parent, { title: experimentName, settings, charts: args.charts, worlds });
   for (const w of report.table.warnings) io.err(`warning ${w}\n`);
-  const outDir = resolve(args.out ?? `reports/${folderName(experimentName)}`);
+  const outDir = resolve(args.out ?? defaultOut(experimentName, file));
   await saveReport(report, outDir, reader, parent);
   io.out(`\n${report.terminal}\n`);
   const shown = relative(process.cwd(), outDir) || '.';
