@@ -32,8 +32,8 @@ const oneFile = (command: string, positionals: string[], what = 'one experiment 
 export const COMMANDS: Record<string, CommandSpec> = {
   run: {
     summary: 'run an experiment: validate it, train and evaluate every trial, print the results table',
-    args: 'FILE',
-    details: 'Trials that finished before with the same config are skipped (resume); when all are, no new sweep run is made (unless the file has none yet: trials that ran under other files of the experiment).',
+    args: 'FILE...',
+    details: 'Trials that finished before with the same config are skipped (resume); when all are, no new sweep run is made (unless the file has none yet: trials that ran under other files of the experiment). Several files are all validated first, then run in turn; a trial they share trains once.',
     complete: 'files',
     options: {
       ...EXPERIMENT_OPTIONS,
@@ -48,11 +48,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       verbose: VERBOSE,
     },
     async run(v, p, io) {
-      const { runCommand } = await import('./run-command.ts');
-      const file = oneFile('run', p);
-      return runCommand(
+      const { runFiles } = await import('./run-command.ts');
+      if (p.length === 0) throw usageError('run', 'crops run takes one or more experiment files (got none)');
+      return runFiles(
+        p,
         {
-          file,
           sets: strings(v.set),
           sweeps: strings(v.sweep),
           plugins: strings(v.plugin),
@@ -180,10 +180,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   report: {
     summary: 'write the HTML/Markdown/LaTeX report of a sweep (from its file, sweep run id or run folder)',
-    args: 'FILE|SWEEP_RUN_ID|RUN_DIR',
+    args: 'FILE|SWEEP_RUN_ID|RUN_DIR...',
+    details: 'Several targets are reported in turn, each to its default folder; one that cannot be reported is named and the others still are.',
     complete: 'files',
     options: {
-      out: { type: 'string', value: 'DIR', help: 'where to write the report (default reports/<experiment>, or reports/<experiment>/<file> for a file not named after its experiment)' },
+      out: { type: 'string', value: 'DIR', help: 'where to write the report (default reports/<experiment>, or reports/<experiment>/<file> for a file not named after its experiment; one target only)' },
       'tracking-uri': { type: 'string', value: 'URI', help: "read runs from this MLflow server or mlruns folder instead of the experiment's tracker or the default store" },
       'no-charts': { type: 'boolean', help: 'leave out the charts (tables only)' },
       world: { type: 'boolean', help: 'add the simulated-world section (ground-truth metrics)' },
@@ -191,12 +192,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
       plugin: EXPERIMENT_OPTIONS.plugin!,
     },
     async run(v, p, io) {
-      const target = oneFile('report', p, 'one experiment file, sweep run id or run directory');
-      const { reportCommand } = await import('./report-command.ts');
-      return reportCommand(
-        { target, out: v.out as string | undefined, trackingUri: v['tracking-uri'] as string | undefined, sets: strings(v.set), plugins: strings(v.plugin), charts: !v['no-charts'], world: Boolean(v.world) },
-        io,
-      );
+      if (p.length === 0) throw usageError('report', 'crops report takes one or more experiment files, sweep run ids or run directories (got none)');
+      if (p.length > 1 && v.out !== undefined) throw usageError('report', `--out names the folder of one report (got ${p.length} targets); leave it out and each goes to its own folder under reports/`);
+      const { reportTargets } = await import('./report-command.ts');
+      return reportTargets(p, { out: v.out as string | undefined, trackingUri: v['tracking-uri'] as string | undefined, sets: strings(v.set), plugins: strings(v.plugin), charts: !v['no-charts'], world: Boolean(v.world) }, io);
     },
   },
   push: {

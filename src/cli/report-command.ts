@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname, relative, resolve } from 'node:path';
 import type { Experiment } from '../config/experiment.ts';
-import { CropsError } from '../core/errors.ts';
+import { CropsError, formatDiagnostic } from '../core/errors.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import type { WorldFact } from '../report/html-report.ts';
 import { buildSweepReport, saveReport, type ReportSettingsInput } from '../report/sweep-report.ts';
@@ -111,4 +111,28 @@ export async function reportCommand(args: ReportArgs, io: Io): Promise<number> {
   io.out(`sweep run ${parent.runId} (${experimentName}) in ${reader.location}\n`);
   io.out(`wrote ${[...report.files.keys()].length} files to ${shown.startsWith('..') ? outDir : shown}/ and attached them to the sweep run under report/\n`);
   return 0;
+}
+
+/**
+ * `crops report TARGET...`: each target in turn, to its own default folder. A target that cannot be
+ * reported (a file never run, say) is named with its reason and the others are still written; the
+ * exit code is then that failure's.
+ */
+export async function reportTargets(targets: readonly string[], args: Omit<ReportArgs, 'target'>, io: Io): Promise<number> {
+  if (targets.length === 1) return reportCommand({ ...args, target: targets[0]! }, io);
+  const failed: string[] = [];
+  let worst = 0;
+  for (const [i, target] of targets.entries()) {
+    io.out(`${i === 0 ? '' : '\n'}== ${target} (${i + 1} of ${targets.length}) ==\n`);
+    try {
+      worst = Math.max(worst, await reportCommand({ ...args, target }, io));
+    } catch (e) {
+      if (!(e instanceof CropsError)) throw e;
+      io.err(`${e.diagnostics.map(formatDiagnostic).join('\n')}\n`);
+      failed.push(target);
+      worst = Math.max(worst, e.exitCode);
+    }
+  }
+  if (failed.length > 0) io.err(`\nnot reported (${failed.length} of ${targets.length}): ${failed.join(', ')}\n`);
+  return worst;
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { CropsError, type Diagnostic } from '../core/errors.ts';
 import { sweepConvergenceLine } from '../report/convergence.ts';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
@@ -23,6 +24,44 @@ export interface RunArgs extends ExperimentArgs {
   detach?: boolean;
 }
 
+
+/**
+ * `crops run FILE...`: every file is validated before any trial trains, so a typo in the last file
+ * costs nothing; then the files run one after another, in the order given. Files of one experiment
+ * share their finished trials (by config hash), so a trial they have in common trains once, under
+ * the first file that has it, and the later files reuse it. A file that ends with a failed trial
+ * stops the rest unless --keep-going; an interrupt always does.
+ */
+export async function runFiles(files: readonly string[], args: Omit<RunArgs, 'file'>, io: Io): Promise<number> {
+  if (files.length === 1) return runCommand({ ...args, file: files[0]! }, io);
+  const problems: Diagnostic[] = [];
+  let wrong = 0;
+  for (const file of files) {
+    try {
+      await loadValidated({ ...args, file });
+    } catch (e) {
+      if (!(e instanceof CropsError)) throw e;
+      wrong++;
+      problems.push(...e.diagnostics.filter((d) => !d.message.endsWith('nothing was run')));
+    }
+  }
+  if (wrong > 0) {
+    const n = problems.length;
+    throw new CropsError([...problems, { message: `${n} problem${n === 1 ? '' : 's'} in ${wrong} of ${files.length} files; nothing was run`, severity: 'error' }], 2);
+  }
+  const ended: string[] = [];
+  let worst = 0;
+  for (const [i, file] of files.entries()) {
+    io.out(`${i === 0 ? '' : '\n'}== ${file} (${i + 1} of ${files.length}) ==\n`);
+    const code = await runCommand({ ...args, file }, io);
+    ended.push(`${file}: ${code === 0 ? 'done' : code === 130 ? 'interrupted' : 'ended with failed trials'}`);
+    worst = Math.max(worst, code);
+    if (code === 130 || (code !== 0 && !args.keepGoing)) break;
+  }
+  const notStarted = files.slice(ended.length);
+  io.out(`\n${files.length} files: ${[...ended, ...notStarted.map((f) => `${f}: not started`)].join('; ')}\n`);
+  return worst;
+}
 
 /** `crops run`: validate everything first, then run the sweep and print the results table. */
 export async function runCommand(args: RunArgs, io: Io): Promise<number> {
