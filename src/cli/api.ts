@@ -13,6 +13,7 @@ import { Progress } from '../runner/progress.ts';
 import { runSweep as runSweepLoop } from '../runner/sweep.ts';
 import type { TrialResult } from '../runner/trial-runner.ts';
 import { createRegistry, type PluginSource } from './registry.ts';
+import { nothingRun } from './validate-command.ts';
 import { WORKER_ENTRY } from './worker-entry.ts';
 
 /** An experiment file path, or the experiment itself as the object its YAML would parse to. */
@@ -58,10 +59,7 @@ export async function loadExperiment(source: ExperimentSource, opts: ExperimentO
 
 async function loadValidatedExperiment(source: ExperimentSource, opts: ExperimentOptions): Promise<{ experiment: Experiment; registry: PluginRegistry }> {
   const { experiment, diagnostics, registry } = await validateExperiment(source, opts);
-  if (!experiment) {
-    const n = diagnostics.length;
-    throw new CropsError([...diagnostics, { message: `${n} problem${n === 1 ? '' : 's'} found; nothing was run`, severity: 'error' }], 2);
-  }
+  if (!experiment) throw nothingRun(diagnostics, 'found');
   return { experiment, registry };
 }
 

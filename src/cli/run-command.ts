@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CropsError, type Diagnostic } from '../core/errors.ts';
+import type { Diagnostic } from '../core/errors.ts';
 import { sweepConvergenceLine } from '../report/convergence.ts';
 import { formatResultsTable } from '../report/results-table.ts';
 import { Progress } from '../runner/progress.ts';
@@ -7,7 +7,7 @@ import { runSweep, selectTrials } from '../runner/sweep.ts';
 import type { Io } from './io.ts';
 import { chooseLauncher } from './launcher-choice.ts';
 import { printDetached } from './status-command.ts';
-import { loadValidated, type ExperimentArgs } from './validate-command.ts';
+import { loadValidated, nothingRun, tryLoad, type ExperimentArgs, type Loaded } from './validate-command.ts';
 import { WORKER_ENTRY } from './worker-entry.ts';
 
 export interface RunArgs extends ExperimentArgs {
@@ -35,25 +35,21 @@ export interface RunArgs extends ExperimentArgs {
 export async function runFiles(files: readonly string[], args: Omit<RunArgs, 'file'>, io: Io): Promise<number> {
   if (files.length === 1) return runCommand({ ...args, file: files[0]! }, io);
   const problems: Diagnostic[] = [];
+  const loaded: Loaded[] = [];
   let wrong = 0;
   for (const file of files) {
-    try {
-      await loadValidated({ ...args, file });
-    } catch (e) {
-      if (!(e instanceof CropsError)) throw e;
+    const one = await tryLoad({ ...args, file });
+    if ('diagnostics' in one) {
       wrong++;
-      problems.push(...e.diagnostics.filter((d) => !d.message.endsWith('nothing was run')));
-    }
+      problems.push(...one.diagnostics);
+    } else loaded.push(one);
   }
-  if (wrong > 0) {
-    const n = problems.length;
-    throw new CropsError([...problems, { message: `${n} problem${n === 1 ? '' : 's'} in ${wrong} of ${files.length} files; nothing was run`, severity: 'error' }], 2);
-  }
+  if (wrong > 0) throw nothingRun(problems, `in ${wrong} of ${files.length} files`);
   const ended: string[] = [];
   let worst = 0;
   for (const [i, file] of files.entries()) {
     io.out(`${i === 0 ? '' : '\n'}== ${file} (${i + 1} of ${files.length}) ==\n`);
-    const code = await runCommand({ ...args, file }, io);
+    const code = await runCommand({ ...args, file }, io, loaded[i]);
     ended.push(`${file}: ${code === 0 ? 'done' : code === 130 ? 'interrupted' : 'ended with failed trials'}`);
     worst = Math.max(worst, code);
     if (code === 130 || (code !== 0 && !args.keepGoing)) break;
@@ -63,10 +59,10 @@ export async function runFiles(files: readonly string[], args: Omit<RunArgs, 'fi
   return worst;
 }
 
-/** `crops run`: validate everything first, then run the sweep and print the results table. */
-export async function runCommand(args: RunArgs, io: Io): Promise<number> {
+/** `crops run`: validate everything first (unless `loaded` is the file already validated), then run the sweep and print the results table. */
+export async function runCommand(args: RunArgs, io: Io, loaded?: Loaded): Promise<number> {
   const started = Date.now();
-  const { experiment, registry } = await loadValidated(args);
+  const { experiment, registry } = loaded ?? (await loadValidated(args));
   // what a worker or cluster task needs to load the same experiment: everything that shaped its trials
   const load = { file: args.file, sets: args.sets, sweeps: args.sweeps, plugins: args.plugins, yes: args.yes } satisfies ExperimentArgs;
   const cacheRoot = resolve('.crops-cache');

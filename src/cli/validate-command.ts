@@ -1,5 +1,5 @@
 import { loadExperiment, type Experiment } from '../config/experiment.ts';
-import { CropsError } from '../core/errors.ts';
+import { CropsError, type Diagnostic } from '../core/errors.ts';
 import type { PluginRegistry } from '../core/registry.ts';
 import type { Io } from './io.ts';
 import { buildRegistry } from './registry.ts';
@@ -14,15 +14,29 @@ export interface ExperimentArgs {
   yes?: boolean;
 }
 
-/** Loads plugins and the experiment; throws a CropsError (exit 2) listing every problem. */
-export async function loadValidated(args: ExperimentArgs): Promise<{ experiment: Experiment; registry: PluginRegistry }> {
+export interface Loaded {
+  experiment: Experiment;
+  registry: PluginRegistry;
+}
+
+/** Loads plugins and the experiment: the loaded experiment, or every problem found. */
+export async function tryLoad(args: ExperimentArgs): Promise<Loaded | { diagnostics: Diagnostic[] }> {
   const registry = await buildRegistry(args.plugins);
   const { experiment, diagnostics } = loadExperiment(args.file, { registry, sets: args.sets, sweeps: args.sweeps, yes: args.yes });
-  if (!experiment) {
-    const n = diagnostics.length;
-    throw new CropsError([...diagnostics, { message: `${n} problem${n === 1 ? '' : 's'} found; nothing was run`, severity: 'error' }], 2);
-  }
-  return { experiment, registry };
+  return experiment ? { experiment, registry } : { diagnostics };
+}
+
+/** Loads plugins and the experiment; throws a CropsError (exit 2) listing every problem. */
+export async function loadValidated(args: ExperimentArgs): Promise<Loaded> {
+  const loaded = await tryLoad(args);
+  if ('diagnostics' in loaded) throw nothingRun(loaded.diagnostics, 'found');
+  return loaded;
+}
+
+/** The error that lists the problems of one or more files and says nothing ran. */
+export function nothingRun(diagnostics: Diagnostic[], where: string): CropsError {
+  const n = diagnostics.length;
+  return new CropsError([...diagnostics, { message: `${n} problem${n === 1 ? '' : 's'} ${where}; nothing was run`, severity: 'error' }], 2);
 }
 
 export async function validateCommand(args: ExperimentArgs, io: Io): Promise<number> {

@@ -102,7 +102,8 @@ function colourScheme(n: number): 'tableau10' | 'tableau20' {
  * methods significantly different from it carry † after their name.
  */
 export function metricCharts(table: ReportTable): Chart[] {
-  const shown = new Map(table.rows.map((r, i) => [r, chartLabels(table.rows.map((x) => x.label))[i]!]));
+  const labels = chartLabels(table.rows.map((r) => r.label));
+  const shown = new Map(table.rows.map((r, i) => [r, labels[i]!]));
   return table.metrics.map((metric, c) => {
     const values = table.rows
       .filter((r) => r.cells[c]!.summary)
@@ -154,9 +155,9 @@ export function metricCharts(table: ReportTable): Chart[] {
  */
 export function cutoffCharts(table: ReportTable): Chart[] {
   const keys = [...new Set(table.rows.flatMap((r) => r.runs.flatMap((run) => [...(run.cutoffCurves?.keys() ?? [])])))];
+  const shown = chartLabels(table.rows.map((r) => r.label));
   return keys.flatMap((key): Chart[] => {
     const values: Array<{ method: string; k: number; value: number }> = [];
-    const shown = chartLabels(table.rows.map((r) => r.label));
     for (const [i, row] of table.rows.entries()) {
       const curves = row.runs.map((run) => run.cutoffCurves?.get(key));
       if (curves.length === 0 || curves.some((c) => c === undefined)) continue;
